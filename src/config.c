@@ -1,0 +1,694 @@
+/*
+ * config.c: loading the INI file with inih.
+ *
+ * The keys are a table of typed rows (name, section, type, where it is
+ * stored, range), as in tmux's options-table.c: adding a key is adding a
+ * row. inih does the parsing; the line reader in front of it counts lines,
+ * so every message names FILE:LINE, and it catches what inih would report
+ * only as a bare line number (a line without '=', an overlong line, a
+ * section line without ']'). Relative paths are resolved against the config
+ * file's folder.
+ */
+#include "autoconf.h"
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#define DEFAULT_THREADS 4
+#define DEFAULT_BUSY_TIMEOUT 2000
+#define DEFAULT_MAX_BODY (1024 * 1024)
+#define DEFAULT_TOLERANCE 300
+#define MAX_BODY_LIMIT (64LL * 1024 * 1024)
+#define MAX_LINE 4096
+#define MAX_SOURCE_NAME 64
+
+enum section { SECTION_HOOKQ, SECTION_SOURCE };
+
+enum key_type {
+	KEY_STRING, /* char *, copied */
+	KEY_PATH,   /* char *, relative to the config file's folder */
+	KEY_INT,    /* int within [min, max] */
+	KEY_SIZE,   /* size_t, bytes with an optional K or M suffix, within [min, max] */
+	KEY_CHOICE, /* int: the index of the value in choices */
+};
+
+struct key {
+	const char *name;
+	enum section section;
+	enum key_type type;
+	size_t offset;              /* into struct config or struct source */
+	long long min, max;
+	const char *const *choices;
+	bool generic;               /* only for scheme = generic */
+};
+
+static const char *const DURABILITY_CHOICES[] = { "full", "normal", NULL };
+static const char *const ACK_CHOICES[] = { "commit", "receipt", NULL };
+static const char *const ENCODING_CHOICES[] = { "hex", "base64", NULL };
+static const char *const ALGORITHM_CHOICES[] = {
+	"hmac-sha256", "hmac-sha512", "ed25519", NULL
+};
+
+#define CFG(f) offsetof(struct config, f)
+#define SRC(f) offsetof(struct source, f)
+#define GEN(k) (offsetof(struct source, generic) + (k) * sizeof(char *))
+
+static const struct key KEYS[] = {
+	{ "database", SECTION_HOOKQ, KEY_PATH, CFG(database), 0, 0, NULL, false },
+	{ "listen", SECTION_HOOKQ, KEY_PATH, CFG(listen), 0, 0, NULL, false },
+	{ "threads", SECTION_HOOKQ, KEY_INT, CFG(threads), 1, 256, NULL, false },
+	{ "busy_timeout", SECTION_HOOKQ, KEY_INT, CFG(busy_timeout), 0, 600000, NULL, false },
+	{ "durability", SECTION_HOOKQ, KEY_CHOICE, CFG(durability), 0, 0, DURABILITY_CHOICES, false },
+	{ "ack", SECTION_HOOKQ, KEY_CHOICE, CFG(ack), 0, 0, ACK_CHOICES, false },
+	{ "max_body", SECTION_HOOKQ, KEY_SIZE, CFG(max_body), 1, MAX_BODY_LIMIT, NULL, false },
+
+	{ "scheme", SECTION_SOURCE, KEY_STRING, SRC(scheme_name), 0, 0, NULL, false },
+	{ "secret_file", SECTION_SOURCE, KEY_PATH, SRC(secret_file), 0, 0, NULL, false },
+	{ "events", SECTION_SOURCE, KEY_STRING, SRC(events_raw), 0, 0, NULL, false },
+	{ "max_body", SECTION_SOURCE, KEY_SIZE, SRC(max_body), 1, MAX_BODY_LIMIT, NULL, false },
+	{ "tolerance", SECTION_SOURCE, KEY_INT, SRC(tolerance), 1, 7 * 86400, NULL, false },
+	{ "signature_header", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_SIGNATURE_HEADER), 0, 0, NULL, true },
+	{ "signature_prefix", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_SIGNATURE_PREFIX), 0, 0, NULL, true },
+	{ "encoding", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_ENCODING), 0, 0, ENCODING_CHOICES, true },
+	{ "algorithm", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_ALGORITHM), 0, 0, ALGORITHM_CHOICES, true },
+	{ "id_header", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_ID_HEADER), 0, 0, NULL, true },
+	{ "id_json", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_ID_JSON), 0, 0, NULL, true },
+	{ "type_header", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_TYPE_HEADER), 0, 0, NULL, true },
+	{ "type_json", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_TYPE_JSON), 0, 0, NULL, true },
+};
+
+/* The state of one load: where we are and what went wrong so far. */
+struct loader {
+	struct config *cfg;
+	FILE *f;
+	char *dir;                  /* the config file's folder, for relative paths */
+	int line;                   /* of the line inih is handling */
+	enum section section;
+	bool in_section;            /* false before the first section and in a bad one */
+	bool bad_section;           /* in a section already reported as bad: skip its keys */
+	struct source *src;         /* the current [source] */
+	int hookq_lines[nitems(KEYS)];
+	char *errors;               /* "FILE:LINE: message\n"... */
+	size_t errlen;
+};
+
+static void loader_error(struct loader *, int line, const char *fmt, ...) PRINTFLIKE(3, 4);
+
+/* Records one problem, "FILE:LINE: message" (or "FILE: message" for line 0). */
+static void
+loader_error(struct loader *L, int line, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		n = snprintf(NULL, 0, "%s:%d: %s\n", L->cfg->path, line, msg);
+	else
+		n = snprintf(NULL, 0, "%s: %s\n", L->cfg->path, msg);
+	L->errors = xrealloc(L->errors, L->errlen + (size_t)n + 1);
+	if (line > 0)
+		snprintf(L->errors + L->errlen, (size_t)n + 1, "%s:%d: %s\n", L->cfg->path, line, msg);
+	else
+		snprintf(L->errors + L->errlen, (size_t)n + 1, "%s: %s\n", L->cfg->path, msg);
+	L->errlen += (size_t)n;
+}
+
+static bool
+valid_source_name(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > MAX_SOURCE_NAME)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* Starts a section from its header text (between the brackets). */
+static void
+loader_section(struct loader *L, const char *text, size_t len)
+{
+	char *t = xstrndup(text, len), *name, *rest;
+	size_t i;
+
+	L->in_section = false;
+	L->bad_section = true;
+	L->src = NULL;
+	name = t + strspn(t, " \t");
+	if (strcmp(name, "hookq") == 0) {
+		L->section = SECTION_HOOKQ;
+		L->in_section = true;
+		L->bad_section = false;
+		goto out;
+	}
+	if (strncmp(name, "source", 6) != 0 || (name[6] != ' ' && name[6] != '\t')) {
+		loader_error(L, L->line, "unknown section [%s]: expected [hookq] or [source NAME]", t);
+		goto out;
+	}
+	rest = name + 6 + strspn(name + 6, " \t");
+	rest[strcspn(rest, " \t")] = '\0';
+	if (!valid_source_name(rest)) {
+		loader_error(L, L->line, "bad source name '%s': use 1 to %d of A-Z a-z 0-9 _ -",
+		    rest, MAX_SOURCE_NAME);
+		goto out;
+	}
+	for (i = 0; i < L->cfg->nsources; i++)
+		if (strcmp(L->cfg->sources[i].name, rest) == 0) {
+			loader_error(L, L->line, "source '%s' defined twice (first at line %d)",
+			    rest, L->cfg->sources[i].line);
+			goto out;
+		}
+	L->cfg->sources = xreallocarray(L->cfg->sources, L->cfg->nsources + 1,
+	    sizeof(*L->cfg->sources));
+	L->src = &L->cfg->sources[L->cfg->nsources++];
+	memset(L->src, 0, sizeof(*L->src));
+	L->src->name = xstrdup(rest);
+	L->src->line = L->line;
+	L->section = SECTION_SOURCE;
+	L->in_section = true;
+	L->bad_section = false;
+out:
+	free(t);
+}
+
+/*
+ * inih's line reader: reads one whole line, counts it, and vets its shape.
+ * Lines inih should not see (reported already, or section headers that we
+ * track ourselves) are handed over as comments.
+ */
+static char *
+loader_read(char *str, int num, void *arg)
+{
+	struct loader *L = arg;
+	char *line = NULL, *p, *end;
+	size_t cap = 0;
+	ssize_t n;
+
+	n = getline(&line, &cap, L->f);
+	if (n < 0) {
+		free(line);
+		return NULL;
+	}
+	L->line++;
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	if (L->line == 1 && n >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
+		memmove(line, line + 3, (size_t)(n -= 3) + 1);
+	p = line + strspn(line, " \t");
+
+	if (*p == '\0' || *p == ';' || *p == '#')
+		goto comment;
+	if (n + 3 > num || n >= MAX_LINE) {
+		loader_error(L, L->line, "line longer than %d bytes", MAX_LINE - 3);
+		goto comment;
+	}
+	if (*p == '[') {
+		end = strchr(p, ']');
+		if (end == NULL) {
+			loader_error(L, L->line, "section line without ']'");
+			L->in_section = false;
+			L->bad_section = true;
+			L->src = NULL;
+		} else
+			loader_section(L, p + 1, (size_t)(end - p - 1));
+		goto comment;
+	}
+	if (strpbrk(p, "=:") == NULL) {
+		loader_error(L, L->line, "expected 'key = value'");
+		goto comment;
+	}
+	memcpy(str, line, (size_t)n);
+	str[n] = '\n';
+	str[n + 1] = '\0';
+	free(line);
+	return str;
+comment:
+	free(line);
+	snprintf(str, (size_t)num, ";\n");
+	return str;
+}
+
+/* Parses a size: digits with an optional K or M suffix (powers of 1024). */
+static int
+parse_size(const char *v, long long *out)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	if (*v < '0' || *v > '9')
+		return -1;
+	n = strtoll(v, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end == 'K' || *end == 'k') {
+		n *= 1024;
+		end++;
+	} else if (*end == 'M' || *end == 'm') {
+		if (n > (1LL << 40))
+			return -1;
+		n *= 1024 * 1024;
+		end++;
+	}
+	if (*end != '\0')
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* Resolves a relative path against the config file's folder. */
+static char *
+loader_path(const struct loader *L, const char *v)
+{
+	size_t n;
+	char *p;
+
+	if (v[0] == '/' || L->dir == NULL)
+		return xstrdup(v);
+	n = strlen(L->dir) + 1 + strlen(v) + 1;
+	p = xmalloc(n);
+	snprintf(p, n, "%s/%s", L->dir, v);
+	return p;
+}
+
+/* Stores one value by its key row; returns 0 or -1 with the error recorded. */
+static int
+loader_set(struct loader *L, const struct key *k, void *base, const char *v)
+{
+	long long n;
+	size_t i;
+
+	switch (k->type) {
+	case KEY_STRING:
+	case KEY_PATH:
+		if (*v == '\0') {
+			loader_error(L, L->line, "%s: empty value", k->name);
+			return -1;
+		}
+		if (k->choices != NULL) {
+			for (i = 0; k->choices[i] != NULL; i++)
+				if (strcmp(v, k->choices[i]) == 0)
+					break;
+			if (k->choices[i] == NULL) {
+				loader_error(L, L->line, "%s: '%s' is not one of the choices", k->name, v);
+				return -1;
+			}
+		}
+		*(char **)((char *)base + k->offset) =
+		    k->type == KEY_PATH ? loader_path(L, v) : xstrdup(v);
+		return 0;
+	case KEY_INT:
+	case KEY_SIZE:
+		if (k->type == KEY_INT) {
+			char *end;
+
+			errno = 0;
+			n = strtoll(v, &end, 10);
+			if (errno != 0 || end == v || *end != '\0')
+				n = k->min - 1;
+		} else if (parse_size(v, &n) != 0)
+			n = k->min - 1;
+		if (n < k->min || n > k->max) {
+			loader_error(L, L->line, "%s: '%s' is not a %s from %lld to %lld",
+			    k->name, v, k->type == KEY_SIZE ? "size (bytes, K or M)" : "whole number",
+			    k->min, k->max);
+			return -1;
+		}
+		if (k->type == KEY_INT)
+			*(int *)((char *)base + k->offset) = (int)n;
+		else
+			*(size_t *)((char *)base + k->offset) = (size_t)n;
+		return 0;
+	case KEY_CHOICE:
+		for (i = 0; k->choices[i] != NULL; i++)
+			if (strcmp(v, k->choices[i]) == 0) {
+				*(int *)((char *)base + k->offset) = (int)i;
+				return 0;
+			}
+		loader_error(L, L->line, "%s: '%s' is not one of the choices", k->name, v);
+		return -1;
+	}
+	return -1;
+}
+
+/* inih's callback: one key = value in the current section. */
+static int
+loader_key(void *arg, const char *section, const char *name, const char *value)
+{
+	struct loader *L = arg;
+	int *lines;
+	void *base;
+	size_t i;
+
+	if (!L->in_section) {
+		if (!L->bad_section)
+			loader_error(L, L->line, "'%s' outside a [hookq] or [source NAME] section", name);
+		return 1;
+	}
+	for (i = 0; i < nitems(KEYS); i++)
+		if (KEYS[i].section == L->section && strcmp(KEYS[i].name, name) == 0)
+			break;
+	if (i == nitems(KEYS)) {
+		loader_error(L, L->line, "unknown key '%s' in [%s]", name,
+		    L->section == SECTION_HOOKQ ? "hookq" : "source");
+		return 1;
+	}
+	if (L->section == SECTION_HOOKQ) {
+		base = L->cfg;
+		lines = L->hookq_lines;
+	} else {
+		base = L->src;
+		lines = L->src->key_lines;
+	}
+	if (lines[i] != 0) {
+		loader_error(L, L->line, "'%s' given twice (first at line %d)", name, lines[i]);
+		return 1;
+	}
+	lines[i] = L->line;
+	(void)loader_set(L, &KEYS[i], base, value);
+	return 1;
+}
+
+/* The line of key name in a source section, or the section's own line. */
+static int
+source_line(const struct source *src, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(KEYS); i++)
+		if (KEYS[i].section == SECTION_SOURCE && strcmp(KEYS[i].name, name) == 0 &&
+		    src->key_lines[i] != 0)
+			return src->key_lines[i];
+	return src->line;
+}
+
+static char *
+lowercase(const char *s)
+{
+	char *p = xstrdup(s), *q;
+
+	for (q = p; *q != '\0'; q++)
+		if (*q >= 'A' && *q <= 'Z')
+			*q = (char)(*q - 'A' + 'a');
+	return p;
+}
+
+/* Builds src->scheme from the generic keys. */
+static void
+build_generic(struct loader *L, struct source *src)
+{
+	struct scheme *s = &src->scheme;
+	char **g = src->generic;
+	const char *alg = g[GENERIC_ALGORITHM] ? g[GENERIC_ALGORITHM] : "hmac-sha256";
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->name = "generic";
+	s->signed_content = "%b";
+	if (g[GENERIC_SIGNATURE_HEADER] == NULL) {
+		loader_error(L, src->line, "[source %s]: scheme generic needs signature_header", src->name);
+		return;
+	}
+	/* Header names are compared in lower case; keep the lowered copies in generic[]. */
+	for (i = 0; i < GENERIC_NKEYS; i++)
+		if (g[i] != NULL && (i == GENERIC_SIGNATURE_HEADER || i == GENERIC_ID_HEADER ||
+		    i == GENERIC_TYPE_HEADER)) {
+			char *low = lowercase(g[i]);
+
+			free(g[i]);
+			g[i] = low;
+		}
+	s->sig_header = g[GENERIC_SIGNATURE_HEADER];
+	s->sigs[0].prefix = g[GENERIC_SIGNATURE_PREFIX] ? g[GENERIC_SIGNATURE_PREFIX] : "";
+	s->sigs[0].encoding = (g[GENERIC_ENCODING] && strcmp(g[GENERIC_ENCODING], "base64") == 0)
+	    ? SCHEME_BASE64 : SCHEME_HEX;
+	if (strcmp(alg, "hmac-sha512") == 0)
+		s->sigs[0].alg = SCHEME_HMAC_SHA512;
+	else if (strcmp(alg, "ed25519") == 0)
+		s->sigs[0].alg = SCHEME_ED25519;
+	else
+		s->sigs[0].alg = SCHEME_HMAC_SHA256;
+	s->key_format = s->sigs[0].alg == SCHEME_ED25519 ? SCHEME_KEY_ED25519 : SCHEME_KEY_RAW;
+
+	if (g[GENERIC_ID_HEADER] != NULL && g[GENERIC_ID_JSON] != NULL)
+		loader_error(L, source_line(src, "id_json"), "[source %s]: id_header and id_json both given",
+		    src->name);
+	if (g[GENERIC_TYPE_HEADER] != NULL && g[GENERIC_TYPE_JSON] != NULL)
+		loader_error(L, source_line(src, "type_json"),
+		    "[source %s]: type_header and type_json both given", src->name);
+	if (g[GENERIC_ID_HEADER] != NULL)
+		s->id = (struct scheme_field){ SCHEME_FROM_HEADER, g[GENERIC_ID_HEADER] };
+	else if (g[GENERIC_ID_JSON] != NULL)
+		s->id = (struct scheme_field){ SCHEME_FROM_JSON, g[GENERIC_ID_JSON] };
+	if (g[GENERIC_TYPE_HEADER] != NULL)
+		s->type = (struct scheme_field){ SCHEME_FROM_HEADER, g[GENERIC_TYPE_HEADER] };
+	else if (g[GENERIC_TYPE_JSON] != NULL)
+		s->type = (struct scheme_field){ SCHEME_FROM_JSON, g[GENERIC_TYPE_JSON] };
+}
+
+/*
+ * Reads the source's secret file: one secret per line (two lines while a
+ * secret rotates), blank lines skipped, line terminators not part of the
+ * secret. Messages name the file and line, never the secret.
+ */
+static void
+load_secrets(struct loader *L, struct source *src)
+{
+	int line = source_line(src, "secret_file"), sline = 0;
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+
+	f = fopen(src->secret_file, "r");
+	if (f == NULL) {
+		loader_error(L, line, "secret_file %s: %s", src->secret_file, strerror(errno));
+		return;
+	}
+	while ((n = getline(&buf, &cap, f)) >= 0) {
+		const char *reason;
+
+		sline++;
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+			n--;
+		if (n == 0)
+			continue;
+		if (src->nsecrets == SCHEME_MAX_SECRETS) {
+			loader_error(L, line, "secret_file %s: more than %d secrets", src->secret_file,
+			    SCHEME_MAX_SECRETS);
+			break;
+		}
+		if (scheme_secret_parse(&src->scheme, buf, (size_t)n,
+		    &src->secrets[src->nsecrets], &reason) != 0) {
+			loader_error(L, line, "secret_file %s, line %d: %s", src->secret_file, sline, reason);
+			continue;
+		}
+		src->nsecrets++;
+	}
+	if (ferror(f))
+		loader_error(L, line, "secret_file %s: %s", src->secret_file, strerror(errno));
+	else if (src->nsecrets == 0 && L->errlen == 0)
+		loader_error(L, line, "secret_file %s: no secret in it", src->secret_file);
+	if (buf != NULL) {
+		explicit_bzero(buf, cap);
+		free(buf);
+	}
+	fclose(f);
+}
+
+/* Splits the events list on white space into src->events. */
+static void
+split_events(struct source *src)
+{
+	const char *p = src->events_raw;
+
+	while (p != NULL && *p != '\0') {
+		size_t n;
+
+		p += strspn(p, " \t,");
+		n = strcspn(p, " \t,");
+		if (n == 0)
+			break;
+		src->events = xreallocarray(src->events, src->nevents + 1, sizeof(char *));
+		src->events[src->nevents++] = xstrndup(p, n);
+		p += n;
+	}
+}
+
+/* Checks a source once its section is read, and derives what it needs. */
+static void
+finish_source(struct loader *L, struct source *src)
+{
+	const struct scheme *builtin;
+	size_t i;
+
+	if (src->max_body == 0)
+		src->max_body = L->cfg->max_body;
+	if (src->tolerance == 0)
+		src->tolerance = DEFAULT_TOLERANCE;
+	split_events(src);
+
+	if (src->scheme_name == NULL) {
+		loader_error(L, src->line, "[source %s]: no scheme", src->name);
+		return;
+	}
+	if (strcmp(src->scheme_name, "generic") == 0)
+		build_generic(L, src);
+	else if ((builtin = scheme_find(src->scheme_name)) != NULL) {
+		src->scheme = *builtin;
+		for (i = 0; i < nitems(KEYS); i++)
+			if (KEYS[i].generic && src->key_lines[i] != 0)
+				loader_error(L, src->key_lines[i],
+				    "'%s' applies only to scheme generic, not %s", KEYS[i].name,
+				    src->scheme_name);
+	} else {
+		char names[256];
+		const char *const *n;
+		size_t off = 0;
+
+		names[0] = '\0';
+		for (n = scheme_names(); *n != NULL && off < sizeof(names); n++)
+			off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", *n,
+			    n[1] != NULL ? ", " : "");
+		loader_error(L, source_line(src, "scheme"), "unknown scheme '%s' (known: %s)",
+		    src->scheme_name, names);
+		return;
+	}
+	if (src->secret_file == NULL) {
+		loader_error(L, src->line, "[source %s]: no secret_file", src->name);
+		return;
+	}
+	load_secrets(L, src);
+}
+
+struct config *
+config_load(const char *path, char **cause)
+{
+	struct loader L;
+	struct config *cfg;
+	const char *slash;
+	size_t i;
+	int rc;
+
+	memset(&L, 0, sizeof(L));
+	cfg = L.cfg = xcalloc(1, sizeof(*cfg));
+	cfg->path = xstrdup(path);
+	cfg->threads = DEFAULT_THREADS;
+	cfg->busy_timeout = DEFAULT_BUSY_TIMEOUT;
+	cfg->durability = DURABILITY_FULL;
+	cfg->ack = ACK_COMMIT;
+	cfg->max_body = DEFAULT_MAX_BODY;
+	cfg->refs = 1;
+	slash = strrchr(path, '/');
+	L.dir = slash == NULL ? xstrdup(".") : xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+
+	L.f = fopen(path, "r");
+	if (L.f == NULL) {
+		loader_error(&L, 0, "%s", strerror(errno));
+		goto fail;
+	}
+#if HAVE_DECL_INI_MAX_LINE && HAVE_DECL_INI_USE_STACK
+	/* Debian's inih takes its limits at run time: lift the 200-byte line. */
+	ini_use_stack = false;
+	ini_max_line = MAX_LINE;
+#endif
+#if HAVE_DECL_INI_ALLOW_MULTILINE
+	/* An indented line is a key of its own, not a continuation. */
+	ini_allow_multiline = false;
+#endif
+	rc = ini_parse_stream(loader_read, &L, loader_key, &L);
+	if (rc != 0 && L.errlen == 0)
+		loader_error(&L, rc > 0 ? rc : 0, "cannot parse the file");
+	fclose(L.f);
+
+	if (cfg->database == NULL)
+		loader_error(&L, 0, "[hookq] has no database");
+	if (cfg->nsources == 0)
+		loader_error(&L, 0, "no [source NAME] section");
+	for (i = 0; i < cfg->nsources; i++)
+		finish_source(&L, &cfg->sources[i]);
+	if (L.errlen > 0)
+		goto fail;
+	free(L.dir);
+	return cfg;
+fail:
+	*cause = L.errors;
+	free(L.dir);
+	config_free(cfg);
+	return NULL;
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t i, j;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->nsources; i++) {
+		struct source *src = &cfg->sources[i];
+
+		for (j = 0; j < src->nsecrets; j++)
+			scheme_secret_clear(&src->secrets[j]);
+		for (j = 0; j < src->nevents; j++)
+			free(src->events[j]);
+		for (j = 0; j < GENERIC_NKEYS; j++)
+			free(src->generic[j]);
+		free(src->events);
+		free(src->name);
+		free(src->scheme_name);
+		free(src->secret_file);
+		free(src->events_raw);
+	}
+	free(cfg->sources);
+	free(cfg->path);
+	free(cfg->database);
+	free(cfg->listen);
+	free(cfg);
+}
+
+const struct source *
+config_source(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nsources; i++)
+		if (strcmp(cfg->sources[i].name, name) == 0)
+			return &cfg->sources[i];
+	return NULL;
+}
+
+int
+config_type_allowed(const struct source *src, const char *type)
+{
+	size_t i;
+
+	if (src->nevents == 0)
+		return 1;
+	if (type == NULL)
+		return 0;
+	for (i = 0; i < src->nevents; i++)
+		if (strcmp(src->events[i], type) == 0)
+			return 1;
+	return 0;
+}

@@ -1,0 +1,79 @@
+/*
+ * config.h: the INI file all hookq programs read (default
+ * /etc/hookq/hookq.conf). One [hookq] section for the process and one
+ * [source NAME] section per sender. Loading checks everything up front:
+ * unknown keys, bad values, unreadable or malformed secret files; every
+ * problem is reported as "FILE:LINE: message". A loaded config is immutable.
+ */
+#ifndef HOOKQ_CONFIG_H
+#define HOOKQ_CONFIG_H
+
+#include <stddef.h>
+
+#include "scheme.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/hookq/hookq.conf"
+
+enum durability { DURABILITY_FULL, DURABILITY_NORMAL };
+enum ack { ACK_COMMIT, ACK_RECEIPT };
+
+/* Room for the strings a generic scheme is built from. */
+enum generic_key {
+	GENERIC_SIGNATURE_HEADER,
+	GENERIC_SIGNATURE_PREFIX,
+	GENERIC_ENCODING,
+	GENERIC_ALGORITHM,
+	GENERIC_ID_HEADER,
+	GENERIC_ID_JSON,
+	GENERIC_TYPE_HEADER,
+	GENERIC_TYPE_JSON,
+	GENERIC_NKEYS
+};
+
+struct source {
+	char *name;
+	struct scheme scheme;        /* a built-in row, or built from the generic keys */
+	struct secret secrets[SCHEME_MAX_SECRETS];
+	size_t nsecrets;
+	char **events;               /* allow-list of event types; NULL: every type */
+	size_t nevents;
+	size_t max_body;             /* bytes */
+	int tolerance;               /* seconds, timestamped schemes */
+
+	/* As read from the file; the fields above are derived from them. */
+	char *scheme_name;
+	char *secret_file;
+	char *events_raw;
+	char *generic[GENERIC_NKEYS];
+	int line;                    /* of the [source NAME] line */
+	int key_lines[32];           /* line of each key given, by key index */
+};
+
+struct config {
+	char *path;
+	char *database;
+	char *listen;                /* unix socket path; NULL: inherited on fd 0 */
+	int threads;
+	int busy_timeout;            /* ms */
+	int durability;              /* enum durability */
+	int ack;                     /* enum ack */
+	size_t max_body;             /* default for sources, bytes */
+	struct source *sources;
+	size_t nsources;
+	int refs;                    /* for the programs that reload on SIGHUP */
+};
+
+/*
+ * Loads and checks the file. Returns a config the caller frees with
+ * config_free(), or NULL with *cause set to a malloc'd list of every
+ * problem, one "FILE:LINE: message" per line.
+ */
+struct config *config_load(const char *path, char **cause);
+/* Frees the config and wipes its secrets; NULL is fine. */
+void config_free(struct config *);
+/* The source called name, or NULL. */
+const struct source *config_source(const struct config *, const char *name);
+/* True when the allow-list of src lets type through (NULL type: only with no list). */
+int config_type_allowed(const struct source *src, const char *type);
+
+#endif

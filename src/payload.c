@@ -1,0 +1,290 @@
+/*
+ * payload.c: yajl behind two functions. payload_extract() walks the body
+ * with yajl's callback parser, keeping only the dotted path of the current
+ * value, so memory use does not grow with the body.
+ */
+#include "autoconf.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
+
+#include "payload.h"
+#include "util.h"
+
+/* Room for the dotted path of the current value; longer keys become a mark. */
+#define PATH_MAX_LEN 1024
+/* Stands for a key too long to keep: no configured path contains it. */
+#define PATH_TOO_LONG "\x01"
+
+struct walk {
+	int depth;
+	int arrays;                          /* arrays on the stack: no paths go through them */
+	size_t base[PAYLOAD_MAX_DEPTH + 1];  /* path length where each container starts */
+	char path[PATH_MAX_LEN];
+	size_t len;
+	const char *const *paths;
+	char **values;
+	size_t n;
+	const char *reason;
+};
+
+/* Stores a scalar found at the current path in every empty slot whose path it is. */
+static int
+walk_value(struct walk *w, const char *s, size_t len)
+{
+	size_t i;
+
+	if (w->arrays > 0 || w->depth == 0)
+		return 1;
+	for (i = 0; i < w->n; i++) {
+		if (w->values[i] != NULL || strlen(w->paths[i]) != w->len ||
+		    memcmp(w->paths[i], w->path, w->len) != 0)
+			continue;
+		if (len == 0)
+			continue;
+		if (len > PAYLOAD_MAX_VALUE) {
+			w->reason = "event id or type longer than 256 bytes";
+			return 0;
+		}
+		if (memchr(s, '\0', len) != NULL) {
+			w->reason = "event id or type holds a NUL character";
+			return 0;
+		}
+		w->values[i] = xstrndup(s, len);
+	}
+	return 1;
+}
+
+static int
+cb_string(void *ctx, const unsigned char *s, size_t len)
+{
+	return walk_value(ctx, (const char *)s, len);
+}
+
+static int
+cb_number(void *ctx, const char *s, size_t len)
+{
+	return walk_value(ctx, s, len);
+}
+
+/* Enters a container; refuses nesting past PAYLOAD_MAX_DEPTH. */
+static int
+walk_push(struct walk *w, bool array)
+{
+	if (w->depth == PAYLOAD_MAX_DEPTH) {
+		w->reason = "JSON nested deeper than 64 levels";
+		return 0;
+	}
+	w->depth++;
+	w->base[w->depth] = w->len;
+	if (array)
+		w->arrays++;
+	return 1;
+}
+
+static int
+walk_pop(struct walk *w, bool array)
+{
+	w->len = w->base[w->depth];
+	w->depth--;
+	if (array)
+		w->arrays--;
+	return 1;
+}
+
+static int
+cb_start_map(void *ctx)
+{
+	return walk_push(ctx, false);
+}
+
+static int
+cb_end_map(void *ctx)
+{
+	return walk_pop(ctx, false);
+}
+
+static int
+cb_start_array(void *ctx)
+{
+	return walk_push(ctx, true);
+}
+
+static int
+cb_end_array(void *ctx)
+{
+	return walk_pop(ctx, true);
+}
+
+static int
+cb_map_key(void *ctx, const unsigned char *key, size_t len)
+{
+	struct walk *w = ctx;
+	size_t at = w->base[w->depth];
+	size_t sep = at > 0 ? 1 : 0;
+
+	/* Depth is capped at 64, so marks of 2 bytes always fit. */
+	if (at + sep + len >= PATH_MAX_LEN - 2 * (PAYLOAD_MAX_DEPTH + 1)) {
+		key = (const unsigned char *)PATH_TOO_LONG;
+		len = 1;
+	}
+	if (sep)
+		w->path[at] = '.';
+	memcpy(w->path + at + sep, key, len);
+	w->len = at + sep + len;
+	return 1;
+}
+
+static int
+cb_ignore(void *ctx)
+{
+	return 1;
+}
+
+static int
+cb_ignore_bool(void *ctx, int b)
+{
+	return 1;
+}
+
+static const yajl_callbacks WALK_CALLBACKS = {
+	.yajl_null = cb_ignore,
+	.yajl_boolean = cb_ignore_bool,
+	.yajl_number = cb_number,
+	.yajl_string = cb_string,
+	.yajl_start_map = cb_start_map,
+	.yajl_map_key = cb_map_key,
+	.yajl_end_map = cb_end_map,
+	.yajl_start_array = cb_start_array,
+	.yajl_end_array = cb_end_array,
+};
+
+int
+payload_extract(const unsigned char *body, size_t len,
+    const char *const *paths, char **values, size_t n, const char **reason)
+{
+	struct walk w;
+	yajl_handle y;
+	yajl_status st;
+	size_t i;
+
+	memset(&w, 0, sizeof(w));
+	w.paths = paths;
+	w.values = values;
+	w.n = n;
+	for (i = 0; i < n; i++)
+		values[i] = NULL;
+
+	y = yajl_alloc(&WALK_CALLBACKS, NULL, &w);
+	if (y == NULL) {
+		*reason = "out of memory";
+		return -1;
+	}
+	st = yajl_parse(y, body, len);
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(y);
+	yajl_free(y);
+	if (st == yajl_status_ok)
+		return 0;
+
+	*reason = w.reason != NULL ? w.reason : "body is not valid JSON";
+	for (i = 0; i < n; i++) {
+		free(values[i]);
+		values[i] = NULL;
+	}
+	return -1;
+}
+
+/* Writes s as a JSON string, reading it as ISO-8859-1 if it is not UTF-8. */
+static void
+gen_text(yajl_gen g, const char *s, size_t len)
+{
+	unsigned char *latin;
+	size_t i, o = 0;
+
+	if (yajl_gen_string(g, (const unsigned char *)s, len) != yajl_gen_invalid_string)
+		return;
+	latin = xmalloc(len * 2);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x80)
+			latin[o++] = c;
+		else {
+			latin[o++] = (unsigned char)(0xc0 | (c >> 6));
+			latin[o++] = (unsigned char)(0x80 | (c & 0x3f));
+		}
+	}
+	yajl_gen_string(g, latin, o);
+	free(latin);
+}
+
+static bool
+omitted(const char *name, const char *const *omit)
+{
+	for (; omit != NULL && *omit != NULL; omit++)
+		if (strcmp(name, *omit) == 0)
+			return true;
+	return false;
+}
+
+char *
+payload_headers_json(const struct headers *h, const char *const *omit, size_t *len)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	char *out, *joined;
+	size_t i, j, blen;
+
+	if (g == NULL)
+		return NULL;
+	yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+	yajl_gen_map_open(g);
+	for (i = 0; i < h->n; i++) {
+		const char *name = h->v[i].name;
+		size_t vlen;
+		bool first = true;
+
+		if (omitted(name, omit))
+			continue;
+		for (j = 0; j < i && strcmp(h->v[j].name, name) != 0; j++)
+			;
+		if (j < i)
+			continue; /* already written, joined with this one */
+
+		gen_text(g, name, strlen(name));
+		vlen = 0;
+		for (j = i; j < h->n; j++)
+			if (strcmp(h->v[j].name, name) == 0)
+				vlen += strlen(h->v[j].value) + 2;
+		joined = xmalloc(vlen + 1);
+		joined[0] = '\0';
+		vlen = 0;
+		for (j = i; j < h->n; j++) {
+			size_t l;
+
+			if (strcmp(h->v[j].name, name) != 0)
+				continue;
+			if (!first) {
+				memcpy(joined + vlen, ", ", 2);
+				vlen += 2;
+			}
+			l = strlen(h->v[j].value);
+			memcpy(joined + vlen, h->v[j].value, l);
+			vlen += l;
+			first = false;
+		}
+		gen_text(g, joined, vlen);
+		free(joined);
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &blen);
+	out = xstrndup((const char *)buf, blen);
+	*len = blen;
+	yajl_gen_free(g);
+	return out;
+}

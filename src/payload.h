@@ -1,0 +1,40 @@
+/*
+ * payload.h: JSON in and out of hookq. Reads the event id and type out of a
+ * JSON body (a streaming parse: no tree is built, whatever the body's size)
+ * and writes the request headers as the JSON object stored with each event.
+ * This is the only module that calls yajl.
+ */
+#ifndef HOOKQ_PAYLOAD_H
+#define HOOKQ_PAYLOAD_H
+
+#include <stddef.h>
+
+#include "headers.h"
+
+/* Deepest nesting of objects and arrays accepted in a body. */
+#define PAYLOAD_MAX_DEPTH 64
+/* Longest id or type value kept; a longer one is refused as malformed. */
+#define PAYLOAD_MAX_VALUE 256
+
+/*
+ * Parses body as exactly one JSON value and, for each of the n dotted paths
+ * ("data.object.id": keys through nested objects, no arrays), stores in
+ * values[i] a malloc'd copy of the first string or number found there, or
+ * NULL when there is none (or it is empty, null, a boolean or a container).
+ * Returns 0; or -1 when the body is not JSON, nests deeper than
+ * PAYLOAD_MAX_DEPTH, or a value found at a path is too long or holds a NUL,
+ * with *reason set (static) and every values[i] NULL.
+ */
+int payload_extract(const unsigned char *body, size_t len,
+    const char *const *paths, char **values, size_t n, const char **reason);
+
+/*
+ * Returns the headers as a malloc'd JSON object {"name": "value", ...}, in
+ * arrival order, leaving out the names listed in omit (NULL-terminated).
+ * Repeated headers are joined with ", " (RFC 9110 5.3). A value that is not
+ * UTF-8 is read as ISO-8859-1 (RFC 9110 5.5). *len gets the length.
+ */
+char *payload_headers_json(const struct headers *, const char *const *omit,
+    size_t *len);
+
+#endif

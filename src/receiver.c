@@ -1,0 +1,195 @@
+/*
+ * hookq-receiver: the FastCGI responder behind nginx that verifies webhooks
+ * and commits them to the SQLite queue.
+ *
+ * main() is a straight line: read the config, open the database, take the
+ * socket, start the request threads, then wait for signals: SIGHUP reloads
+ * the config, SIGTERM and SIGINT stop after the requests under way.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commit.h"
+#include "config.h"
+#include "front.h"
+#include "log.h"
+#include "scheme.h"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: hookq-receiver [-n] [-c FILE]\n"
+	    "  -c FILE  configuration file (default " CONFIG_DEFAULT_PATH ")\n"
+	    "  -n       check the configuration, print \"configuration OK\" and exit\n"
+	    "  -V       print the version and exit\n"
+	    "\n"
+	    "Listens on the unix socket [hookq] listen names, or on a listening socket\n"
+	    "inherited as fd 0 (spawn-fcgi). Exit codes: 0 stopped cleanly or configuration\n"
+	    "OK; 100 usage or configuration error; 111 system error (database, socket).\n");
+}
+
+/* Prints each line of a multi-line cause, prefixed by the program name. */
+static void
+print_cause(const char *cause)
+{
+	const char *p = cause, *nl;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			nl = p + strlen(p);
+		fprintf(stderr, "hookq-receiver: %.*s\n", (int)(nl - p), p);
+		p = *nl ? nl + 1 : nl;
+	}
+}
+
+/* Makes sure fds 1 and 2 are open, so no socket or database gets them. */
+static void
+sanitize_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+/* Reloads the config on SIGHUP; keeps the old one if the new one is bad. */
+static void
+reload(struct front *front, const char *path, const struct config *running)
+{
+	struct config *cfg;
+	char *cause = NULL;
+
+	cfg = config_load(path, &cause);
+	if (cfg == NULL) {
+		log_warn("reload failed, keeping the running configuration:");
+		print_cause(cause);
+		free(cause);
+		return;
+	}
+	if (strcmp(cfg->database, running->database) != 0 ||
+	    (cfg->listen == NULL) != (running->listen == NULL) ||
+	    (cfg->listen != NULL && strcmp(cfg->listen, running->listen) != 0) ||
+	    cfg->threads != running->threads || cfg->durability != running->durability ||
+	    cfg->busy_timeout != running->busy_timeout)
+		log_warn("database, listen, threads, durability and busy_timeout change only on restart");
+	log_info("configuration reloaded: %zu sources", cfg->nsources);
+	front_set_config(front, cfg);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = CONFIG_DEFAULT_PATH;
+	struct store_options sopt;
+	struct committer *committer;
+	struct front *front;
+	struct config *cfg, *boot;
+	char *cause = NULL;
+	int check = 0, ch, fd, sig;
+	sigset_t set;
+
+	log_init("hookq-receiver");
+	while ((ch = getopt(argc, argv, "c:nVh")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'V':
+			printf("hookq-receiver %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_CONFIG;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+	sanitize_fds();
+
+	cfg = config_load(path, &cause);
+	if (cfg == NULL) {
+		print_cause(cause);
+		free(cause);
+		return EXIT_CONFIG;
+	}
+	if (check) {
+		printf("configuration OK\n");
+		config_free(cfg);
+		return EXIT_OK;
+	}
+	if (scheme_init() != 0)
+		fatal(EXIT_SYSTEM, "cannot initialise libsodium");
+
+	if (cfg->listen != NULL) {
+		fd = front_listen(cfg->listen, &cause);
+		if (fd < 0)
+			fatal(EXIT_SYSTEM, "%s", cause);
+	} else if (front_inherited())
+		fd = 0;
+	else
+		fatal(EXIT_CONFIG, "%s: [hookq] has no listen, and fd 0 is not a listening socket",
+		    path);
+
+	sopt.durability_full = cfg->durability == DURABILITY_FULL;
+	sopt.busy_timeout = cfg->busy_timeout;
+	committer = commit_start(cfg->database, &sopt, &cause);
+	if (committer == NULL) {
+		if (cfg->listen != NULL)
+			unlink(cfg->listen);
+		fatal(EXIT_SYSTEM, "%s", cause);
+	}
+
+	/* Threads inherit this mask; only main() takes these signals, with sigwait(). */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	/* The front holds one reference; boot keeps the start-up values for reload checks. */
+	boot = cfg;
+	boot->refs++;
+	front = front_start(fd, cfg->threads, cfg, committer);
+	log_info("listening on %s with %d threads; database %s (durability %s, ack %s)",
+	    cfg->listen ? cfg->listen : "fd 0", cfg->threads, cfg->database,
+	    cfg->durability == DURABILITY_FULL ? "full" : "normal",
+	    cfg->ack == ACK_COMMIT ? "commit" : "receipt");
+
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			reload(front, path, boot);
+			continue;
+		}
+		break;
+	}
+	log_info("stopping on signal %d", sig);
+	front_stop(front);
+	commit_stop(committer);
+	if (boot->listen != NULL)
+		unlink(boot->listen);
+	config_free(boot);
+	log_info("stopped");
+	return EXIT_OK;
+}

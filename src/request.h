@@ -1,0 +1,90 @@
+/*
+ * request.h: what hookq decides about one webhook request, apart from how
+ * it arrived (FastCGI) and where it is stored. The front fills a struct
+ * request; request_route() and request_check() decide; the outcome table
+ * says what each decision answers. Nothing here does I/O, so all of it is
+ * unit-tested directly.
+ */
+#ifndef HOOKQ_REQUEST_H
+#define HOOKQ_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "headers.h"
+#include "store.h"
+
+/* Every answer hookq gives, as in DESIGN.md's contract with senders. */
+enum outcome {
+	OUTCOME_STORED,       /* 200: the row is committed */
+	OUTCOME_DUPLICATE,    /* 200: the event id was stored before */
+	OUTCOME_IGNORED,      /* 200: type not in the source's allow-list; not stored */
+	OUTCOME_ACCEPTED,     /* 200: ack = receipt, verified, inserted after answering */
+	OUTCOME_BAD_REQUEST,  /* 400 */
+	OUTCOME_UNAUTHORIZED, /* 401 */
+	OUTCOME_NOT_FOUND,    /* 404 */
+	OUTCOME_METHOD,       /* 405 */
+	OUTCOME_TOO_LARGE,    /* 413 */
+	OUTCOME_UNAVAILABLE,  /* 503 with Retry-After */
+};
+
+struct outcome_info {
+	int status;
+	const char *reason_phrase;
+	const char *name;  /* in log lines and metrics */
+	const char *body;  /* the response body; never says why a signature failed */
+};
+
+const struct outcome_info *outcome_info(enum outcome);
+
+/* Seconds a sender is asked to wait after a 503. */
+#define RETRY_AFTER 5
+
+struct request {
+	/* Filled by the front; owned by the request. */
+	char *method;
+	char *source_name;
+	struct headers headers;
+	unsigned char *body;
+	size_t body_len;
+	int64_t received_at;          /* ms since the epoch */
+
+	/* Decided here. */
+	const struct source *source;  /* borrowed from the config */
+	enum outcome outcome;
+	const char *reason;           /* static; why it was refused, for the log */
+	char *event_id;
+	char *event_type;
+	char *headers_json;
+	size_t headers_json_len;
+};
+
+void request_init(struct request *);
+/* Frees everything the request owns; it can be reused after request_init(). */
+void request_clear(struct request *);
+
+/*
+ * The source named by the last segment of a URI path ("/hooks/github?x"
+ * gives "github"), malloc'd; the fallback when nginx sets no HOOKQ_SOURCE.
+ */
+char *request_source_from_uri(const char *uri);
+
+/*
+ * Finds the source and checks the method. Returns 0 to go on (req->source
+ * set), or -1 with req->outcome (404, 405) and req->reason set.
+ */
+int request_route(struct request *, const struct config *);
+
+/*
+ * Verifies the signature over the body, then reads the event id and type
+ * and applies the allow-list. Returns 0 when the event is to be stored
+ * (event_id, event_type and headers_json set), or -1 with req->outcome
+ * (401, 400, or 200 ignored) and req->reason set. now is in seconds.
+ */
+int request_check(struct request *, int64_t now);
+
+/* The row to insert for a checked request; points into the request. */
+void request_event(const struct request *, struct store_event *);
+
+#endif

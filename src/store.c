@@ -1,0 +1,312 @@
+/*
+ * store.c: the queue on SQLite.
+ *
+ * Waiting for locks is ours, not sqlite3_busy_timeout()'s: the busy handler
+ * sleeps until a deadline the caller sets, so a batch of requests that has
+ * already waited is not made to wait a full timeout again. Automatic WAL
+ * checkpoints are off on connections that register a WAL hook; the
+ * receiver checkpoints on its own thread, outside the request path.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "util.h"
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *insert;
+	int busy_timeout;        /* ms */
+	int64_t deadline_us;     /* the busy handler gives up here */
+	void (*wal_fn)(void *, int);
+	void *wal_arg;
+	char err[256];
+};
+
+static const char INSERT_SQL[] =
+    "INSERT INTO events (source, event_id, event_type, received_at, headers, body)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    " ON CONFLICT (source, event_id) DO NOTHING";
+
+/* Records what failed and SQLite's reason. */
+static void
+store_fail(struct store *st, const char *what)
+{
+	snprintf(st->err, sizeof(st->err), "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+/* Sleeps a little and retries while the deadline is ahead. */
+static int
+store_busy(void *arg, int count)
+{
+	struct store *st = arg;
+	int64_t left = st->deadline_us - clock_mono_us();
+	int64_t nap = count < 10 ? 100LL << count : 10000; /* 0.1 ms doubling to 10 ms */
+	struct timespec ts;
+
+	if (left <= 0)
+		return 0;
+	if (nap > left)
+		nap = left;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)(nap * 1000);
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+/* Arms the busy handler for one busy_timeout from now. */
+static void
+store_arm(struct store *st)
+{
+	st->deadline_us = clock_mono_us() + (int64_t)st->busy_timeout * 1000;
+}
+
+static int
+store_exec(struct store *st, const char *sql, const char *what)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		store_fail(st, what);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+store_user_version(struct store *st, int *v)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK) {
+		store_fail(st, "reading user_version");
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int(s, 0);
+	else
+		store_fail(st, "reading user_version");
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/*
+ * Finds migration number n's text in the schema: from its "-- migration N:"
+ * line to the next one. Returns the start, and its length in *len, or NULL.
+ */
+static const char *
+migration_text(int n, size_t *len)
+{
+	const char *p = store_schema_sql, *start = NULL;
+	const char marker[] = "\n-- migration ";
+	int num;
+
+	while ((p = strstr(p, marker)) != NULL) {
+		p += strlen(marker);
+		if (start != NULL) {
+			*len = (size_t)(p - strlen(marker) - start);
+			return start;
+		}
+		if (sscanf(p, "%d:", &num) == 1 && num == n)
+			start = p - strlen(marker) + 1;
+	}
+	if (start != NULL)
+		*len = strlen(start);
+	return start;
+}
+
+int
+store_schema_version(void)
+{
+	size_t len;
+	int n = 0;
+
+	while (migration_text(n + 1, &len) != NULL)
+		n++;
+	return n;
+}
+
+/* Applies each migration above the database's user_version in its own transaction. */
+static int
+store_migrate(struct store *st)
+{
+	int have, want = store_schema_version(), n;
+	char pragma[64];
+
+	if (store_user_version(st, &have) != 0)
+		return -1;
+	if (have > want) {
+		snprintf(st->err, sizeof(st->err),
+		    "schema version %d is newer than this hookq's (%d): upgrade hookq", have, want);
+		return -1;
+	}
+	for (n = have + 1; n <= want; n++) {
+		size_t len;
+		const char *text = migration_text(n, &len);
+		char *sql = xstrndup(text, len);
+		int cur;
+
+		store_arm(st);
+		if (store_exec(st, "BEGIN IMMEDIATE", "starting a migration") != 0) {
+			free(sql);
+			return -1;
+		}
+		/* Another process may have migrated while we waited for the lock. */
+		if (store_user_version(st, &cur) != 0)
+			goto fail;
+		if (cur < n) {
+			snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", n);
+			if (store_exec(st, sql, "applying the schema") != 0 ||
+			    store_exec(st, pragma, "setting user_version") != 0)
+				goto fail;
+		}
+		if (store_exec(st, "COMMIT", "committing a migration") != 0)
+			goto fail;
+		free(sql);
+		continue;
+fail:
+		free(sql);
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+struct store *
+store_open(const char *path, const struct store_options *opt, char **cause)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	const char *sync = opt->durability_full ? "PRAGMA synchronous = FULL" :
+	    "PRAGMA synchronous = NORMAL";
+	int rc;
+
+	st->busy_timeout = opt->busy_timeout;
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(st->err, sizeof(st->err), "%s", st->db ? sqlite3_errmsg(st->db) :
+		    sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_handler(st->db, store_busy, st);
+	store_arm(st);
+	if (store_exec(st, "PRAGMA journal_mode = WAL", "setting WAL mode") != 0 ||
+	    store_exec(st, sync, "setting durability") != 0 ||
+	    store_migrate(st) != 0)
+		goto fail;
+	if (sqlite3_prepare_v3(st->db, INSERT_SQL, -1, SQLITE_PREPARE_PERSISTENT,
+	    &st->insert, NULL) != SQLITE_OK) {
+		store_fail(st, "preparing the insert");
+		goto fail;
+	}
+	return st;
+fail:
+	{
+		size_t n = strlen(path) + strlen(st->err) + 16;
+
+		*cause = xmalloc(n);
+		snprintf(*cause, n, "database %s: %s", path, st->err);
+	}
+	store_close(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_finalize(st->insert);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int
+store_begin(struct store *st, int64_t deadline_us)
+{
+	st->deadline_us = deadline_us;
+	return store_exec(st, "BEGIN IMMEDIATE", "waiting for the write lock");
+}
+
+int
+store_insert(struct store *st, const struct store_event *ev, bool *inserted)
+{
+	sqlite3_stmt *s = st->insert;
+	int rc;
+
+	sqlite3_bind_text(s, 1, ev->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, ev->event_id, -1, SQLITE_STATIC);
+	if (ev->event_type != NULL)
+		sqlite3_bind_text(s, 3, ev->event_type, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 3);
+	sqlite3_bind_int64(s, 4, ev->received_at);
+	sqlite3_bind_text(s, 5, ev->headers, (int)ev->headers_len, SQLITE_STATIC);
+	sqlite3_bind_blob64(s, 6, ev->body, ev->body_len, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		*inserted = sqlite3_changes(st->db) == 1;
+	else
+		store_fail(st, "inserting");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_commit(struct store *st)
+{
+	return store_exec(st, "COMMIT", "committing");
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+const char *
+store_error(const struct store *st)
+{
+	return st->err;
+}
+
+static int
+store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store *st = arg;
+
+	st->wal_fn(st->wal_arg, pages);
+	return SQLITE_OK;
+}
+
+void
+store_on_wal(struct store *st, void (*fn)(void *, int), void *arg)
+{
+	st->wal_fn = fn;
+	st->wal_arg = arg;
+	/* Replaces SQLite's automatic checkpoint, which would run inside COMMIT. */
+	sqlite3_wal_hook(st->db, store_wal_hook, st);
+}
+
+int
+store_checkpoint(struct store *st)
+{
+	int rc;
+
+	store_arm(st);
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+		store_fail(st, "checkpointing");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,28 @@
+/*
+ * util.h: the few helpers every hookq module needs: clocks and allocation
+ * that cannot fail (an allocation failure ends the process, like tmux and git:
+ * every size hookq allocates is capped before it gets here).
+ */
+#ifndef HOOKQ_UTIL_H
+#define HOOKQ_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
+/* Milliseconds since the Unix epoch (wall clock, for stored times). */
+int64_t clock_wall_ms(void);
+/* Microseconds from CLOCK_MONOTONIC (for durations and deadlines). */
+int64_t clock_mono_us(void);
+
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xrealloc(void *, size_t);
+void *xreallocarray(void *, size_t, size_t);
+char *xstrdup(const char *);
+char *xstrndup(const char *, size_t);
+
+#endif
