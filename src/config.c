@@ -166,7 +166,9 @@ loader_section(struct loader *L, const char *text, size_t len)
 		goto out;
 	}
 	rest = name + 6 + strspn(name + 6, " \t");
-	rest[strcspn(rest, " \t")] = '\0';
+	/* Trailing blanks go; blanks inside make the name invalid below. */
+	for (i = strlen(rest); i > 0 && (rest[i - 1] == ' ' || rest[i - 1] == '\t'); i--)
+		rest[i - 1] = '\0';
 	if (!valid_source_name(rest)) {
 		loader_error(L, L->line, "bad source name '%s': use 1 to %d of A-Z a-z 0-9 _ -",
 		    rest, MAX_SOURCE_NAME);
@@ -261,12 +263,13 @@ parse_size(const char *v, long long *out)
 	n = strtoll(v, &end, 10);
 	if (errno != 0)
 		return -1;
+	/* Values past 2^40 are out of any range here; stopping there keeps the products in range. */
+	if (n > (1LL << 40))
+		return -1;
 	if (*end == 'K' || *end == 'k') {
 		n *= 1024;
 		end++;
 	} else if (*end == 'M' || *end == 'm') {
-		if (n > (1LL << 40))
-			return -1;
 		n *= 1024 * 1024;
 		end++;
 	}
@@ -475,6 +478,7 @@ static void
 load_secrets(struct loader *L, struct source *src)
 {
 	int line = source_line(src, "secret_file"), sline = 0;
+	size_t errlen = L->errlen;
 	char *buf = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -507,7 +511,7 @@ load_secrets(struct loader *L, struct source *src)
 	}
 	if (ferror(f))
 		loader_error(L, line, "secret_file %s: %s", src->secret_file, strerror(errno));
-	else if (src->nsecrets == 0 && L->errlen == 0)
+	else if (src->nsecrets == 0 && L->errlen == errlen)
 		loader_error(L, line, "secret_file %s: no secret in it", src->secret_file);
 	if (buf != NULL) {
 		explicit_bzero(buf, cap);
@@ -516,9 +520,9 @@ load_secrets(struct loader *L, struct source *src)
 	fclose(f);
 }
 
-/* Splits the events list on white space into src->events. */
+/* Splits the events list on white space and commas into src->events. */
 static void
-split_events(struct source *src)
+split_events(struct loader *L, struct source *src)
 {
 	const char *p = src->events_raw;
 
@@ -533,6 +537,9 @@ split_events(struct source *src)
 		src->events[src->nevents++] = xstrndup(p, n);
 		p += n;
 	}
+	/* An allow-list that names nothing would let everything through. */
+	if (src->events_raw != NULL && src->nevents == 0)
+		loader_error(L, source_line(src, "events"), "events: no event type in the list");
 }
 
 /* Checks a source once its section is read, and derives what it needs. */
@@ -546,7 +553,7 @@ finish_source(struct loader *L, struct source *src)
 		src->max_body = L->cfg->max_body;
 	if (src->tolerance == 0)
 		src->tolerance = DEFAULT_TOLERANCE;
-	split_events(src);
+	split_events(L, src);
 
 	if (src->scheme_name == NULL) {
 		loader_error(L, src->line, "[source %s]: no scheme", src->name);
@@ -607,10 +614,14 @@ config_load(const char *path, char **cause)
 		loader_error(&L, 0, "%s", strerror(errno));
 		goto fail;
 	}
-#if HAVE_DECL_INI_MAX_LINE && HAVE_DECL_INI_USE_STACK
-	/* Debian's inih takes its limits at run time: lift the 200-byte line. */
+#if HAVE_DECL_INI_MAX_LINE && HAVE_DECL_INI_USE_STACK && HAVE_DECL_INI_INITIAL_ALLOC
+	/*
+	 * Debian's inih takes its limits at run time: lift the 200-byte line.
+	 * The heap buffer starts (and, without realloc, stays) at initial_alloc.
+	 */
 	ini_use_stack = false;
 	ini_max_line = MAX_LINE;
+	ini_initial_alloc = MAX_LINE;
 #endif
 #if HAVE_DECL_INI_ALLOW_MULTILINE
 	/* An indented line is a key of its own, not a continuation. */

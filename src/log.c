@@ -22,6 +22,8 @@ log_init(const char *progname)
 	log_progname = slash ? slash + 1 : progname;
 }
 
+static void log_vline(const char *, const char *, va_list) __attribute__((format(printf, 2, 0)));
+
 /* Formats one line with a UTC timestamp and writes it with a single write(2). */
 static void
 log_vline(const char *level, const char *fmt, va_list ap)

@@ -6,6 +6,7 @@
 #include "autoconf.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,6 +200,48 @@ payload_extract(const unsigned char *body, size_t len,
 	return -1;
 }
 
+/*
+ * True when s is well-formed UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF). yajl's own check lets those through,
+ * and SQLite's JSON functions would then refuse the stored headers.
+ */
+static bool
+utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n, k;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return false;
+		if (len - i <= n)
+			return false;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
 /* Writes s as a JSON string, reading it as ISO-8859-1 if it is not UTF-8. */
 static void
 gen_text(yajl_gen g, const char *s, size_t len)
@@ -206,8 +249,10 @@ gen_text(yajl_gen g, const char *s, size_t len)
 	unsigned char *latin;
 	size_t i, o = 0;
 
-	if (yajl_gen_string(g, (const unsigned char *)s, len) != yajl_gen_invalid_string)
+	if (utf8_valid((const unsigned char *)s, len)) {
+		yajl_gen_string(g, (const unsigned char *)s, len);
 		return;
+	}
 	latin = xmalloc(len * 2);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
