@@ -178,7 +178,6 @@ read_body(FCGX_Request *fr, struct request *req, size_t max)
 {
 	long long cl = content_length(FCGX_GetParam("CONTENT_LENGTH", fr->envp));
 	size_t cap, len = 0;
-	int n;
 
 	if (cl == -2) {
 		req->outcome = OUTCOME_BAD_REQUEST;
@@ -200,7 +199,9 @@ read_body(FCGX_Request *fr, struct request *req, size_t max)
 			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
 			req->body = xrealloc(req->body, cap);
 		}
-		n = FCGX_GetStr((char *)req->body + len, (int)(cap - len > INT_MAX ? INT_MAX : cap - len), fr->in);
+		int n = FCGX_GetStr((char *)req->body + len,
+		    (int)(cap - len > INT_MAX ? INT_MAX : cap - len), fr->in);
+
 		if (n <= 0)
 			break;
 		len += (size_t)n;
@@ -228,8 +229,9 @@ answer(FCGX_Request *fr, enum outcome o)
 	int n;
 
 	n = snprintf(head, sizeof(head),
-	    "Status: %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n%s%s\r\n",
-	    oi->status, oi->reason_phrase,
+	    "Status: %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\n%s%s\r\n",
+	    oi->status, oi->reason_phrase, strlen(oi->body),
 	    o == OUTCOME_UNAVAILABLE ? "Retry-After: " STRINGIFY(RETRY_AFTER) "\r\n" : "",
 	    o == OUTCOME_METHOD ? "Allow: POST\r\n" : "");
 	FCGX_PutStr(head, n, fr->out);
@@ -241,7 +243,7 @@ static void
 log_request(const struct request *req, int status, const char *outcome,
     const char *reason, int64_t start_us)
 {
-	char source[96], id[300], why[300];
+	char source[96], id[300];
 	const char *idv = req->event_id;
 	double ms = (double)(clock_mono_us() - start_us) / 1000.0;
 
@@ -252,6 +254,8 @@ log_request(const struct request *req, int status, const char *outcome,
 	    req->source_name ? strlen(req->source_name) : 0);
 	log_quote(id, sizeof(id), idv ? idv : "", idv ? strlen(idv) : 0);
 	if (reason != NULL) {
+		char why[300];
+
 		log_quote(why, sizeof(why), reason, strlen(reason));
 		log_info("source=%s id=%s status=%d outcome=%s reason=%s ms=%.2f",
 		    source, id, status, outcome, why, ms);
@@ -307,9 +311,9 @@ handle(struct front *f, FCGX_Request *fr)
 	    (uri = FCGX_GetParam("REQUEST_URI", fr->envp)) != NULL)
 		req.source_name = request_source_from_uri(uri);
 
+	headers_add_cgi(&req.headers, fr->envp);
 	if (request_route(&req, cfg) != 0 || read_body(fr, &req, req.source->max_body) != 0)
 		goto refused;
-	headers_add_cgi(&req.headers, fr->envp);
 	if (request_check(&req, req.received_at / 1000) != 0)
 		goto refused;
 

@@ -40,10 +40,11 @@ usage(FILE *out)
 static void
 print_cause(const char *cause)
 {
-	const char *p = cause, *nl;
+	const char *p = cause;
 
 	while (*p != '\0') {
-		nl = strchr(p, '\n');
+		const char *nl = strchr(p, '\n');
+
 		if (nl == NULL)
 			nl = p + strlen(p);
 		fprintf(stderr, "hookq-receiver: %.*s\n", (int)(nl - p), p);
@@ -92,6 +93,7 @@ main(int argc, char **argv)
 {
 	const char *path = CONFIG_DEFAULT_PATH;
 	struct store_options sopt;
+	struct commit_stats stats;
 	struct committer *committer;
 	struct front *front;
 	struct config *cfg, *boot;
@@ -186,10 +188,12 @@ main(int argc, char **argv)
 	}
 	log_info("stopping on signal %d", sig);
 	front_stop(front);
+	commit_stats(committer, &stats);
 	commit_stop(committer);
 	if (boot->listen != NULL)
 		unlink(boot->listen);
 	config_free(boot);
-	log_info("stopped");
+	log_info("stopped: %llu events written in %llu transactions",
+	    (unsigned long long)stats.events, (unsigned long long)stats.transactions);
 	return EXIT_OK;
 }
