@@ -1,5 +1,1071 @@
-/* placeholder: replaced by the real config tests */
+/*
+ * config_test.c: loading hookq.conf (src/config.c): every key read back,
+ * defaults, the file's shape (comments, CRLF, BOM, long lines), paths
+ * relative to the file, secrets and their rotation, generic schemes built
+ * from keys, and every error reported as FILE:LINE with nothing else.
+ */
 #include "autoconf.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "testutil.h"
-static void placeholder(void **state) { skip(); }
-int main(void) { const struct CMUnitTest t[] = { cmocka_unit_test(placeholder) }; return cmocka_run_group_tests(t, NULL, NULL); }
+
+#include "config.h"
+#include "scheme.h"
+
+#define nitems_(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A config that is wrong in one place: the line named and a bit of the message. */
+struct error_case {
+	const char *text;
+	int line;           /* 0: a whole-file message, "FILE: message" */
+	const char *msg;
+};
+
+struct fixture {
+	char *dir;
+	char *conf;         /* dir/hookq.conf */
+	struct config *cfg;
+	char *cause;
+	char *cwd;          /* to go back to after a test that changes folder */
+	const struct error_case *c;
+};
+
+/* The lines every error case builds on: a valid [hookq] and one [source]. */
+#define BASE \
+    "[hookq]\n" \
+    "database = q.db\n" \
+    "[source gh]\n" \
+    "scheme = github\n" \
+    "secret_file = gh.secret\n"
+
+static int
+group_setup(void **state)
+{
+	return scheme_init() == 0 ? 0 : -1;
+}
+
+/* Writes text to dir/name. */
+static void
+write_in(struct fixture *fx, const char *name, const char *text)
+{
+	char *path = tu_path(fx->dir, name);
+
+	tu_write_file(path, text, strlen(text), 0600);
+	free(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char many[256];
+	int i, off = 0;
+
+	assert_non_null(fx);
+	fx->c = *state;
+	fx->dir = tu_tmpdir();
+	fx->conf = tu_path(fx->dir, "hookq.conf");
+	write_in(fx, "gh.secret", "github-secret\n");
+	write_in(fx, "empty.secret", "");
+	write_in(fx, "blank.secret", "\n\r\n\n");
+	for (i = 1; i <= SCHEME_MAX_SECRETS + 1; i++)
+		off += snprintf(many + off, sizeof(many) - (size_t)off, "secret-%d\n", i);
+	write_in(fx, "many.secret", many);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	if (fx->cwd != NULL) {
+		if (chdir(fx->cwd) != 0)
+			return -1;
+		free(fx->cwd);
+	}
+	config_free(fx->cfg);
+	free(fx->cause);
+	tu_rmtree(fx->dir);
+	free(fx->dir);
+	free(fx->conf);
+	free(fx);
+	return 0;
+}
+
+/* Writes text as dir/hookq.conf and loads it into fx->cfg or fx->cause. */
+static struct config *
+load(struct fixture *fx, const char *text)
+{
+	write_in(fx, "hookq.conf", text);
+	free(fx->cause);
+	fx->cause = NULL;
+	config_free(fx->cfg);
+	fx->cfg = config_load(fx->conf, &fx->cause);
+	return fx->cfg;
+}
+
+/* Loads text and fails the test, showing why, unless it loads. */
+static struct config *
+load_ok(struct fixture *fx, const char *text)
+{
+	if (load(fx, text) == NULL)
+		fail_msg("config refused:\n%s", fx->cause ? fx->cause : "(no cause)");
+	assert_null(fx->cause);
+	return fx->cfg;
+}
+
+/* Loads text and fails the test unless it is refused with a cause. */
+static const char *
+load_bad(struct fixture *fx, const char *text)
+{
+	if (load(fx, text) != NULL)
+		fail_msg("config loaded; expected it refused");
+	assert_non_null(fx->cause);
+	return fx->cause;
+}
+
+static size_t
+count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (*s == '\n')
+			n++;
+	return n;
+}
+
+/* True when some line of cause starts with "CONF:LINE: " (or "CONF: ") and holds msg. */
+static int
+has_error(const struct fixture *fx, int line, const char *msg)
+{
+	char prefix[4096];
+	const char *p = fx->cause;
+
+	if (line > 0)
+		snprintf(prefix, sizeof(prefix), "%s:%d: ", fx->conf, line);
+	else
+		snprintf(prefix, sizeof(prefix), "%s: ", fx->conf);
+	while (p != NULL && *p != '\0') {
+		const char *eol = strchr(p, '\n');
+		size_t n = eol ? (size_t)(eol - p) : strlen(p);
+		char *one = strndup(p, n);
+		int found;
+
+		assert_non_null(one);
+		found = strncmp(one, prefix, strlen(prefix)) == 0 && strstr(one, msg) != NULL;
+		free(one);
+		if (found)
+			return 1;
+		p = eol ? eol + 1 : NULL;
+	}
+	return 0;
+}
+
+/* Asserts that the cause is exactly one line, at line, holding msg. */
+static void
+assert_one_error(const struct fixture *fx, int line, const char *msg)
+{
+	if (count_lines(fx->cause) != 1 || !has_error(fx, line, msg))
+		fail_msg("expected one error at line %d with \"%s\", got:\n%s", line, msg, fx->cause);
+}
+
+/* Every error case: the config is refused with one message at the offending line. */
+static void
+test_error_case(void **state)
+{
+	struct fixture *fx = *state;
+
+	load_bad(fx, fx->c->text);
+	assert_one_error(fx, fx->c->line, fx->c->msg);
+}
+
+/* A config using every key reads back as written. */
+static void
+test_every_key(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+	const struct source *src;
+	char *want;
+
+	cfg = load_ok(fx,
+	    "[hookq]\n"
+	    "database = /var/lib/hookq/queue.db\n"
+	    "listen = /run/hookq/hookq.sock\n"
+	    "threads = 8\n"
+	    "busy_timeout = 5000\n"
+	    "durability = normal\n"
+	    "ack = receipt\n"
+	    "max_body = 2M\n"
+	    "[source gh]\n"
+	    "scheme = github\n"
+	    "secret_file = gh.secret\n"
+	    "events = push pull_request\n"
+	    "max_body = 64K\n"
+	    "tolerance = 60\n");
+	assert_string_equal(cfg->path, fx->conf);
+	assert_string_equal(cfg->database, "/var/lib/hookq/queue.db");
+	assert_string_equal(cfg->listen, "/run/hookq/hookq.sock");
+	assert_int_equal(cfg->threads, 8);
+	assert_int_equal(cfg->busy_timeout, 5000);
+	assert_int_equal(cfg->durability, DURABILITY_NORMAL);
+	assert_int_equal(cfg->ack, ACK_RECEIPT);
+	assert_int_equal(cfg->max_body, 2 * 1024 * 1024);
+	assert_int_equal(cfg->nsources, 1);
+	src = &cfg->sources[0];
+	assert_string_equal(src->name, "gh");
+	assert_int_equal(src->line, 9);
+	assert_string_equal(src->scheme_name, "github");
+	assert_string_equal(src->scheme.name, "github");
+	assert_string_equal(src->scheme.sig_header, "x-hub-signature-256");
+	want = tu_path(fx->dir, "gh.secret");
+	assert_string_equal(src->secret_file, want);
+	free(want);
+	assert_int_equal(src->nsecrets, 1);
+	assert_int_equal(src->secrets[0].len, strlen("github-secret"));
+	assert_memory_equal(src->secrets[0].key, "github-secret", strlen("github-secret"));
+	assert_false(src->secrets[0].ed25519);
+	assert_int_equal(src->nevents, 2);
+	assert_string_equal(src->events[0], "push");
+	assert_string_equal(src->events[1], "pull_request");
+	assert_int_equal(src->max_body, 64 * 1024);
+	assert_int_equal(src->tolerance, 60);
+}
+
+/* Keys left out take their documented defaults. */
+static void
+test_defaults(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg = load_ok(fx, BASE);
+	const struct source *src = &cfg->sources[0];
+
+	assert_null(cfg->listen);
+	assert_int_equal(cfg->threads, 4);
+	assert_int_equal(cfg->busy_timeout, 2000);
+	assert_int_equal(cfg->durability, DURABILITY_FULL);
+	assert_int_equal(cfg->ack, ACK_COMMIT);
+	assert_int_equal(cfg->max_body, 1048576);
+	assert_int_equal(src->max_body, 1048576);
+	assert_int_equal(src->tolerance, 300);
+	assert_null(src->events);
+	assert_int_equal(src->nevents, 0);
+}
+
+/* A source without max_body takes [hookq]'s, even when [hookq] comes after it. */
+static void
+test_max_body_inherited(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+
+	cfg = load_ok(fx,
+	    "[source gh]\n"
+	    "scheme = github\n"
+	    "secret_file = gh.secret\n"
+	    "[source small]\n"
+	    "scheme = github\n"
+	    "secret_file = gh.secret\n"
+	    "max_body = 10K\n"
+	    "[hookq]\n"
+	    "database = q.db\n"
+	    "max_body = 5M\n");
+	assert_int_equal(cfg->max_body, 5 * 1024 * 1024);
+	assert_int_equal(config_source(cfg, "gh")->max_body, 5 * 1024 * 1024);
+	assert_int_equal(config_source(cfg, "small")->max_body, 10 * 1024);
+}
+
+/* Sizes are bytes with an optional K or M (either case), powers of 1024. */
+static void
+test_sizes(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t bytes;
+	} cases[] = {
+		{ "512", 512 },
+		{ "1", 1 },
+		{ "64K", 64 * 1024 },
+		{ "64k", 64 * 1024 },
+		{ "1M", 1024 * 1024 },
+		{ "1m", 1024 * 1024 },
+		{ "64M", 64 * 1024 * 1024 },
+	};
+	struct fixture *fx = *state;
+	char text[512];
+	size_t i;
+
+	for (i = 0; i < nitems_(cases); i++) {
+		snprintf(text, sizeof(text), "[hookq]\ndatabase = q.db\nmax_body = %s\n"
+		    "[source gh]\nscheme = github\nsecret_file = gh.secret\nmax_body = %s\n",
+		    cases[i].text, cases[i].text);
+		load_ok(fx, text);
+		if (fx->cfg->max_body != cases[i].bytes || fx->cfg->sources[0].max_body != cases[i].bytes)
+			fail_msg("max_body = %s read as %zu and %zu, not %zu", cases[i].text,
+			    fx->cfg->max_body, fx->cfg->sources[0].max_body, cases[i].bytes);
+	}
+}
+
+/* "key = value ; comment" keeps only the value; '#' and ';' lines are comments. */
+static void
+test_comments(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+
+	cfg = load_ok(fx,
+	    "; hookq.conf\n"
+	    "# another comment\n"
+	    "[hookq] ; the process\n"
+	    "database = q.db ; the queue\n"
+	    "   ; indented comment\n"
+	    "\t# indented hash comment\n"
+	    "threads = 3 ; three\n"
+	    "durability = normal   ; fsync at checkpoints\n"
+	    "\n"
+	    "[source gh] ; github\n"
+	    "scheme = github ; built in\n"
+	    ";scheme = stripe\n"
+	    "#tolerance = 5\n"
+	    "secret_file = gh.secret ; one line\n"
+	    "events = push ; nothing else\n");
+	assert_non_null(strstr(cfg->database, "/q.db"));
+	assert_null(strchr(cfg->database, ';'));
+	assert_int_equal(cfg->threads, 3);
+	assert_int_equal(cfg->durability, DURABILITY_NORMAL);
+	assert_string_equal(cfg->sources[0].scheme_name, "github");
+	assert_int_equal(cfg->sources[0].tolerance, 300);
+	assert_int_equal(cfg->sources[0].nevents, 1);
+	assert_string_equal(cfg->sources[0].events[0], "push");
+}
+
+/* CRLF line endings are read like LF, and line numbers still count right. */
+static void
+test_crlf(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+
+	cfg = load_ok(fx,
+	    "[hookq]\r\n"
+	    "database = q.db\r\n"
+	    "threads = 7\r\n"
+	    "durability = normal\r\n"
+	    "[source gh]\r\n"
+	    "scheme = github\r\n"
+	    "secret_file = gh.secret\r\n"
+	    "events = push\r\n");
+	assert_int_equal(cfg->threads, 7);
+	assert_int_equal(cfg->durability, DURABILITY_NORMAL);
+	assert_string_equal(cfg->sources[0].events[0], "push");
+	assert_int_equal(cfg->sources[0].line, 5);
+	assert_int_equal(cfg->sources[0].nsecrets, 1);
+
+	load_bad(fx, "[hookq]\r\ndatabase = q.db\r\nthreads = x\r\n[source gh]\r\n"
+	    "scheme = github\r\nsecret_file = gh.secret\r\n");
+	assert_one_error(fx, 3, "threads: 'x'");
+}
+
+/* A UTF-8 byte order mark before the first line is skipped. */
+static void
+test_bom(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+
+	cfg = load_ok(fx, "\xef\xbb\xbf" BASE);
+	assert_int_equal(cfg->nsources, 1);
+	cfg = load_ok(fx, "\xef\xbb\xbf; comment first\n" BASE);
+	assert_int_equal(cfg->sources[0].line, 4);
+}
+
+/* Lines longer than inih's 200-byte default (60 event types) are read whole. */
+static void
+test_long_line(void **state)
+{
+	struct fixture *fx = *state;
+	char text[4096], want[32];
+	int i, off;
+
+	off = snprintf(text, sizeof(text), BASE "events =");
+	for (i = 0; i < 60; i++)
+		off += snprintf(text + off, sizeof(text) - (size_t)off, " event_type_%02d", i);
+	snprintf(text + off, sizeof(text) - (size_t)off, "\ntolerance = 42\n");
+	assert_true(strlen("events =") + 60 * 14 > 200);
+	load_ok(fx, text);
+	assert_int_equal(fx->cfg->sources[0].nevents, 60);
+	for (i = 0; i < 60; i++) {
+		snprintf(want, sizeof(want), "event_type_%02d", i);
+		assert_string_equal(fx->cfg->sources[0].events[i], want);
+	}
+	assert_int_equal(fx->cfg->sources[0].tolerance, 42);
+}
+
+/* A line over 4093 bytes is refused at its line, and the lines after it still count. */
+static void
+test_overlong_line(void **state)
+{
+	struct fixture *fx = *state;
+	size_t n = strlen(BASE) + 5000 + 64;
+	char *text = malloc(n);
+	int off;
+
+	assert_non_null(text);
+	off = snprintf(text, n, BASE "events = ");
+	memset(text + off, 'e', 5000);
+	snprintf(text + off + 5000, n - (size_t)off - 5000, "\ntolerance = 0\n");
+	load_bad(fx, text);
+	free(text);
+	if (count_lines(fx->cause) != 2 || !has_error(fx, 6, "line longer than 4093 bytes") ||
+	    !has_error(fx, 7, "tolerance: '0'"))
+		fail_msg("expected errors at lines 6 and 7, got:\n%s", fx->cause);
+}
+
+/* An indented line is a key of its own, not a continuation of the one above. */
+static void
+test_indented_key(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+
+	cfg = load_ok(fx, "[hookq]\ndatabase = q.db\n  threads = 2\n[source gh]\n"
+	    "scheme = github\n\tsecret_file = gh.secret\n");
+	assert_int_equal(cfg->threads, 2);
+	assert_non_null(strstr(cfg->database, "/q.db"));
+	assert_null(strchr(cfg->database, '\n'));
+}
+
+/* config_source finds sources by name; other names give NULL. */
+static void
+test_config_source(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+
+	cfg = load_ok(fx, BASE
+	    "[source Other_2-x]\n"
+	    "scheme = stripe\n"
+	    "secret_file = gh.secret\n");
+	assert_int_equal(cfg->nsources, 2);
+	assert_ptr_equal(config_source(cfg, "gh"), &cfg->sources[0]);
+	assert_ptr_equal(config_source(cfg, "Other_2-x"), &cfg->sources[1]);
+	assert_string_equal(config_source(cfg, "Other_2-x")->scheme.name, "stripe");
+	assert_null(config_source(cfg, "other_2-x"));
+	assert_null(config_source(cfg, "g"));
+	assert_null(config_source(cfg, ""));
+}
+
+/* Without a list every type (and no type) is allowed; with one, only listed types. */
+static void
+test_type_allowed(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+	const struct source *all, *some;
+
+	cfg = load_ok(fx, BASE
+	    "[source some]\n"
+	    "scheme = github\n"
+	    "secret_file = gh.secret\n"
+	    "events = push,release\t ping ,, \tissues\n");
+	all = config_source(cfg, "gh");
+	some = config_source(cfg, "some");
+	assert_true(config_type_allowed(all, "push"));
+	assert_true(config_type_allowed(all, "anything"));
+	assert_true(config_type_allowed(all, NULL));
+
+	assert_int_equal(some->nevents, 4);
+	assert_string_equal(some->events[0], "push");
+	assert_string_equal(some->events[1], "release");
+	assert_string_equal(some->events[2], "ping");
+	assert_string_equal(some->events[3], "issues");
+	assert_true(config_type_allowed(some, "push"));
+	assert_true(config_type_allowed(some, "release"));
+	assert_true(config_type_allowed(some, "ping"));
+	assert_true(config_type_allowed(some, "issues"));
+	assert_false(config_type_allowed(some, NULL));
+	assert_false(config_type_allowed(some, "pull_request"));
+	assert_false(config_type_allowed(some, "Push"));
+	assert_false(config_type_allowed(some, "pus"));
+	assert_false(config_type_allowed(some, "push,release"));
+	assert_false(config_type_allowed(some, ""));
+}
+
+/* Relative database, listen and secret_file paths are taken from the config's folder. */
+static void
+test_relative_paths(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+	const char *text;
+	char *want, *sub, *conf;
+
+	cfg = load_ok(fx,
+	    "[hookq]\n"
+	    "database = data/q.db\n"
+	    "listen = hookq.sock\n"
+	    "[source gh]\n"
+	    "scheme = github\n"
+	    "secret_file = gh.secret\n");
+	want = tu_path(fx->dir, "data/q.db");
+	assert_string_equal(cfg->database, want);
+	free(want);
+	want = tu_path(fx->dir, "hookq.sock");
+	assert_string_equal(cfg->listen, want);
+	free(want);
+	want = tu_path(fx->dir, "gh.secret");
+	assert_string_equal(cfg->sources[0].secret_file, want);
+	free(want);
+
+	/* A config in a subfolder reads its secret from ../, relative to itself. */
+	sub = tu_path(fx->dir, "etc");
+	assert_int_equal(mkdir(sub, 0700), 0);
+	conf = tu_path(sub, "hookq.conf");
+	text = "[hookq]\ndatabase = q.db\n[source gh]\nscheme = github\nsecret_file = ../gh.secret\n";
+	tu_write_file(conf, text, strlen(text), 0600);
+	config_free(fx->cfg);
+	fx->cfg = config_load(conf, &fx->cause);
+	if (fx->cfg == NULL)
+		fail_msg("config refused:\n%s", fx->cause);
+	want = tu_path(sub, "q.db");
+	assert_string_equal(fx->cfg->database, want);
+	free(want);
+	want = tu_path(sub, "../gh.secret");
+	assert_string_equal(fx->cfg->sources[0].secret_file, want);
+	free(want);
+	assert_int_equal(fx->cfg->sources[0].nsecrets, 1);
+	free(conf);
+	free(sub);
+}
+
+/* A config named without a folder resolves its relative paths against ".". */
+static void
+test_relative_config_path(void **state)
+{
+	struct fixture *fx = *state;
+
+	fx->cwd = getcwd(NULL, 0);
+	assert_non_null(fx->cwd);
+	write_in(fx, "hookq.conf", BASE);
+	assert_int_equal(chdir(fx->dir), 0);
+	fx->cfg = config_load("hookq.conf", &fx->cause);
+	if (fx->cfg == NULL)
+		fail_msg("config refused:\n%s", fx->cause);
+	assert_string_equal(fx->cfg->database, "./q.db");
+	assert_string_equal(fx->cfg->sources[0].secret_file, "./gh.secret");
+	assert_int_equal(fx->cfg->sources[0].nsecrets, 1);
+}
+
+/* A source name of 64 characters is accepted (65 is not: see the error cases). */
+static void
+test_source_name_64(void **state)
+{
+	struct fixture *fx = *state;
+	char name[65], text[512];
+
+	memset(name, 'n', 64);
+	name[64] = '\0';
+	snprintf(text, sizeof(text), "[hookq]\ndatabase = q.db\n[source %s]\nscheme = github\n"
+	    "secret_file = gh.secret\n", name);
+	load_ok(fx, text);
+	assert_string_equal(fx->cfg->sources[0].name, name);
+}
+
+/* A missing config file is refused with "FILE: No such file or directory". */
+static void
+test_missing_file(void **state)
+{
+	struct fixture *fx = *state;
+	char *want;
+
+	fx->cfg = config_load(fx->conf, &fx->cause);
+	assert_null(fx->cfg);
+	assert_non_null(fx->cause);
+	want = malloc(strlen(fx->conf) + 64);
+	assert_non_null(want);
+	sprintf(want, "%s: No such file or directory\n", fx->conf);
+	assert_string_equal(fx->cause, want);
+	free(want);
+}
+
+/* A secret_file that does not exist is named, with the system's reason. */
+static void
+test_secret_missing(void **state)
+{
+	struct fixture *fx = *state;
+	char *path, msg[4200];
+
+	path = tu_path(fx->dir, "nope.secret");
+	load_bad(fx, "[hookq]\ndatabase = q.db\n[source gh]\nscheme = github\n"
+	    "secret_file = nope.secret\n");
+	snprintf(msg, sizeof(msg), "secret_file %s: No such file", path);
+	assert_one_error(fx, 5, msg);
+	free(path);
+}
+
+/* Secret files: blank lines skipped, CR LF stripped, each line a secret (rotation). */
+static void
+test_secrets_rotation(void **state)
+{
+	struct fixture *fx = *state;
+	const struct source *src;
+
+	write_in(fx, "two.secret", "\r\nold-secret\r\n\r\n\nnew-secret");
+	load_ok(fx, "[hookq]\ndatabase = q.db\n[source gh]\nscheme = github\n"
+	    "secret_file = two.secret\n");
+	src = &fx->cfg->sources[0];
+	assert_int_equal(src->nsecrets, 2);
+	assert_int_equal(src->secrets[0].len, 10);
+	assert_memory_equal(src->secrets[0].key, "old-secret", 10);
+	assert_int_equal(src->secrets[1].len, 10);
+	assert_memory_equal(src->secrets[1].key, "new-secret", 10);
+
+	/* Exactly SCHEME_MAX_SECRETS is fine. */
+	write_in(fx, "16.secret", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n");
+	load_ok(fx, "[hookq]\ndatabase = q.db\n[source gh]\nscheme = github\n"
+	    "secret_file = 16.secret\n");
+	assert_int_equal(fx->cfg->sources[0].nsecrets, 16);
+}
+
+/* A whsec_ secret decodes from base64; whpk_ is an Ed25519 public key. */
+static void
+test_secret_whsec(void **state)
+{
+	struct fixture *fx = *state;
+	const struct source *src;
+
+	/* "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" is the Standard Webhooks example key. */
+	write_in(fx, "sw.secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n"
+	    "whpk_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n");
+	load_ok(fx, "[hookq]\ndatabase = q.db\n[source sw]\nscheme = standard-webhooks\n"
+	    "secret_file = sw.secret\n");
+	src = &fx->cfg->sources[0];
+	assert_int_equal(src->nsecrets, 2);
+	assert_false(src->secrets[0].ed25519);
+	assert_int_equal(src->secrets[0].len, 24);
+	assert_memory_equal(src->secrets[0].key, "\x31\xf2\x90\xf6\xbf\x06\x29\x8a\xab\x4f\x08\xd4"
+	    "\x3c\x3f\x08\x2c\xf6\x48\xa3\x62\xda\x2d\xa4\xb0", 24);
+	assert_true(src->secrets[1].ed25519);
+	assert_int_equal(src->secrets[1].len, 32);
+	assert_int_equal(src->secrets[1].key[0], 0);
+	assert_int_equal(src->secrets[1].key[31], 31);
+}
+
+/* A bad whsec_ secret names the file and its line, never the secret itself. */
+static void
+test_secret_whsec_bad(void **state)
+{
+	struct fixture *fx = *state;
+	char *path, msg[4200];
+
+	write_in(fx, "sw.secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n\nwhsec_%%not*base64!SECRETTEXT\n");
+	path = tu_path(fx->dir, "sw.secret");
+	load_bad(fx, "[hookq]\ndatabase = q.db\n[source sw]\nscheme = standard-webhooks\n"
+	    "secret_file = sw.secret\n");
+	snprintf(msg, sizeof(msg), "secret_file %s, line 3:", path);
+	assert_one_error(fx, 5, msg);
+	assert_null(strstr(fx->cause, "SECRETTEXT"));
+	assert_null(strstr(fx->cause, "not*base64"));
+	assert_null(strstr(fx->cause, "MfKQ9r8G"));
+	free(path);
+}
+
+/* scheme generic is built from its keys; header names are lower-cased. */
+static void
+test_generic(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+	const struct scheme *s;
+
+	cfg = load_ok(fx,
+	    "[hookq]\n"
+	    "database = q.db\n"
+	    "[source acme]\n"
+	    "scheme = generic\n"
+	    "secret_file = gh.secret\n"
+	    "signature_header = X-Foo-Sig\n"
+	    "signature_prefix = sha512=\n"
+	    "encoding = base64\n"
+	    "algorithm = hmac-sha512\n"
+	    "id_header = X-Foo-Delivery\n"
+	    "type_json = data.Kind\n"
+	    "[source plain]\n"
+	    "scheme = generic\n"
+	    "secret_file = gh.secret\n"
+	    "signature_header = Signature\n"
+	    "[source other]\n"
+	    "scheme = generic\n"
+	    "secret_file = gh.secret\n"
+	    "signature_header = sig\n"
+	    "id_json = data.object.id\n"
+	    "type_header = X-Event-TYPE\n");
+	s = &config_source(cfg, "acme")->scheme;
+	assert_string_equal(s->name, "generic");
+	assert_string_equal(s->sig_header, "x-foo-sig");
+	assert_string_equal(s->sigs[0].prefix, "sha512=");
+	assert_int_equal(s->sigs[0].encoding, SCHEME_BASE64);
+	assert_int_equal(s->sigs[0].alg, SCHEME_HMAC_SHA512);
+	assert_null(s->sigs[1].prefix);
+	assert_string_equal(s->signed_content, "%b");
+	assert_int_equal(s->key_format, SCHEME_KEY_RAW);
+	assert_int_equal(s->id.from, SCHEME_FROM_HEADER);
+	assert_string_equal(s->id.name, "x-foo-delivery");
+	assert_int_equal(s->type.from, SCHEME_FROM_JSON);
+	assert_string_equal(s->type.name, "data.Kind");
+	assert_true(scheme_needs_json(s));
+
+	s = &config_source(cfg, "plain")->scheme;
+	assert_string_equal(s->sig_header, "signature");
+	assert_string_equal(s->sigs[0].prefix, "");
+	assert_int_equal(s->sigs[0].encoding, SCHEME_HEX);
+	assert_int_equal(s->sigs[0].alg, SCHEME_HMAC_SHA256);
+	assert_int_equal(s->id.from, SCHEME_FROM_NONE);
+	assert_int_equal(s->type.from, SCHEME_FROM_NONE);
+	assert_null(s->ts_header);
+	assert_null(s->ts_item);
+	assert_false(scheme_needs_json(s));
+	assert_int_equal(config_source(cfg, "plain")->nsecrets, 1);
+
+	s = &config_source(cfg, "other")->scheme;
+	assert_int_equal(s->id.from, SCHEME_FROM_JSON);
+	assert_string_equal(s->id.name, "data.object.id");
+	assert_int_equal(s->type.from, SCHEME_FROM_HEADER);
+	assert_string_equal(s->type.name, "x-event-type");
+}
+
+/* generic with algorithm ed25519 takes a 64-hex-digit public key as its secret. */
+static void
+test_generic_ed25519(void **state)
+{
+	struct fixture *fx = *state;
+	const struct source *src;
+	unsigned char want[32];
+
+	write_in(fx, "ed.secret",
+	    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a\n");
+	load_ok(fx, "[hookq]\ndatabase = q.db\n[source ed]\nscheme = generic\n"
+	    "secret_file = ed.secret\nsignature_header = X-Signature-Ed25519\n"
+	    "algorithm = ed25519\nencoding = hex\n");
+	src = &fx->cfg->sources[0];
+	assert_int_equal(src->scheme.sigs[0].alg, SCHEME_ED25519);
+	assert_int_equal(src->scheme.key_format, SCHEME_KEY_ED25519);
+	assert_int_equal(src->nsecrets, 1);
+	assert_true(src->secrets[0].ed25519);
+	assert_int_equal(src->secrets[0].len, 32);
+	tu_unhex(want, sizeof(want), "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+	assert_memory_equal(src->secrets[0].key, want, 32);
+
+	/* 63 digits are no key. */
+	write_in(fx, "ed.secret",
+	    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511\n");
+	load_bad(fx, "[hookq]\ndatabase = q.db\n[source ed]\nscheme = generic\n"
+	    "secret_file = ed.secret\nsignature_header = X-Signature-Ed25519\n"
+	    "algorithm = ed25519\n");
+	assert_one_error(fx, 5, "line 1: Ed25519 public key");
+}
+
+/* Several problems in one file are all reported, each at its own line. */
+static void
+test_many_errors(void **state)
+{
+	struct fixture *fx = *state;
+
+	load_bad(fx,
+	    "stray = 1\n"                   /* 1 */
+	    "[hookq]\n"                     /* 2 */
+	    "threads = 0\n"                 /* 3 */
+	    "durability = fast\n"           /* 4 */
+	    "colour = red\n"                /* 5 */
+	    "[source gh]\n"                 /* 6 */
+	    "scheme = github\n"             /* 7 */
+	    "secret_file = gh.secret\n"     /* 8 */
+	    "id_json = id\n"                /* 9 */
+	    "tolerance = 0\n"               /* 10 */
+	    "[source gh]\n"                 /* 11 */
+	    "[source x/y]\n"                /* 12 */
+	    "[source ok]\n"                 /* 13 */
+	    "scheme = nope\n"               /* 14 */
+	    "secret_file = gh.secret\n");   /* 15 */
+	if (count_lines(fx->cause) != 10)
+		fail_msg("expected 10 errors, got:\n%s", fx->cause);
+	assert_true(has_error(fx, 1, "outside"));
+	assert_true(has_error(fx, 3, "threads"));
+	assert_true(has_error(fx, 4, "durability"));
+	assert_true(has_error(fx, 5, "colour"));
+	assert_true(has_error(fx, 9, "id_json"));
+	assert_true(has_error(fx, 10, "tolerance"));
+	assert_true(has_error(fx, 11, "defined twice"));
+	assert_true(has_error(fx, 12, "bad source name"));
+	assert_true(has_error(fx, 14, "unknown scheme"));
+	assert_true(has_error(fx, 0, "has no database"));
+}
+
+/* An empty secret file is reported even when the file has other problems too. */
+static void
+test_many_errors_empty_secret(void **state)
+{
+	struct fixture *fx = *state;
+
+	load_bad(fx,
+	    "[hookq]\n"
+	    "database = q.db\n"
+	    "threads = 0\n"
+	    "[source gh]\n"
+	    "scheme = github\n"
+	    "secret_file = empty.secret\n");
+	if (count_lines(fx->cause) != 2 || !has_error(fx, 3, "threads") ||
+	    !has_error(fx, 6, "no secret"))
+		fail_msg("expected errors at lines 3 (threads) and 6 (no secret), got:\n%s", fx->cause);
+}
+
+/* A K size that overflows a long long is refused, not wrapped into range. */
+static void
+test_size_overflow(void **state)
+{
+	struct fixture *fx = *state;
+	int status;
+	pid_t pid;
+
+	/* (2^54 + 1) * 1024 is 2^64 + 1024: 1024 once wrapped. */
+	write_in(fx, "hookq.conf", "[hookq]\ndatabase = q.db\nmax_body = 18014398509481985K\n"
+	    "[source gh]\nscheme = github\nsecret_file = gh.secret\n");
+	/* In a child: under UBSan the overflow ends the process. */
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *cause = NULL;
+		struct config *cfg = config_load(fx->conf, &cause);
+		int refused = cfg == NULL && cause != NULL && strstr(cause, ":3: max_body") != NULL;
+
+		if (cfg != NULL)
+			fprintf(stderr, "max_body = 18014398509481985K loaded as %zu\n", cfg->max_body);
+		config_free(cfg);
+		free(cause);
+		_exit(refused ? 0 : 3);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("max_body = 18014398509481985K not refused (child status %d%s)", status,
+		    WIFEXITED(status) && WEXITSTATUS(status) == 3 ? ": loaded" :
+		    ": crashed, see the sanitizer report");
+}
+
+/* config_free(NULL) does nothing. */
+static void
+test_free_null(void **state)
+{
+	config_free(NULL);
+}
+
+/* The error cases: each refused with exactly one message at the line given. */
+static const struct error_case E_UNKNOWN_KEY = {
+	"[hookq]\ndatabase = q.db\nthread = 4\n[source gh]\nscheme = github\nsecret_file = gh.secret\n",
+	3, "unknown key 'thread' in [hookq]" };
+static const struct error_case E_UNKNOWN_SOURCE_KEY = { BASE "colour = red\n", 6,
+	"unknown key 'colour' in [source]" };
+static const struct error_case E_HOOKQ_KEY_IN_SOURCE = { BASE "threads = 2\n", 6,
+	"unknown key 'threads'" };
+static const struct error_case E_UNKNOWN_SECTION = { BASE "[sink x]\nfoo = bar\n", 6,
+	"unknown section [sink x]" };
+static const struct error_case E_SOURCE_NO_NAME = { BASE "[source]\nscheme = github\n", 6, "[source]" };
+static const struct error_case E_SOURCE_BLANK_NAME = { BASE "[source  ]\nscheme = github\n", 6,
+	"bad source name" };
+static const struct error_case E_SOURCE_NAME_SPACE = {
+	BASE "[source a b]\nscheme = github\nsecret_file = gh.secret\n", 6, "bad source name" };
+static const struct error_case E_SOURCE_NAME_SLASH = {
+	BASE "[source x/y]\nscheme = github\nsecret_file = gh.secret\n", 6, "bad source name 'x/y'" };
+static const struct error_case E_SOURCE_NAME_65 = {
+	BASE "[source nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn]\n"
+	"scheme = github\nsecret_file = gh.secret\n", 6, "bad source name" };
+static const struct error_case E_SOURCE_TWICE = { BASE "[source gh]\nscheme = stripe\n", 6,
+	"source 'gh' defined twice (first at line 3)" };
+static const struct error_case E_HOOKQ_KEY_TWICE = {
+	"[hookq]\ndatabase = q.db\ndatabase = r.db\n[source gh]\nscheme = github\nsecret_file = gh.secret\n",
+	3, "'database' given twice (first at line 2)" };
+static const struct error_case E_SOURCE_KEY_TWICE = { BASE "scheme = github\n", 6,
+	"'scheme' given twice (first at line 4)" };
+static const struct error_case E_KEY_BEFORE_SECTION = { "threads = 4\n" BASE, 1,
+	"'threads' outside a [hookq] or [source NAME] section" };
+static const struct error_case E_NO_EQUALS = { BASE "events push\n", 6, "expected 'key = value'" };
+static const struct error_case E_SECTION_NO_BRACKET = {
+	"[hookq]\ndatabase = q.db\n[source gh\nscheme = github\nsecret_file = gh.secret\n"
+	"[source ok]\nscheme = github\nsecret_file = gh.secret\n", 3, "section line without ']'" };
+static const struct error_case E_THREADS_0 = {
+	"[hookq]\ndatabase = q.db\nthreads = 0\n[source gh]\nscheme = github\nsecret_file = gh.secret\n",
+	3, "threads: '0' is not a whole number from 1 to 256" };
+static const struct error_case E_THREADS_257 = {
+	"[hookq]\ndatabase = q.db\nthreads = 257\n[source gh]\nscheme = github\nsecret_file = gh.secret\n",
+	3, "threads: '257'" };
+static const struct error_case E_THREADS_FOUR = {
+	"[hookq]\ndatabase = q.db\nthreads = four\n[source gh]\nscheme = github\nsecret_file = gh.secret\n",
+	3, "threads: 'four'" };
+static const struct error_case E_THREADS_4X = {
+	"[hookq]\ndatabase = q.db\nthreads = 4x\n[source gh]\nscheme = github\nsecret_file = gh.secret\n",
+	3, "threads: '4x'" };
+static const struct error_case E_BUSY_NEGATIVE = {
+	"[hookq]\ndatabase = q.db\nbusy_timeout = -1\n[source gh]\nscheme = github\n"
+	"secret_file = gh.secret\n", 3, "busy_timeout: '-1'" };
+static const struct error_case E_DURABILITY = {
+	"[hookq]\ndatabase = q.db\ndurability = fast\n[source gh]\nscheme = github\n"
+	"secret_file = gh.secret\n", 3, "durability: 'fast' is not one of the choices" };
+static const struct error_case E_ACK = {
+	"[hookq]\ndatabase = q.db\nack = maybe\n[source gh]\nscheme = github\nsecret_file = gh.secret\n",
+	3, "ack: 'maybe'" };
+static const struct error_case E_MAX_BODY_1G = {
+	"[hookq]\ndatabase = q.db\nmax_body = 1G\n[source gh]\nscheme = github\nsecret_file = gh.secret\n",
+	3, "max_body: '1G'" };
+static const struct error_case E_MAX_BODY_0 = {
+	"[hookq]\ndatabase = q.db\nmax_body = 0\n[source gh]\nscheme = github\nsecret_file = gh.secret\n",
+	3, "max_body: '0'" };
+static const struct error_case E_MAX_BODY_12Q = { BASE "max_body = 12Q\n", 6, "max_body: '12Q'" };
+static const struct error_case E_MAX_BODY_65M = { BASE "max_body = 65M\n", 6, "max_body: '65M'" };
+static const struct error_case E_MAX_BODY_HUGE = { BASE "max_body = 99999999999999999999\n", 6,
+	"max_body: '99999999999999999999'" };
+static const struct error_case E_TOLERANCE_0 = { BASE "tolerance = 0\n", 6, "tolerance: '0'" };
+static const struct error_case E_EMPTY_VALUE = { BASE "events =\n", 6, "events: empty value" };
+static const struct error_case E_UNKNOWN_SCHEME = {
+	"[hookq]\ndatabase = q.db\n[source gh]\nsecret_file = gh.secret\nscheme = gitlab\n", 5,
+	"unknown scheme 'gitlab' (known: github, stripe, standard-webhooks, generic)" };
+static const struct error_case E_NO_SCHEME = {
+	"[hookq]\ndatabase = q.db\n[source gh]\nsecret_file = gh.secret\n", 3, "[source gh]: no scheme" };
+static const struct error_case E_NO_SECRET_FILE = {
+	"[hookq]\ndatabase = q.db\n[source gh]\nscheme = github\nevents = push\n", 3,
+	"[source gh]: no secret_file" };
+static const struct error_case E_SECRET_DIR = {
+	"[hookq]\ndatabase = q.db\n[source gh]\nscheme = github\nsecret_file = .\n", 5,
+	"Is a directory" };
+static const struct error_case E_SECRET_EMPTY = {
+	"[hookq]\ndatabase = q.db\n[source gh]\nscheme = github\nsecret_file = empty.secret\n", 5,
+	"empty.secret: no secret" };
+static const struct error_case E_SECRET_BLANK = {
+	"[hookq]\ndatabase = q.db\n[source gh]\nscheme = github\nsecret_file = blank.secret\n", 5,
+	"blank.secret: no secret" };
+static const struct error_case E_SECRET_17 = {
+	"[hookq]\ndatabase = q.db\n[source gh]\nscheme = github\nsecret_file = many.secret\n", 5,
+	"many.secret: more than 16 secrets" };
+static const struct error_case E_GENERIC_KEY_GITHUB = { BASE "signature_header = X-Sig\n", 6,
+	"'signature_header' applies only to scheme generic, not github" };
+static const struct error_case E_ID_JSON_GITHUB = { BASE "events = push\nid_json = data.id\n", 7,
+	"'id_json' applies only to scheme generic, not github" };
+static const struct error_case E_ID_JSON_STRIPE = {
+	"[hookq]\ndatabase = q.db\n[source st]\nscheme = stripe\nid_json = data.id\n"
+	"secret_file = gh.secret\n", 5, "'id_json' applies only to scheme generic, not stripe" };
+static const struct error_case E_GENERIC_NO_HEADER = {
+	"[hookq]\ndatabase = q.db\n[source g]\nscheme = generic\nsecret_file = gh.secret\nid_json = id\n",
+	3, "[source g]: scheme generic needs signature_header" };
+static const struct error_case E_GENERIC_ID_BOTH = {
+	"[hookq]\ndatabase = q.db\n[source g]\nscheme = generic\nsecret_file = gh.secret\n"
+	"id_json = data.id\nsignature_header = X-Sig\nid_header = X-Id\n", 6,
+	"id_header and id_json both given" };
+static const struct error_case E_GENERIC_TYPE_BOTH = {
+	"[hookq]\ndatabase = q.db\n[source g]\nscheme = generic\nsecret_file = gh.secret\n"
+	"signature_header = X-Sig\ntype_header = X-Type\ntype_json = type\n", 8,
+	"type_header and type_json both given" };
+static const struct error_case E_ENCODING = {
+	"[hookq]\ndatabase = q.db\n[source g]\nscheme = generic\nsecret_file = gh.secret\n"
+	"signature_header = X-Sig\nencoding = hex2\n", 7, "encoding: 'hex2' is not one of the choices" };
+static const struct error_case E_ALGORITHM = {
+	"[hookq]\ndatabase = q.db\n[source g]\nscheme = generic\nsecret_file = gh.secret\n"
+	"algorithm = md5\nsignature_header = X-Sig\n", 6, "algorithm: 'md5' is not one of the choices" };
+static const struct error_case E_NO_DATABASE = {
+	"[hookq]\nthreads = 2\n[source gh]\nscheme = github\nsecret_file = gh.secret\n", 0,
+	"[hookq] has no database" };
+static const struct error_case E_NO_SOURCE = { "[hookq]\ndatabase = q.db\n", 0,
+	"no [source NAME] section" };
+
+#define ERROR_CASE(n, c) { "error: " n, test_error_case, setup, teardown, (void *)&(c) }
+#define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		TEST(test_every_key),
+		TEST(test_defaults),
+		TEST(test_max_body_inherited),
+		TEST(test_sizes),
+		TEST(test_comments),
+		TEST(test_crlf),
+		TEST(test_bom),
+		TEST(test_long_line),
+		TEST(test_overlong_line),
+		TEST(test_indented_key),
+		TEST(test_config_source),
+		TEST(test_type_allowed),
+		TEST(test_relative_paths),
+		TEST(test_relative_config_path),
+		TEST(test_source_name_64),
+		TEST(test_missing_file),
+		TEST(test_secret_missing),
+		TEST(test_secrets_rotation),
+		TEST(test_secret_whsec),
+		TEST(test_secret_whsec_bad),
+		TEST(test_generic),
+		TEST(test_generic_ed25519),
+		TEST(test_many_errors),
+		TEST(test_many_errors_empty_secret),
+		TEST(test_size_overflow),
+		cmocka_unit_test(test_free_null),
+		ERROR_CASE("unknown key in [hookq]", E_UNKNOWN_KEY),
+		ERROR_CASE("unknown key in [source]", E_UNKNOWN_SOURCE_KEY),
+		ERROR_CASE("[hookq] key in [source]", E_HOOKQ_KEY_IN_SOURCE),
+		ERROR_CASE("unknown section", E_UNKNOWN_SECTION),
+		ERROR_CASE("[source] without a name", E_SOURCE_NO_NAME),
+		ERROR_CASE("[source] with a blank name", E_SOURCE_BLANK_NAME),
+		ERROR_CASE("source name with a space", E_SOURCE_NAME_SPACE),
+		ERROR_CASE("source name with a slash", E_SOURCE_NAME_SLASH),
+		ERROR_CASE("source name of 65 characters", E_SOURCE_NAME_65),
+		ERROR_CASE("source defined twice", E_SOURCE_TWICE),
+		ERROR_CASE("[hookq] key given twice", E_HOOKQ_KEY_TWICE),
+		ERROR_CASE("[source] key given twice", E_SOURCE_KEY_TWICE),
+		ERROR_CASE("key before any section", E_KEY_BEFORE_SECTION),
+		ERROR_CASE("line without =", E_NO_EQUALS),
+		ERROR_CASE("section without ]", E_SECTION_NO_BRACKET),
+		ERROR_CASE("threads 0", E_THREADS_0),
+		ERROR_CASE("threads 257", E_THREADS_257),
+		ERROR_CASE("threads four", E_THREADS_FOUR),
+		ERROR_CASE("threads 4x", E_THREADS_4X),
+		ERROR_CASE("busy_timeout -1", E_BUSY_NEGATIVE),
+		ERROR_CASE("durability fast", E_DURABILITY),
+		ERROR_CASE("ack maybe", E_ACK),
+		ERROR_CASE("max_body 1G", E_MAX_BODY_1G),
+		ERROR_CASE("max_body 0", E_MAX_BODY_0),
+		ERROR_CASE("max_body 12Q", E_MAX_BODY_12Q),
+		ERROR_CASE("max_body 65M", E_MAX_BODY_65M),
+		ERROR_CASE("max_body out of long long", E_MAX_BODY_HUGE),
+		ERROR_CASE("tolerance 0", E_TOLERANCE_0),
+		ERROR_CASE("empty value", E_EMPTY_VALUE),
+		ERROR_CASE("unknown scheme", E_UNKNOWN_SCHEME),
+		ERROR_CASE("no scheme", E_NO_SCHEME),
+		ERROR_CASE("no secret_file", E_NO_SECRET_FILE),
+		ERROR_CASE("secret_file is a directory", E_SECRET_DIR),
+		ERROR_CASE("secret_file empty", E_SECRET_EMPTY),
+		ERROR_CASE("secret_file only blank lines", E_SECRET_BLANK),
+		ERROR_CASE("secret_file with 17 secrets", E_SECRET_17),
+		ERROR_CASE("generic key under github", E_GENERIC_KEY_GITHUB),
+		ERROR_CASE("id_json under github", E_ID_JSON_GITHUB),
+		ERROR_CASE("id_json under stripe", E_ID_JSON_STRIPE),
+		ERROR_CASE("generic without signature_header", E_GENERIC_NO_HEADER),
+		ERROR_CASE("generic with id_header and id_json", E_GENERIC_ID_BOTH),
+		ERROR_CASE("generic with type_header and type_json", E_GENERIC_TYPE_BOTH),
+		ERROR_CASE("encoding hex2", E_ENCODING),
+		ERROR_CASE("algorithm md5", E_ALGORITHM),
+		ERROR_CASE("no database", E_NO_DATABASE),
+		ERROR_CASE("no [source]", E_NO_SOURCE),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, NULL);
+}
