@@ -133,7 +133,10 @@ NGINX
 			-g 'daemon off;' 2>>"$T/nginx/logs/start.log" &
 		NGINX_PID=$!
 		for _ in $(seq 1 50); do
-			if curl -s -o /dev/null "http://127.0.0.1:$PORT/" 2>/dev/null; then
+			# nginx writes its pid file only once it holds the port, so an answer
+			# then comes from this nginx, not from another one already on the port.
+			if [ -s "$T/nginx/nginx.pid" ] &&
+				curl -s -o /dev/null "http://127.0.0.1:$PORT/" 2>/dev/null; then
 				URL="http://127.0.0.1:$PORT"
 				return 0
 			fi
@@ -168,7 +171,9 @@ signed_headers() {
 post_signed() {
 	local source=$1 scheme=$2 secret=$3 body=$4
 	shift 4
-	local args=() h
+	# Bytes, not characters: in a UTF-8 locale read swallows the newline after a
+	# byte such as 0xe9 that starts a multibyte sequence, merging two headers.
+	local args=() h LC_ALL=C
 	while IFS= read -r h; do args+=(-H "$h"); done < <(signed_headers "$scheme" "$secret" "$body" "$@")
 	if [ -n "${EXTRA_HEADERS:-}" ]; then
 		while IFS= read -r h; do [ -n "$h" ] && args+=(-H "$h"); done <<< "$EXTRA_HEADERS"
@@ -184,4 +189,138 @@ sql() {
 body() {
 	printf '%s' "$2" > "$T/$1"
 	echo "$T/$1"
+}
+
+# --- Receiver log, hex and timing helpers (answers, storage, concurrency, locked, rotation). ---
+
+# log_mark: the receiver log's current line count, to pass to log_since/log_wait.
+log_mark() {
+	if [ -f "$T/receiver.log" ]; then wc -l < "$T/receiver.log" | tr -d ' '; else echo 0; fi
+}
+
+# log_since MARK: the receiver log lines written after log_mark printed MARK.
+log_since() {
+	tail -n "+$(($1 + 1))" "$T/receiver.log" 2>/dev/null
+}
+
+# log_wait MARK REGEX [N] [SECONDS]: waits until at least N (default 1) receiver log lines
+# written after MARK match the extended REGEX; returns 1 after SECONDS (default 5).
+log_wait() {
+	local mark=$1 re=$2 n=${3:-1} i
+	for i in $(seq 1 $((${4:-5} * 20))); do
+		[ "$(log_since "$mark" | grep -cE -- "$re")" -ge "$n" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# file_hex FILE: the file's bytes in upper-case hex, as sqlite3's hex() prints them.
+file_hex() {
+	od -An -v -tx1 "$1" | tr -d ' \n' | tr 'a-f' 'A-F'
+}
+
+# now_ms: milliseconds since the Unix epoch.
+now_ms() {
+	python3 -c 'import time; print(int(time.time() * 1000))'
+}
+
+# sql_str TEXT: TEXT as an SQL string literal (quotes doubled).
+sql_str() {
+	local q="'"
+	printf "'%s'" "${1//$q/$q$q}"
+}
+
+# rows SOURCE EVENT_ID: how many rows of events have that source and event id.
+rows() {
+	sql "SELECT count(*) FROM events WHERE source = $(sql_str "$1") AND event_id = $(sql_str "$2")"
+}
+
+# reload_receiver: sends SIGHUP and waits for the receiver to log the reload's result;
+# prints "reloaded" or "failed" (or "timeout" after 5 s).
+reload_receiver() {
+	local mark
+	mark=$(log_mark)
+	kill -HUP "$RECEIVER_PID"
+	if log_wait "$mark" 'configuration reloaded|reload failed'; then
+		if log_since "$mark" | grep -q 'reload failed'; then echo failed; else echo reloaded; fi
+	else
+		echo timeout
+	fi
+}
+
+# Several assertions reported as one TAP line:
+#   case_start; want WHAT EXPECTED ACTUAL; want_true WHAT COMMAND...; case_end DESCRIPTION
+# Each failed assertion becomes a diagnostic line under "not ok".
+CASE_ERRORS=()
+case_start() {
+	CASE_ERRORS=()
+}
+want() {
+	[ "$2" = "$3" ] || CASE_ERRORS+=("$1: expected $(printf %q "$2"), got $(printf %q "$3")")
+}
+want_true() {
+	local what=$1
+	shift
+	"$@" || CASE_ERRORS+=("$what: false: $*")
+}
+# want_response TEXT: the last response's body is exactly TEXT (trailing newlines count).
+want_response() {
+	local r
+	r=$(cat "$T/response" 2>/dev/null; printf x)
+	want "response body" "$1" "${r%x}"
+}
+case_end() {
+	if [ ${#CASE_ERRORS[@]} -eq 0 ]; then ok "$1"; else not_ok "$1" "${CASE_ERRORS[@]}"; fi
+}
+
+# response_header NAME: the value of header NAME in the last response (from post), or nothing.
+response_header() {
+	tr -d '\r' < "$T/response.headers" 2>/dev/null | sed -n "s/^$1:[[:space:]]*//Ip" | tail -n 1
+}
+
+# count_rows: the number of rows in events.
+count_rows() {
+	sql 'SELECT count(*) FROM events'
+}
+
+# --- Process helpers (startup). ---
+
+# stop_nginx: stops the nginx start_nginx started (bounded), so start_nginx can start
+# another one, e.g. after changing $SOCK.
+stop_nginx() {
+	[ -n "$NGINX_PID" ] || return 0
+	kill -TERM "$NGINX_PID" 2>/dev/null
+	wait_exit "$NGINX_PID" 10
+	NGINX_PID=
+	rm -f "$T/nginx/nginx.pid"
+}
+
+# alive PID: 0 while the process runs (a zombie does not count).
+alive() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	st=${st##*) } # after "PID (COMM) ": the state letter
+	case $st in Z*|X*|'') return 1 ;; esac
+	return 0
+}
+
+# wait_exit PID [SECONDS]: waits (default 10 s) for a child of this shell to exit and
+# sets EXIT_RC to its exit status; after SECONDS kills it with SIGKILL, sets EXIT_RC to
+# "timeout" and returns 1. Call it directly, not in $(...): a subshell cannot wait for it.
+EXIT_RC=
+wait_exit() {
+	local pid=$1 i
+	for i in $(seq 1 $((${2:-10} * 20))); do
+		alive "$pid" || break
+		sleep 0.05
+	done
+	if alive "$pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		EXIT_RC=timeout
+		return 1
+	fi
+	wait "$pid" 2>/dev/null
+	EXIT_RC=$?
+	return 0
 }

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
@@ -38,9 +39,17 @@ def mac(alg, key, msg):
 
 
 def ed25519_sign(pem_path, msg):
-    out = subprocess.run(
-        ["openssl", "pkeyutl", "-sign", "-inkey", pem_path, "-rawin", "-in", "/dev/stdin"],
-        input=msg, capture_output=True, check=True)
+    # OpenSSL 3.0's pkeyutl signs Ed25519 in one shot and sizes its buffer from
+    # the input file's length, so a pipe (/dev/stdin) gives "Could not allocate
+    # 0 bytes": the message goes through a private temporary file instead.
+    with tempfile.NamedTemporaryFile(prefix="sign-", suffix=".msg") as f:
+        f.write(msg)
+        f.flush()
+        out = subprocess.run(
+            ["openssl", "pkeyutl", "-sign", "-inkey", pem_path, "-rawin", "-in", f.name],
+            capture_output=True)
+    if out.returncode != 0 or len(out.stdout) != 64:
+        sys.exit("sign.py: openssl pkeyutl failed: " + out.stderr.decode(errors="replace").strip())
     return out.stdout
 
 
