@@ -1,0 +1,110 @@
+#!/bin/bash
+# run.sh: the whole hookq chain on this machine, to try it out.
+#
+# Installs what is missing (apt), builds, and starts nginx on
+# 127.0.0.1:8080 (HOOKQ_PORT to change) in front of hookq-receiver, with a
+# demo source "demo" (scheme github, a random secret) and the queue in
+# ./demo/queue.db. Prints a signed curl command to paste. Ctrl-C stops
+# everything; ./demo keeps the database and logs (delete it to start over).
+set -euo pipefail
+cd "$(dirname "$0")"
+. scripts/deps.sh
+
+PORT=${HOOKQ_PORT:-8080}
+TOP=$PWD
+D=$TOP/demo
+
+hookq_deps
+echo "== building hookq"
+hookq_build build --enable-werror
+
+if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/"; then
+	echo "run.sh: something already listens on 127.0.0.1:$PORT; set HOOKQ_PORT to another port" >&2
+	exit 1
+fi
+
+mkdir -p "$D/nginx/logs" "$D/nginx/tmp"
+if [ ! -s "$D/demo.secret" ]; then
+	(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$D/demo.secret" && echo >> "$D/demo.secret")
+fi
+cat > "$D/hookq.conf" <<CONF
+; written by run.sh
+[hookq]
+database = queue.db
+listen = hookq.sock
+
+[source demo]
+scheme = github
+secret_file = demo.secret
+CONF
+cp /etc/nginx/fastcgi_params "$D/nginx/fastcgi_params"
+cat > "$D/nginx/nginx.conf" <<NGINX
+# written by run.sh
+worker_processes 1;
+pid $D/nginx/nginx.pid;
+error_log $D/nginx/logs/error.log warn;
+user $(id -un) $(id -gn);
+events { worker_connections 256; }
+http {
+    access_log $D/nginx/logs/access.log;
+    client_body_temp_path $D/nginx/tmp/body;
+    fastcgi_temp_path $D/nginx/tmp/fastcgi;
+    proxy_temp_path $D/nginx/tmp/proxy;
+    uwsgi_temp_path $D/nginx/tmp/uwsgi;
+    scgi_temp_path $D/nginx/tmp/scgi;
+    upstream hookq { server unix:$D/hookq.sock; }
+    server {
+        listen 127.0.0.1:$PORT;
+        server_name localhost;
+        include $TOP/nginx/hookq.conf;
+    }
+}
+NGINX
+
+pids=()
+stop() {
+	trap - INT TERM EXIT
+	echo
+	echo "== stopping"
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	echo "stopped; the queue stays in $D/queue.db"
+}
+trap stop INT TERM EXIT
+
+"$TOP/build/hookq-receiver" -c "$D/hookq.conf" >> "$D/receiver.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -S "$D/hookq.sock" ] && break; sleep 0.05; done
+[ -S "$D/hookq.sock" ] || { tail "$D/receiver.log"; echo "run.sh: hookq-receiver did not start" >&2; exit 1; }
+
+nginx -p "$D/nginx" -c "$D/nginx/nginx.conf" -e "$D/nginx/logs/error.log" -g 'daemon off;' &
+pids+=($!)
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.05; done
+
+printf '{"zen":"Design for failure.","hook_id":1,"sent_by":"run.sh"}' > "$D/event.json"
+sig=$(python3 "$TOP/tests/integration/sign.py" github --secret-file "$D/demo.secret" --body "$D/event.json")
+delivery=$(cat /proc/sys/kernel/random/uuid)
+
+cat <<TXT
+
+hookq is running: nginx on http://127.0.0.1:$PORT -> hookq-receiver -> $D/queue.db
+
+Send a signed test event (GitHub's scheme; sending it twice stores it once):
+
+  curl -i http://127.0.0.1:$PORT/hooks/demo \\
+    -H 'Content-Type: application/json' \\
+    -H 'X-GitHub-Event: ping' \\
+    -H 'X-GitHub-Delivery: $delivery' \\
+    -H '$sig' \\
+    --data-binary @$D/event.json
+
+See it in the queue:
+
+  sqlite3 $D/queue.db 'SELECT id, source, event_id, event_type, status FROM events'
+
+Receiver log below (also in $D/receiver.log). Ctrl-C stops everything.
+
+TXT
+tail -n 0 -f "$D/receiver.log" &
+pids+=($!)
+wait "${pids[0]}"

@@ -1,0 +1,62 @@
+# deps.sh: makes sure the Debian packages hookq builds, tests and runs with
+# are installed (sourced by test.sh and run.sh). Installs what is missing
+# with apt-get, through sudo when not root.
+
+# What each package provides, so a machine that has it by other means is left alone.
+HOOKQ_DEPS="
+autoconf:/usr/bin/autoreconf
+automake:/usr/bin/automake
+make:/usr/bin/make
+gcc:/usr/bin/gcc
+pkg-config:/usr/bin/pkg-config
+libfcgi-dev:/usr/include/fcgiapp.h
+libsodium-dev:/usr/include/sodium.h
+libyajl-dev:/usr/include/yajl/yajl_parse.h
+libsqlite3-dev:/usr/include/sqlite3.h
+libinih-dev:/usr/include/ini.h
+libcmocka-dev:/usr/include/cmocka.h
+nginx:/usr/sbin/nginx
+sqlite3:/usr/bin/sqlite3
+curl:/usr/bin/curl
+python3:/usr/bin/python3
+openssl:/usr/bin/openssl
+spawn-fcgi:/usr/bin/spawn-fcgi
+"
+
+# hookq_deps [EXTRA_PKG:FILE ...]: installs every package whose file is missing.
+hookq_deps() {
+	local missing="" entry pkg file sudo=""
+	for entry in $HOOKQ_DEPS "$@"; do
+		pkg=${entry%%:*}
+		file=${entry#*:}
+		[ -e "$file" ] || missing="$missing $pkg"
+	done
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		if command -v sudo >/dev/null 2>&1; then
+			sudo="sudo"
+		else
+			echo "hookq: missing Debian packages:$missing (install them as root)" >&2
+			return 1
+		fi
+	fi
+	echo "hookq: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq >/dev/null || true
+	# shellcheck disable=SC2086
+	$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# hookq_build BUILDDIR [configure args...]: configures (once) and builds out of tree.
+hookq_build() {
+	local dir=$1
+	shift
+	if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
+		autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+	fi
+	mkdir -p "$dir"
+	if [ ! -f "$dir/Makefile" ] || [ "$dir/config.status" -ot configure ]; then
+		(cd "$dir" && ../configure -q "$@")
+	fi
+	make -C "$dir" -s -j"$(nproc)"
+}
