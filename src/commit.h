@@ -1,10 +1,12 @@
 /*
- * commit.h: group commit. One writer thread owns the database connection
- * that inserts events; request threads hand it their event and wait. Events
- * that arrive while a commit is under way go into the next transaction
- * together, so N concurrent requests cost one fsync, not N, and each answer
- * still waits for the commit that holds its row. A second thread checkpoints
- * the WAL, so no request ever waits for a checkpoint.
+ * commit.h: group commit. Request threads queue their event; whichever
+ * thread finds no commit under way becomes the leader and commits everything
+ * queued in one transaction on the shared writer connection, then wakes the
+ * others. Events that arrive while a commit is under way go into the next
+ * transaction together, so N concurrent requests cost one fsync, not N; each
+ * answer still waits for the commit that holds its row; and a lone request
+ * commits on its own thread with no hand-off at all. A separate thread
+ * checkpoints the WAL, so no request ever waits for a checkpoint.
  */
 #ifndef HOOKQ_COMMIT_H
 #define HOOKQ_COMMIT_H
@@ -38,14 +40,14 @@ struct commit_item {
 
 /*
  * Opens the database (creating and migrating it) with two connections and
- * starts the writer and checkpoint threads. Returns NULL with *cause set
+ * starts the checkpoint thread. Returns NULL with *cause set
  * (malloc'd) on failure.
  */
 struct committer *commit_start(const char *path, const struct store_options *,
     char **cause);
 /* Commits item->event in the next transaction; returns when it is committed or failed. */
 void commit_submit(struct committer *, struct commit_item *);
-/* Commits what is queued, stops both threads and closes the database. */
+/* Stops the checkpoint thread and closes the database; no submit may be under way. */
 void commit_stop(struct committer *);
 
 /* Counters for benchmarks and logs. */
