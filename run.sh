@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/deps.sh
+. scripts/nginx.sh
 
 PORT=${HOOKQ_PORT:-8080}
 TOP=$PWD
@@ -23,7 +24,7 @@ if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/"; then
 	exit 1
 fi
 
-mkdir -p "$D/nginx/logs" "$D/nginx/tmp"
+mkdir -p "$D"
 if [ ! -s "$D/demo.secret" ]; then
 	(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$D/demo.secret" && echo >> "$D/demo.secret")
 fi
@@ -37,29 +38,7 @@ listen = hookq.sock
 scheme = github
 secret_file = demo.secret
 CONF
-cp /etc/nginx/fastcgi_params "$D/nginx/fastcgi_params"
-cat > "$D/nginx/nginx.conf" <<NGINX
-# written by run.sh
-worker_processes 1;
-pid $D/nginx/nginx.pid;
-error_log $D/nginx/logs/error.log warn;
-user $(id -un) $(id -gn);
-events { worker_connections 256; }
-http {
-    access_log $D/nginx/logs/access.log;
-    client_body_temp_path $D/nginx/tmp/body;
-    fastcgi_temp_path $D/nginx/tmp/fastcgi;
-    proxy_temp_path $D/nginx/tmp/proxy;
-    uwsgi_temp_path $D/nginx/tmp/uwsgi;
-    scgi_temp_path $D/nginx/tmp/scgi;
-    upstream hookq { server unix:$D/hookq.sock; }
-    server {
-        listen 127.0.0.1:$PORT;
-        server_name localhost;
-        include $TOP/nginx/hookq.conf;
-    }
-}
-NGINX
+hookq_nginx_conf "$D/nginx" "$PORT" "$D/hookq.sock" "$TOP/nginx/hookq.conf"
 
 pids=()
 stop() {
@@ -77,7 +56,7 @@ pids+=($!)
 for _ in $(seq 1 100); do [ -S "$D/hookq.sock" ] && break; sleep 0.05; done
 [ -S "$D/hookq.sock" ] || { tail "$D/receiver.log"; echo "run.sh: hookq-receiver did not start" >&2; exit 1; }
 
-nginx -p "$D/nginx" -c "$D/nginx/nginx.conf" -e "$D/nginx/logs/error.log" -g 'daemon off;' &
+hookq_nginx_start "$D/nginx"
 pids+=($!)
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.05; done
 

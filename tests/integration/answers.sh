@@ -51,16 +51,6 @@ C
 start_receiver
 start_nginx
 
-# gh SOURCE BODYFILE DELIVERY EVENT [sign.py args]: a POST signed the GitHub way
-# (with $GH_SECRET, default the source's secret); empty DELIVERY or EVENT leave
-# that header out. Prints the status.
-gh() {
-	local src=$1 b=$2 id=$3 ev=$4 h=
-	shift 4
-	[ -n "$id" ] && h="X-GitHub-Delivery: $id"
-	[ -n "$ev" ] && h="$h${h:+$'\n'}X-GitHub-Event: $ev"
-	EXTRA_HEADERS=$h post_signed "$src" github "${GH_SECRET:-$T/gh.secret}" "$b" "$@"
-}
 
 # stripe_post SOURCE BODYFILE [sign.py args]
 stripe_post() {
@@ -75,7 +65,7 @@ NOW=$(date +%s)
 
 b=$(body ev1.json '{"zen":"Keep it logically awesome."}')
 case_start
-s=$(gh github "$b" d-stored push)
+s=$(post_github github "$b" d-stored push)
 want status 200 "$s"
 want_response $'stored\n'
 want rows 1 "$(rows github d-stored)"
@@ -84,7 +74,7 @@ want "status, attempts, type" "pending|0|push" \
 case_end "200 stored: one row, pending, attempts 0"
 
 case_start
-s=$(gh github "$b" d-stored push)
+s=$(post_github github "$b" d-stored push)
 want status 200 "$s"
 want_response $'duplicate\n'
 want rows 1 "$(rows github d-stored)"
@@ -92,7 +82,7 @@ case_end "200 duplicate: same delivery id again leaves exactly one row"
 
 b2=$(body ev1b.json '{"zen":"a retry with other bytes"}')
 case_start
-s=$(gh github "$b2" d-stored push)
+s=$(post_github github "$b2" d-stored push)
 want status 200 "$s"
 want_response $'duplicate\n'
 want rows 1 "$(rows github d-stored)"
@@ -102,7 +92,7 @@ case_end "200 duplicate: same id with another body keeps the first row"
 mark=$(log_mark)
 before=$(count_rows)
 case_start
-s=$(gh filtered "$b" d-ignored issues)
+s=$(post_github filtered "$b" d-ignored issues)
 want status 200 "$s"
 want_response $'ignored\n'
 want "rows added" "$before" "$(count_rows)"
@@ -110,7 +100,7 @@ want_true "receiver logged outcome=ignored" log_wait "$mark" 'id="d-ignored" sta
 case_end "200 ignored: event type outside the allow-list is not stored"
 
 case_start
-s=$(gh filtered "$b" d-listed pull_request)
+s=$(post_github filtered "$b" d-listed pull_request)
 want status 200 "$s"
 want_response $'stored\n'
 want rows 1 "$(rows filtered d-listed)"
@@ -142,7 +132,7 @@ s=$(post github "$b" -H "X-Hub-Signature-256: sha256=$wrong" \
 unauthorized "wrong signature" "$s" "$before" "$mark"
 
 before=$(count_rows) mark=$(log_mark)
-s=$(GH_SECRET=$T/other.secret gh github "$b" d-othersecret push)
+s=$(GH_SECRET=$T/other.secret post_github github "$b" d-othersecret push)
 unauthorized "signature made with another secret" "$s" "$before" "$mark"
 
 before=$(count_rows) mark=$(log_mark)
@@ -182,7 +172,7 @@ unauthorized "standard-webhooks timestamp 600 s ahead, tolerance 300" "$s" "$bef
 b=$(body ev404.json '{"zen":"nobody home"}')
 before=$(count_rows) mark=$(log_mark)
 case_start
-s=$(gh nosuchsource "$b" d-404 push)
+s=$(post_github nosuchsource "$b" d-404 push)
 want status 404 "$s"
 want "rows added" "$before" "$(count_rows)"
 want_true "receiver logged not_found" log_wait "$mark" 'source="nosuchsource" .*status=404'
@@ -209,14 +199,14 @@ done
 python3 -c 'import sys; sys.stdout.write("x" * 1024)' > "$T/b1024"
 python3 -c 'import sys; sys.stdout.write("x" * 1025)' > "$T/b1025"
 case_start
-s=$(gh small "$T/b1024" d-1024 push)
+s=$(post_github small "$T/b1024" d-1024 push)
 want status 200 "$s"
 want "stored length" 1024 "$(sql "SELECT length(body) FROM events WHERE source = 'small' AND event_id = 'd-1024'")"
 case_end "200 stored: body of exactly max_body = 1K (1024 bytes)"
 
 before=$(count_rows) mark=$(log_mark)
 case_start
-s=$(gh small "$T/b1025" d-1025 push)
+s=$(post_github small "$T/b1025" d-1025 push)
 want status 413 "$s"
 want "rows added" "$before" "$(count_rows)"
 want_true "receiver logged too_large" log_wait "$mark" 'source="small" .*status=413 outcome=too_large'
@@ -224,7 +214,7 @@ case_end "413 from hookq: body of 1025 bytes over max_body = 1K"
 
 python3 -c 'import sys; sys.stdout.write("y" * 1048576)' > "$T/b1m"
 case_start
-s=$(gh github "$T/b1m" d-1m push)
+s=$(post_github github "$T/b1m" d-1m push)
 want status 200 "$s"
 want "stored length" 1048576 "$(sql "SELECT length(body) FROM events WHERE event_id = 'd-1m'")"
 case_end "200 stored: body of exactly 1 MiB (nginx's and hookq's default limit)"
@@ -232,7 +222,7 @@ case_end "200 stored: body of exactly 1 MiB (nginx's and hookq's default limit)"
 python3 -c 'import sys; sys.stdout.write("y" * 1048577)' > "$T/b1m1"
 before=$(count_rows) mark=$(log_mark)
 case_start
-s=$(gh github "$T/b1m1" d-1m1 push)
+s=$(post_github github "$T/b1m1" d-1m1 push)
 want status 413 "$s"
 want "rows added" "$before" "$(count_rows)"
 sleep 0.2
@@ -244,7 +234,7 @@ case_end "413 from nginx: body of 1 MiB + 1 over client_max_body_size"
 b=$(body ev400.json '{"zen":"where is my id"}')
 before=$(count_rows) mark=$(log_mark)
 case_start
-s=$(gh github "$b" "" push)
+s=$(post_github github "$b" "" push)
 want status 400 "$s"
 want_response $'bad request\n'
 want "rows added" "$before" "$(count_rows)"

@@ -10,6 +10,7 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir/build}"
 RECEIVER="$top_builddir/hookq-receiver"
+. "$top_srcdir/scripts/nginx.sh"
 SIGN="$top_srcdir/tests/integration/sign.py"
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 
@@ -20,6 +21,7 @@ RECEIVER_PID=
 NGINX_PID=
 
 cleanup() {
+	unlock_db
 	[ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null
 	[ -n "$RECEIVER_PID" ] && kill "$RECEIVER_PID" 2>/dev/null
 	wait 2>/dev/null
@@ -102,35 +104,12 @@ stop_receiver() {
 
 # start_nginx: nginx on a free loopback port, with nginx/hookq.conf included as shipped.
 start_nginx() {
-	mkdir -p "$T/nginx/logs" "$T/nginx/tmp"
-	cp /etc/nginx/fastcgi_params "$T/nginx/fastcgi_params"
+	mkdir -p "$T/nginx"
 	cp "$top_srcdir/nginx/hookq.conf" "$T/nginx/hookq.conf"
 	for attempt in $(seq 1 20); do
 		PORT=$((20000 + (RANDOM * 7 + $$ + attempt) % 40000))
-		cat > "$T/nginx/nginx.conf" <<NGINX
-worker_processes 1;
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/logs/error.log warn;
-user $(id -un) $(id -gn);
-events { worker_connections 1024; }
-http {
-    access_log $T/nginx/logs/access.log;
-    client_body_temp_path $T/nginx/tmp/body;
-    fastcgi_temp_path $T/nginx/tmp/fastcgi;
-    proxy_temp_path $T/nginx/tmp/proxy;
-    uwsgi_temp_path $T/nginx/tmp/uwsgi;
-    scgi_temp_path $T/nginx/tmp/scgi;
-    upstream hookq { server unix:$SOCK; }
-    server {
-        listen 127.0.0.1:$PORT;
-        server_name localhost;
-        ${NGINX_SERVER_EXTRA:-}
-        include $T/nginx/hookq.conf;
-    }
-}
-NGINX
-		"$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/logs/error.log" \
-			-g 'daemon off;' 2>>"$T/nginx/logs/start.log" &
+		hookq_nginx_conf "$T/nginx" "$PORT" "$SOCK" "$T/nginx/hookq.conf" "${NGINX_SERVER_EXTRA:-}"
+		hookq_nginx_start "$T/nginx"
 		NGINX_PID=$!
 		for _ in $(seq 1 50); do
 			# nginx writes its pid file only once it holds the port, so an answer
@@ -323,4 +302,45 @@ wait_exit() {
 	wait "$pid" 2>/dev/null
 	EXIT_RC=$?
 	return 0
+}
+
+# post_github SOURCE BODYFILE DELIVERY EVENT [sign.py args...]: a POST signed
+# the GitHub way with $GH_SECRET (default $T/gh.secret); an empty DELIVERY or
+# EVENT leaves that header out. Prints the status.
+post_github() {
+	local src=$1 b=$2 id=$3 ev=$4 h=
+	shift 4
+	[ -n "$id" ] && h="X-GitHub-Delivery: $id"
+	[ -n "$ev" ] && h="$h${h:+$'\n'}X-GitHub-Event: $ev"
+	EXTRA_HEADERS=$h post_signed "$src" github "${GH_SECRET:-$T/gh.secret}" "$b" "$@"
+}
+
+# write_locked: true while another connection holds the database's write lock.
+write_locked() {
+	! sqlite3 -batch "$DB" 'PRAGMA busy_timeout = 0; BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1
+}
+
+# lock_db: an sqlite3 process takes the database's write lock (BEGIN
+# IMMEDIATE: WAL readers go on) and keeps it until unlock_db (or the EXIT
+# trap). Sets LOCKED to yes once the lock is held (within 5 s), else no.
+LOCK_PID=
+lock_db() {
+	rm -f "$T/lock.fifo"
+	mkfifo "$T/lock.fifo"
+	sqlite3 -batch "$DB" < "$T/lock.fifo" > "$T/lock.out" 2>&1 &
+	LOCK_PID=$!
+	exec 7<> "$T/lock.fifo" # read-write: never blocks, even if sqlite3 died
+	printf 'PRAGMA busy_timeout = 5000;\nBEGIN IMMEDIATE;\n' >&7
+	for _ in $(seq 1 100); do
+		write_locked && { LOCKED=yes; return 0; }
+		sleep 0.05
+	done
+	LOCKED=no
+}
+unlock_db() {
+	[ -n "${LOCK_PID:-}" ] || return 0
+	printf 'ROLLBACK;\n.quit\n' >&7
+	exec 7>&-
+	wait_exit "$LOCK_PID" 5
+	LOCK_PID=
 }

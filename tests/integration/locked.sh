@@ -1,14 +1,13 @@
 #!/bin/bash
 # locked.sh: the 503 row of the answer table. Another process holds the
-# database's write lock for 3 s; with busy_timeout = 300 every request in
-# that window gets 503 with Retry-After after about 300 ms, nothing is
-# written, and the sender's retry after the lock is gone is stored once.
+# database's write lock; with busy_timeout = 300 every request meanwhile
+# gets 503 with Retry-After after about 300 ms, nothing is written, and the
+# sender's retry after the lock is released is stored once.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
 
 BUSY_MS=300
-HOLD_S=3
 PARALLEL=6
 # "Not past busy_timeout + 1 s", with slack for a loaded machine: this is no benchmark.
 MAX_S=2.0
@@ -50,24 +49,8 @@ within() {
 prepare first d-locked
 for i in $(seq 1 $PARALLEL); do prepare "p$i" "d-par-$i"; done
 
-# The lock holder: BEGIN IMMEDIATE takes the write lock (WAL readers go on).
-python3 - "$DB" "$T/locked" "$HOLD_S" <<'PY' > "$T/holder.log" 2>&1 &
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-db.execute("BEGIN IMMEDIATE")
-with open(sys.argv[2], "w") as f:
-    f.write("locked\n")
-time.sleep(float(sys.argv[3]))
-db.execute("ROLLBACK")
-db.close()
-PY
-HOLDER=$!
-for _ in $(seq 1 200); do
-	[ -s "$T/locked" ] && break
-	kill -0 "$HOLDER" 2>/dev/null || break
-	sleep 0.05
-done
-[ -s "$T/locked" ] || { cat "$T/holder.log" >&2; bail "could not take the write lock"; }
+lock_db
+[ "$LOCKED" = yes ] || { cat "$T/lock.out" >&2; bail "could not take the write lock"; }
 
 mark=$(log_mark)
 read -r s t < <(send first)
@@ -88,7 +71,7 @@ for i in $(seq 1 $PARALLEL); do
 done
 for i in $(seq 1 $PARALLEL); do wait "${pids[$i]}"; done
 held=no
-kill -0 "$HOLDER" 2>/dev/null && held=yes
+write_locked && held=yes
 echo "# answer times during the lock (s): $t $(cut -d' ' -f2 "$T"/p*.result | tr '\n' ' ')"
 case_start
 for i in $(seq 1 $PARALLEL); do
@@ -103,10 +86,8 @@ case_end "$PARALLEL concurrent requests during the lock: all 503 with Retry-Afte
 
 check "no row written while the lock was held" 0 "$(count_rows)"
 
-# The holder rolls back after HOLD_S seconds.
-for _ in $(seq 1 200); do kill -0 "$HOLDER" 2>/dev/null || break; sleep 0.05; done
-wait "$HOLDER"
-check "lock holder finished" 0 "$?"
+unlock_db
+check "lock released" no "$(write_locked && echo yes || echo no)"
 
 read -r s t < <(send first)
 case_start

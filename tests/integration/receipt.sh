@@ -25,8 +25,7 @@ start_nginx
 
 # gh SOURCE BODYFILE DELIVERY EVENT [SECRETFILE]: a GitHub-signed POST; prints the status.
 gh() {
-	EXTRA_HEADERS="X-GitHub-Delivery: $3"$'\n'"X-GitHub-Event: $4" \
-		post_signed "$1" github "${5:-$T/gh.secret}" "$2"
+	GH_SECRET=${5:-$T/gh.secret} post_github "$1" "$2" "$3" "$4"
 }
 # wait_rows SOURCE EVENT_ID N [SECONDS]: waits until the id has N rows; prints the count.
 wait_rows() {
@@ -68,34 +67,6 @@ case_end "valid event: 200 \"accepted\", row committed shortly after, logged out
 # the row is not there yet, and neither is the request's log line; both follow
 # once the lock is released.
 
-# write_locked: 0 when another connection holds the database's write lock.
-write_locked() {
-	! sqlite3 -batch "$DB" 'PRAGMA busy_timeout = 0; BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1
-}
-# lock_db: an sqlite3 process takes the write lock and keeps it until unlock_db;
-# prints yes once the lock is held (within 5 s), no otherwise.
-LOCK_PID=
-lock_db() {
-	rm -f "$T/lock.fifo"
-	mkfifo "$T/lock.fifo"
-	sqlite3 -batch "$DB" < "$T/lock.fifo" > "$T/lock.out" 2>&1 &
-	LOCK_PID=$!
-	exec 7<> "$T/lock.fifo" # read-write: never blocks, even if sqlite3 died
-	printf 'PRAGMA busy_timeout = 5000;\nBEGIN IMMEDIATE;\n' >&7
-	for _ in $(seq 1 100); do
-		write_locked && { LOCKED=yes; return 0; }
-		sleep 0.05
-	done
-	LOCKED=no
-}
-unlock_db() {
-	[ -n "$LOCK_PID" ] || return 0
-	printf 'COMMIT;\n.quit\n' >&7
-	exec 7>&-
-	wait_exit "$LOCK_PID" 5
-	LOCK_PID=
-}
-trap 'unlock_db; cleanup' EXIT
 
 lock_db
 b=$(body ev2.json '{"zen":"while locked"}')

@@ -79,8 +79,7 @@ stop() {
 gh() {
 	local b
 	b=$(body "$2.json" "{\"delivery\":\"$2\"}")
-	EXTRA_HEADERS="X-GitHub-Delivery: $2"$'\n'"X-GitHub-Event: push" \
-		post_signed "$1" github "$T/gh.secret" "$b"
+	post_github "$1" "$b" "$2" push
 }
 
 # ==== command line and configuration: nothing starts ================================

@@ -1,0 +1,43 @@
+# nginx.sh: a private nginx for run.sh, the integration tests and the
+# benchmark (sourced). Everything it writes lives under one folder, it
+# listens on 127.0.0.1 only, and it includes nginx/hookq.conf as shipped.
+
+# hookq_nginx_conf DIR PORT SOCKET HOOKQ_CONF [SERVER_EXTRA]: writes
+# DIR/nginx.conf (logs and temp files under DIR) serving HOOKQ_CONF's
+# location on 127.0.0.1:PORT, with the upstream "hookq" at unix:SOCKET.
+hookq_nginx_conf() {
+	local dir=$1 port=$2 sock=$3 snippet=$4 extra=${5:-}
+	mkdir -p "$dir/logs" "$dir/tmp"
+	# hookq.conf includes fastcgi_params relative to the main config's folder.
+	cp /etc/nginx/fastcgi_params "$dir/fastcgi_params"
+	cat > "$dir/nginx.conf" <<NGINX
+# written by hookq's scripts/nginx.sh
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+user $(id -un) $(id -gn);
+events { worker_connections 1024; }
+http {
+    access_log $dir/logs/access.log;
+    client_body_temp_path $dir/tmp/body;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    proxy_temp_path $dir/tmp/proxy;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    upstream hookq { server unix:$sock; }
+    server {
+        listen 127.0.0.1:$port;
+        server_name localhost;
+        $extra
+        include $snippet;
+    }
+}
+NGINX
+}
+
+# hookq_nginx_start DIR: runs nginx in the foreground (background job) on
+# DIR/nginx.conf; its pid is in $!.
+hookq_nginx_start() {
+	"${NGINX:-nginx}" -p "$1" -c "$1/nginx.conf" -e "$1/logs/error.log" -g 'daemon off;' \
+		2>>"$1/logs/start.log" &
+}
