@@ -90,6 +90,9 @@ static const struct key KEYS[] = {
 	{ "type_json", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_TYPE_JSON), 0, 0, NULL, true },
 };
 
+_Static_assert(nitems(KEYS) <= nitems(((struct source *)0)->key_lines),
+    "struct source's key_lines must have a slot for every key");
+
 /* The state of one load: where we are and what went wrong so far. */
 struct loader {
 	struct config *cfg;

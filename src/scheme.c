@@ -264,6 +264,19 @@ struct signed_input {
 	size_t len;
 };
 
+/* True when the template uses the escape %c (a "%%" is a literal percent). */
+static bool
+template_uses(const char *t, char c)
+{
+	for (; *t != '\0'; t++)
+		if (t[0] == '%' && t[1] != '\0') {
+			if (t[1] == c)
+				return true;
+			t++;
+		}
+	return false;
+}
+
 /* Calls emit for each piece of the signed content, in order. */
 static void
 signed_walk(const struct signed_input *in,
@@ -542,7 +555,7 @@ scheme_verify(const struct scheme *s, const struct secret *secrets,
 		}
 		in.ts = tsbuf;
 	}
-	if (strstr(s->signed_content, "%i") != NULL) {
+	if (template_uses(s->signed_content, 'i')) {
 		in.id = headers_get(h, s->id.name);
 		if (in.id == NULL) {
 			*reason = "missing id header, which the signature covers";

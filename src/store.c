@@ -97,6 +97,36 @@ store_user_version(struct store *st, int *v)
 }
 
 /*
+ * Puts the database in WAL mode, which readers at the sqlite3 prompt and the
+ * worker rely on not to block the receiver. SQLite stays in its old mode,
+ * without an error, where WAL cannot work (no shared memory, some network
+ * file systems): that is refused here.
+ */
+static int
+store_wal(struct store *st)
+{
+	sqlite3_stmt *s;
+	int ok;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK) {
+		store_fail(st, "setting WAL mode");
+		return -1;
+	}
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_fail(st, "setting WAL mode");
+		sqlite3_finalize(s);
+		return -1;
+	}
+	ok = sqlite3_column_text(s, 0) != NULL &&
+	    sqlite3_stricmp((const char *)sqlite3_column_text(s, 0), "wal") == 0;
+	if (!ok)
+		snprintf(st->err, sizeof(st->err), "cannot use WAL mode (journal_mode stays %s)",
+		    sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0) : "unknown");
+	sqlite3_finalize(s);
+	return ok ? 0 : -1;
+}
+
+/*
  * Finds migration number n's text in the schema: from its "-- migration N:"
  * line to the next one. Returns the start, and its length in *len, or NULL.
  */
@@ -197,7 +227,7 @@ store_open(const char *path, const struct store_options *opt, char **cause)
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_handler(st->db, store_busy, st);
 	store_arm(st);
-	if (store_exec(st, "PRAGMA journal_mode = WAL", "setting WAL mode") != 0 ||
+	if (store_wal(st) != 0 ||
 	    store_exec(st, sync, "setting durability") != 0 ||
 	    store_migrate(st) != 0)
 		goto fail;

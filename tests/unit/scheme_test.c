@@ -1459,6 +1459,33 @@ test_needs_json(void **state)
 	assert_true(scheme_needs_json(&s));
 }
 
+/*
+ * "%%" in a template is a literal percent: "%%i" signs the text "%i" and
+ * does not make the id header required. Expected MAC:
+ * python3 -c 'import hmac,hashlib;print(hmac.new(b"k", b"%i.hello", hashlib.sha256).hexdigest())'
+ */
+static void
+test_template_literal_percent(void **state)
+{
+	struct scheme s = {
+		.name = "percent",
+		.sig_header = "x-sig",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%%i.%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { SCHEME_FROM_HEADER, "x-id" },
+	};
+	struct secret key = { false, 1, (unsigned char *)"k" };
+	struct headers h;
+	const char *reason = NULL;
+
+	headers_init(&h);
+	headers_add(&h, "X-Sig", "9b86e3850c9e71ac849b31772527854afea77beacd2d712cb9fe2a66b968ee78");
+	assert_int_equal(scheme_verify(&s, &key, 1, 300, 0, &h,
+	    (const unsigned char *)"hello", 5, &reason), 0);
+	headers_clear(&h);
+}
+
 int
 main(void)
 {
@@ -1497,6 +1524,7 @@ main(void)
 		cmocka_unit_test(test_secret_whsec),
 		cmocka_unit_test(test_secret_whpk),
 		cmocka_unit_test(test_secret_ed25519),
+		cmocka_unit_test(test_template_literal_percent),
 		cmocka_unit_test(test_body_id),
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_names),
