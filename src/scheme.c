@@ -126,26 +126,6 @@ alg_size(enum scheme_alg alg)
 	return 0;
 }
 
-/*
- * Decodes standard base64, padded or not, into exactly want bytes.
- * Returns 0 on success.
- */
-static int
-base64_decode_exact(unsigned char *out, size_t want, const char *s, size_t len)
-{
-	static const int variants[] = {
-		sodium_base64_VARIANT_ORIGINAL, sodium_base64_VARIANT_ORIGINAL_NO_PADDING
-	};
-	size_t i, got;
-
-	for (i = 0; i < nitems(variants); i++) {
-		if (sodium_base642bin(out, want, s, len, NULL, &got, NULL,
-		    variants[i]) == 0 && got == want)
-			return 0;
-	}
-	return -1;
-}
-
 /* Decodes base64, padded or not, into a buffer of cap bytes; returns the length or -1. */
 static ssize_t
 base64_decode(unsigned char *out, size_t cap, const char *s, size_t len)
@@ -161,6 +141,13 @@ base64_decode(unsigned char *out, size_t cap, const char *s, size_t len)
 			return (ssize_t)got;
 	}
 	return -1;
+}
+
+/* Decodes base64, padded or not, into exactly want bytes; returns 0 on success. */
+static int
+base64_decode_exact(unsigned char *out, size_t want, const char *s, size_t len)
+{
+	return base64_decode(out, want, s, len) == (ssize_t)want ? 0 : -1;
 }
 
 /* Decodes hex into exactly want bytes; returns 0 on success. */
@@ -367,18 +354,21 @@ signed_hmac(unsigned char *mac, enum scheme_alg alg, const struct secret *key,
 	}
 }
 
-/* True when some Ed25519 candidate verifies under the public key sec. */
+/*
+ * True when some Ed25519 candidate verifies under some Ed25519 public key.
+ * Ed25519 has no streaming verify, so the signed content is assembled once
+ * (unless it is the body itself) for all keys and signatures.
+ */
 static bool
-verify_ed25519(const struct secret *sec, const struct candidate *cands,
-    int ncands, const struct signed_input *in)
+verify_ed25519(const struct secret *secrets, size_t nsecrets,
+    const struct candidate *cands, int ncands, const struct signed_input *in)
 {
 	struct message m = { NULL, 0 };
 	const unsigned char *msg = in->body;
-	size_t msglen = in->len, total = 0;
+	size_t msglen = in->len, total = 0, k;
 	bool ok = false;
 	int c;
 
-	/* Ed25519 has no streaming verify: assemble the message unless it is the body. */
 	if (strcmp(in->template, "%b") != 0) {
 		signed_walk(in, emit_count, &total);
 		m.buf = xmalloc(total);
@@ -386,11 +376,15 @@ verify_ed25519(const struct secret *sec, const struct candidate *cands,
 		msg = m.buf;
 		msglen = m.len;
 	}
-	for (c = 0; c < ncands && !ok; c++)
-		if (cands[c].alg == SCHEME_ED25519 &&
-		    crypto_sign_ed25519_verify_detached(cands[c].sig, msg, msglen,
-		    sec->key) == 0)
-			ok = true;
+	for (k = 0; k < nsecrets && !ok; k++) {
+		if (!secrets[k].ed25519)
+			continue;
+		for (c = 0; c < ncands && !ok; c++)
+			if (cands[c].alg == SCHEME_ED25519 &&
+			    crypto_sign_ed25519_verify_detached(cands[c].sig, msg, msglen,
+			    secrets[k].key) == 0)
+				ok = true;
+	}
 	free(m.buf);
 	return ok;
 }
@@ -566,15 +560,13 @@ scheme_verify(const struct scheme *s, const struct secret *secrets,
 	for (c = 0; c < ncands; c++)
 		want_alg[cands[c].alg] = true;
 
+	if (want_alg[SCHEME_ED25519])
+		ok = verify_ed25519(secrets, nsecrets, cands, ncands, &in);
 	for (k = 0; k < nsecrets && !ok; k++) {
 		const struct secret *sec = &secrets[k];
 
-		if (sec->ed25519) {
-			if (want_alg[SCHEME_ED25519] &&
-			    verify_ed25519(sec, cands, ncands, &in))
-				ok = true;
+		if (sec->ed25519)
 			continue;
-		}
 		for (a = 0; a < nitems(hmacs); a++) {
 			if (!want_alg[hmacs[a]])
 				continue;
