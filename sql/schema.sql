@@ -30,3 +30,13 @@ CREATE TABLE events (
 );
 -- The worker claims the oldest due row of a status.
 CREATE INDEX events_due ON events (status, next_attempt_at, id);
+
+-- migration 2: worker claims
+-- claimed_by names the worker process that holds a running row's lease
+-- ("host:pid:random"). Each later change to the row is guarded by id, claimed_by
+-- and attempts, so a worker whose lease ran out cannot overwrite a newer result.
+ALTER TABLE events ADD COLUMN claimed_by TEXT;
+-- Expired leases are found without scanning pending rows.
+CREATE INDEX events_lease ON events (lease_until) WHERE status = 'running';
+-- Finished rows by age, for pruning done rows and purging dead ones.
+CREATE INDEX events_finished ON events (finished_at) WHERE finished_at IS NOT NULL;

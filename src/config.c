@@ -34,6 +34,18 @@
 #define MAX_BODY_LIMIT (64LL * 1024 * 1024)
 #define MAX_LINE 4096
 #define MAX_SOURCE_NAME 64
+#define MAX_HANDLER_ARGS 64
+#define SECOND 1000LL
+#define DAY (86400 * SECOND)
+#define DEFAULT_CONCURRENCY 4
+#define DEFAULT_HANDLER_TIMEOUT (30 * SECOND)
+#define DEFAULT_MAX_ATTEMPTS 10
+#define DEFAULT_BACKOFF_BASE (10 * SECOND)
+#define DEFAULT_BACKOFF_MAX (3600 * SECOND)
+#define DEFAULT_STOP_GRACE (30 * SECOND)
+/* A lease must outlast a handler's timeout and the kill that follows it. */
+#define LEASE_MARGIN (30 * SECOND)
+#define LEASE_MIN_MARGIN (10 * SECOND)
 
 enum section { SECTION_HOOKQ, SECTION_SOURCE };
 
@@ -43,6 +55,7 @@ enum key_type {
 	KEY_INT,    /* int within [min, max] */
 	KEY_SIZE,   /* size_t, bytes with an optional K or M suffix, within [min, max] */
 	KEY_CHOICE, /* int: the index of the value in choices */
+	KEY_DURATION, /* int64_t ms: a number with ms, s, m, h or d (bare: s), within [min, max] ms */
 };
 
 struct key {
@@ -74,12 +87,21 @@ static const struct key KEYS[] = {
 	{ "durability", SECTION_HOOKQ, KEY_CHOICE, CFG(durability), 0, 0, DURABILITY_CHOICES, false },
 	{ "ack", SECTION_HOOKQ, KEY_CHOICE, CFG(ack), 0, 0, ACK_CHOICES, false },
 	{ "max_body", SECTION_HOOKQ, KEY_SIZE, CFG(max_body), 1, MAX_BODY_LIMIT, NULL, false },
+	{ "concurrency", SECTION_HOOKQ, KEY_INT, CFG(concurrency), 1, 256, NULL, false },
+	{ "lease", SECTION_HOOKQ, KEY_DURATION, CFG(lease), SECOND, 7 * DAY, NULL, false },
+	{ "retain_done", SECTION_HOOKQ, KEY_DURATION, CFG(retain_done), 0, 3650 * DAY, NULL, false },
+	{ "stop_grace", SECTION_HOOKQ, KEY_DURATION, CFG(stop_grace), 0, DAY, NULL, false },
 
 	{ "scheme", SECTION_SOURCE, KEY_STRING, SRC(scheme_name), 0, 0, NULL, false },
 	{ "secret_file", SECTION_SOURCE, KEY_PATH, SRC(secret_file), 0, 0, NULL, false },
 	{ "events", SECTION_SOURCE, KEY_STRING, SRC(events_raw), 0, 0, NULL, false },
 	{ "max_body", SECTION_SOURCE, KEY_SIZE, SRC(max_body), 1, MAX_BODY_LIMIT, NULL, false },
 	{ "tolerance", SECTION_SOURCE, KEY_INT, SRC(tolerance), 1, 7 * 86400, NULL, false },
+	{ "handler", SECTION_SOURCE, KEY_STRING, SRC(handler), 0, 0, NULL, false },
+	{ "handler_timeout", SECTION_SOURCE, KEY_DURATION, SRC(handler_timeout), 100, DAY, NULL, false },
+	{ "max_attempts", SECTION_SOURCE, KEY_INT, SRC(max_attempts), 1, 1000, NULL, false },
+	{ "backoff_base", SECTION_SOURCE, KEY_DURATION, SRC(backoff_base), 1, 30 * DAY, NULL, false },
+	{ "backoff_max", SECTION_SOURCE, KEY_DURATION, SRC(backoff_max), 1, 30 * DAY, NULL, false },
 	{ "signature_header", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_SIGNATURE_HEADER), 0, 0, NULL, true },
 	{ "signature_prefix", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_SIGNATURE_PREFIX), 0, 0, NULL, true },
 	{ "encoding", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_ENCODING), 0, 0, ENCODING_CHOICES, true },
@@ -282,6 +304,36 @@ parse_size(const char *v, long long *out)
 	return 0;
 }
 
+/*
+ * Parses a duration into ms: digits with a unit, ms, s, m, h or d; a bare
+ * number is seconds.
+ */
+static int
+parse_duration(const char *v, long long *out)
+{
+	static const struct { const char *unit; long long ms; } UNITS[] = {
+		{ "", SECOND }, { "ms", 1 }, { "s", SECOND }, { "m", 60 * SECOND },
+		{ "h", 3600 * SECOND }, { "d", DAY },
+	};
+	char *end;
+	long long n;
+	size_t i;
+
+	errno = 0;
+	if (*v < '0' || *v > '9')
+		return -1;
+	n = strtoll(v, &end, 10);
+	/* Past 2^32 units every value is out of range; stopping there keeps the product in range. */
+	if (errno != 0 || n > (1LL << 32))
+		return -1;
+	for (i = 0; i < nitems(UNITS); i++)
+		if (strcmp(end, UNITS[i].unit) == 0) {
+			*out = n * UNITS[i].ms;
+			return 0;
+		}
+	return -1;
+}
+
 /* Resolves a relative path against the config file's folder. */
 static char *
 loader_path(const struct loader *L, const char *v)
@@ -325,7 +377,11 @@ loader_set(struct loader *L, const struct key *k, void *base, const char *v)
 		return 0;
 	case KEY_INT:
 	case KEY_SIZE:
-		if (k->type == KEY_INT) {
+	case KEY_DURATION:
+		if (k->type == KEY_DURATION) {
+			if (parse_duration(v, &n) != 0)
+				n = k->min - 1;
+		} else if (k->type == KEY_INT) {
 			char *end;
 
 			errno = 0;
@@ -335,12 +391,18 @@ loader_set(struct loader *L, const struct key *k, void *base, const char *v)
 		} else if (parse_size(v, &n) != 0)
 			n = k->min - 1;
 		if (n < k->min || n > k->max) {
-			loader_error(L, L->line, "%s: '%s' is not a %s from %lld to %lld",
-			    k->name, v, k->type == KEY_SIZE ? "size (bytes, K or M)" : "whole number",
-			    k->min, k->max);
+			if (k->type == KEY_DURATION)
+				loader_error(L, L->line, "%s: '%s' is not a duration (a number with ms, s,"
+				    " m, h or d) from %lldms to %lldms", k->name, v, k->min, k->max);
+			else
+				loader_error(L, L->line, "%s: '%s' is not a %s from %lld to %lld",
+				    k->name, v, k->type == KEY_SIZE ? "size (bytes, K or M)" :
+				    "whole number", k->min, k->max);
 			return -1;
 		}
-		if (k->type == KEY_INT)
+		if (k->type == KEY_DURATION)
+			*(int64_t *)((char *)base + k->offset) = (int64_t)n;
+		else if (k->type == KEY_INT)
 			*(int *)((char *)base + k->offset) = (int)n;
 		else
 			*(size_t *)((char *)base + k->offset) = (size_t)n;
@@ -545,6 +607,41 @@ split_events(struct loader *L, struct source *src)
 		loader_error(L, source_line(src, "events"), "events: no event type in the list");
 }
 
+/*
+ * Splits handler on white space into src->handler_argv. It runs without a
+ * shell; a relative program path (one with a '/') is taken from the config
+ * file's folder, a bare name is looked up in PATH when it runs.
+ */
+static void
+split_handler(struct loader *L, struct source *src)
+{
+	const char *p = src->handler;
+	size_t n = 0;
+
+	if (p == NULL)
+		return;
+	src->handler_argv = xcalloc(MAX_HANDLER_ARGS + 1, sizeof(char *));
+	while (*(p += strspn(p, " \t")) != '\0') {
+		size_t len = strcspn(p, " \t");
+		char *arg = xstrndup(p, len);
+
+		if (n == MAX_HANDLER_ARGS) {
+			loader_error(L, source_line(src, "handler"), "handler: more than %d words",
+			    MAX_HANDLER_ARGS);
+			free(arg);
+			return;
+		}
+		if (n == 0 && strchr(arg, '/') != NULL) {
+			src->handler_argv[n++] = loader_path(L, arg);
+			free(arg);
+		} else
+			src->handler_argv[n++] = arg;
+		p += len;
+	}
+	if (n == 0)
+		loader_error(L, source_line(src, "handler"), "handler: empty value");
+}
+
 /* Checks a source once its section is read, and derives what it needs. */
 static void
 finish_source(struct loader *L, struct source *src)
@@ -556,7 +653,16 @@ finish_source(struct loader *L, struct source *src)
 		src->max_body = L->cfg->max_body;
 	if (src->tolerance == 0)
 		src->tolerance = DEFAULT_TOLERANCE;
+	if (src->handler_timeout == 0)
+		src->handler_timeout = DEFAULT_HANDLER_TIMEOUT;
+	if (src->max_attempts == 0)
+		src->max_attempts = DEFAULT_MAX_ATTEMPTS;
+	if (src->backoff_base == 0)
+		src->backoff_base = DEFAULT_BACKOFF_BASE;
+	if (src->backoff_max == 0)
+		src->backoff_max = DEFAULT_BACKOFF_MAX;
 	split_events(L, src);
+	split_handler(L, src);
 
 	if (src->scheme_name == NULL) {
 		loader_error(L, src->line, "[source %s]: no scheme", src->name);
@@ -591,6 +697,45 @@ finish_source(struct loader *L, struct source *src)
 	load_secrets(L, src);
 }
 
+/* The line of key name in [hookq], or 0. */
+static int
+hookq_line(const struct loader *L, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(KEYS); i++)
+		if (KEYS[i].section == SECTION_HOOKQ && strcmp(KEYS[i].name, name) == 0)
+			return L->hookq_lines[i];
+	return 0;
+}
+
+/*
+ * The lease defaults to the longest handler_timeout plus a margin. One
+ * given must outlast every handler's timeout and the kill after it, or a
+ * second worker could claim a row whose handler is still running.
+ */
+static void
+finish_lease(struct loader *L)
+{
+	struct config *cfg = L->cfg;
+	int64_t longest = DEFAULT_HANDLER_TIMEOUT;
+	const char *name = NULL;
+	size_t i;
+
+	for (i = 0; i < cfg->nsources; i++)
+		if (cfg->sources[i].handler_argv != NULL &&
+		    (name == NULL || cfg->sources[i].handler_timeout > longest)) {
+			longest = cfg->sources[i].handler_timeout;
+			name = cfg->sources[i].name;
+		}
+	if (cfg->lease == 0)
+		cfg->lease = longest + LEASE_MARGIN;
+	else if (name != NULL && cfg->lease < longest + LEASE_MIN_MARGIN)
+		loader_error(L, hookq_line(L, "lease"), "lease: %lldms is too short for [source %s]'s"
+		    " handler_timeout of %lldms: make it at least %lldms", (long long)cfg->lease, name,
+		    (long long)longest, (long long)(longest + LEASE_MIN_MARGIN));
+}
+
 struct config *
 config_load(const char *path, char **cause)
 {
@@ -608,6 +753,8 @@ config_load(const char *path, char **cause)
 	cfg->durability = DURABILITY_FULL;
 	cfg->ack = ACK_COMMIT;
 	cfg->max_body = DEFAULT_MAX_BODY;
+	cfg->concurrency = DEFAULT_CONCURRENCY;
+	cfg->stop_grace = DEFAULT_STOP_GRACE;
 	cfg->refs = 1;
 	slash = strrchr(path, '/');
 	L.dir = slash == NULL ? xstrdup(".") : xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
@@ -641,6 +788,7 @@ config_load(const char *path, char **cause)
 		loader_error(&L, 0, "no [source NAME] section");
 	for (i = 0; i < cfg->nsources; i++)
 		finish_source(&L, &cfg->sources[i]);
+	finish_lease(&L);
 	if (L.errlen > 0)
 		goto fail;
 	free(L.dir);
@@ -673,6 +821,11 @@ config_free(struct config *cfg)
 		free(src->scheme_name);
 		free(src->secret_file);
 		free(src->events_raw);
+		free(src->handler);
+		if (src->handler_argv != NULL)
+			for (j = 0; src->handler_argv[j] != NULL; j++)
+				free(src->handler_argv[j]);
+		free(src->handler_argv);
 	}
 	free(cfg->sources);
 	free(cfg->path);

@@ -9,6 +9,7 @@
 #define HOOKQ_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "scheme.h"
 
@@ -40,13 +41,21 @@ struct source {
 	size_t max_body;             /* bytes */
 	int tolerance;               /* seconds, timestamped schemes */
 
+	/* The worker's: durations in ms. */
+	char **handler_argv;         /* NULL-terminated; NULL: no handler, rows stay pending */
+	int64_t handler_timeout;
+	int max_attempts;
+	int64_t backoff_base;
+	int64_t backoff_max;
+
 	/* As read from the file; the fields above are derived from them. */
 	char *scheme_name;
 	char *secret_file;
 	char *events_raw;
+	char *handler;
 	char *generic[GENERIC_NKEYS];
 	int line;                    /* of the [source NAME] line */
-	int key_lines[32];           /* line of each key given, by key index */
+	int key_lines[48];           /* line of each key given, by key index */
 };
 
 struct config {
@@ -58,6 +67,12 @@ struct config {
 	int durability;              /* enum durability */
 	int ack;                     /* enum ack */
 	size_t max_body;             /* default for sources, bytes */
+
+	/* The worker's: durations in ms. */
+	int concurrency;             /* handlers running at once */
+	int64_t lease;               /* how long a claim holds a row */
+	int64_t retain_done;         /* done rows older than this are deleted; 0 keeps them */
+	int64_t stop_grace;          /* on SIGTERM, how long running handlers may finish */
 	struct source *sources;
 	size_t nsources;
 	int refs;                    /* for the programs that reload on SIGHUP */

@@ -22,6 +22,7 @@
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *insert;
+	sqlite3_stmt *claim, *finish[4], *next_due, *prune; /* the worker's, prepared on first use */
 	int busy_timeout;        /* ms */
 	int64_t deadline_us;     /* the busy handler gives up here */
 	void (*wal_fn)(void *, int);
@@ -29,10 +30,55 @@ struct store {
 	char err[256];
 };
 
+/* A new row is due from its arrival, so retries and new rows queue by due time. */
 static const char INSERT_SQL[] =
-    "INSERT INTO events (source, event_id, event_type, received_at, headers, body)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    "INSERT INTO events (source, event_id, event_type, received_at, headers, body,"
+    " next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)"
     " ON CONFLICT (source, event_id) DO NOTHING";
+
+/*
+ * The claim is one statement in a BEGIN IMMEDIATE transaction. Expired
+ * leases come first (they are the oldest work), then pending rows by due
+ * time and arrival. INDEXED BY pins the plans to the indexes made for them,
+ * so a long backlog costs an index seek, not a scan and a sort.
+ */
+static const char CLAIM_SQL[] =
+    "UPDATE events SET status = 'running', attempts = attempts + 1,"
+    " lease_until = ?2 + ?3, claimed_by = ?4, finished_at = NULL"
+    " WHERE id = coalesce("
+    "  (SELECT id FROM events INDEXED BY events_lease"
+    "   WHERE status = 'running' AND lease_until <= ?2"
+    "   AND source IN (SELECT value FROM json_each(?1)) ORDER BY lease_until LIMIT 1),"
+    "  (SELECT id FROM events INDEXED BY events_due"
+    "   WHERE status = 'pending' AND next_attempt_at <= ?2"
+    "   AND source IN (SELECT value FROM json_each(?1))"
+    "   ORDER BY next_attempt_at, id LIMIT 1))"
+    " RETURNING id, source, event_id, event_type, headers, body, attempts";
+
+/* By enum store_result; ?1 id, ?2 claimant, ?3 attempt, ?4 now, ?5 next_at, ?6 error. */
+#define FINISH_GUARD " WHERE id = ?1 AND claimed_by = ?2 AND attempts = ?3 AND status = 'running'"
+static const char *const FINISH_SQL[] = {
+	[STORE_DONE] = "UPDATE events SET status = 'done', finished_at = ?4, lease_until = NULL,"
+	    " last_error = NULL" FINISH_GUARD,
+	[STORE_RETRY] = "UPDATE events SET status = 'pending', next_attempt_at = ?5,"
+	    " lease_until = NULL, last_error = ?6" FINISH_GUARD,
+	[STORE_DEAD] = "UPDATE events SET status = 'dead', finished_at = ?4, lease_until = NULL,"
+	    " last_error = ?6" FINISH_GUARD,
+	[STORE_RELEASE] = "UPDATE events SET status = 'pending', next_attempt_at = ?5,"
+	    " lease_until = NULL, attempts = attempts - 1, last_error = ?6" FINISH_GUARD,
+};
+
+static const char NEXT_DUE_SQL[] =
+    "SELECT min("
+    " coalesce((SELECT min(lease_until) FROM events INDEXED BY events_lease"
+    "  WHERE status = 'running' AND source IN (SELECT value FROM json_each(?1))), ?2),"
+    " coalesce((SELECT next_attempt_at FROM events INDEXED BY events_due"
+    "  WHERE status = 'pending' AND source IN (SELECT value FROM json_each(?1))"
+    "  ORDER BY next_attempt_at LIMIT 1), ?2))";
+
+static const char PRUNE_SQL[] =
+    "DELETE FROM events WHERE id IN (SELECT id FROM events INDEXED BY events_finished"
+    " WHERE finished_at IS NOT NULL AND finished_at < ?1 AND status = 'done' LIMIT ?2)";
 
 /* Records what failed and SQLite's reason. */
 static void
@@ -254,6 +300,11 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	sqlite3_finalize(st->insert);
+	sqlite3_finalize(st->claim);
+	for (size_t i = 0; i < nitems(st->finish); i++)
+		sqlite3_finalize(st->finish[i]);
+	sqlite3_finalize(st->next_due);
+	sqlite3_finalize(st->prune);
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -334,6 +385,179 @@ store_checkpoint(struct store *st)
 
 	store_arm(st);
 	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+		store_fail(st, "checkpointing");
+		return -1;
+	}
+	return 0;
+}
+
+/* Prepares *s from sql the first time it is needed. */
+static int
+store_prepare(struct store *st, sqlite3_stmt **s, const char *sql)
+{
+	if (*s == NULL && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
+	    NULL) != SQLITE_OK) {
+		store_fail(st, "preparing a statement");
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs s (reset afterwards) as one write transaction that waits busy_timeout for the lock. */
+static int
+store_write(struct store *st, sqlite3_stmt *s, const char *what, int (*row)(struct store *,
+    sqlite3_stmt *, void *), void *arg)
+{
+	int rc;
+
+	store_arm(st);
+	if (store_exec(st, "BEGIN IMMEDIATE", "waiting for the write lock") != 0)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (row != NULL && row(st, s, arg) != 0)
+			break;
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		store_fail(st, what);
+		sqlite3_reset(s);
+		store_rollback(st);
+		return -1;
+	}
+	sqlite3_reset(s);
+	if (store_commit(st) != 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+static char *
+column_strdup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t == NULL ? NULL : xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, i));
+}
+
+/* The claim's RETURNING row. */
+static int
+claim_row(struct store *st, sqlite3_stmt *s, void *arg)
+{
+	struct store_job *job = arg;
+	const void *body = sqlite3_column_blob(s, 5);
+
+	(void)st;
+	job->id = sqlite3_column_int64(s, 0);
+	job->source = column_strdup(s, 1);
+	job->event_id = column_strdup(s, 2);
+	job->event_type = column_strdup(s, 3);
+	job->headers = column_strdup(s, 4);
+	job->body_len = (size_t)sqlite3_column_bytes(s, 5);
+	job->body = xmalloc(job->body_len + 1);
+	if (job->body_len > 0)
+		memcpy(job->body, body, job->body_len);
+	job->attempt = sqlite3_column_int(s, 6);
+	return 0;
+}
+
+int
+store_claim(struct store *st, const char *sources, const char *claimant, int64_t now,
+    int64_t lease_ms, struct store_job *job, bool *found)
+{
+	memset(job, 0, sizeof(*job));
+	*found = false;
+	if (store_prepare(st, &st->claim, CLAIM_SQL) != 0)
+		return -1;
+	sqlite3_bind_text(st->claim, 1, sources, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st->claim, 2, now);
+	sqlite3_bind_int64(st->claim, 3, lease_ms);
+	sqlite3_bind_text(st->claim, 4, claimant, -1, SQLITE_STATIC);
+	if (store_write(st, st->claim, "claiming", claim_row, job) != 0) {
+		store_job_free(job);
+		return -1;
+	}
+	*found = job->source != NULL;
+	return 0;
+}
+
+void
+store_job_free(struct store_job *job)
+{
+	free(job->source);
+	free(job->event_id);
+	free(job->event_type);
+	free(job->headers);
+	free(job->body);
+	memset(job, 0, sizeof(*job));
+}
+
+int
+store_finish(struct store *st, const struct store_job *job, const char *claimant,
+    enum store_result result, int64_t now, int64_t next_at, const char *error, bool *applied)
+{
+	sqlite3_stmt **s = &st->finish[result];
+
+	*applied = false;
+	if (store_prepare(st, s, FINISH_SQL[result]) != 0)
+		return -1;
+	sqlite3_bind_int64(*s, 1, job->id);
+	sqlite3_bind_text(*s, 2, claimant, -1, SQLITE_STATIC);
+	sqlite3_bind_int(*s, 3, job->attempt);
+	sqlite3_bind_int64(*s, 4, now);
+	sqlite3_bind_int64(*s, 5, next_at);
+	if (error != NULL)
+		sqlite3_bind_text(*s, 6, error, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(*s, 6);
+	if (store_write(st, *s, "recording a result", NULL, NULL) != 0)
+		return -1;
+	*applied = sqlite3_changes(st->db) == 1;
+	return 0;
+}
+
+int
+store_next_due(struct store *st, const char *sources, int64_t *at)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (store_prepare(st, &st->next_due, NEXT_DUE_SQL) != 0)
+		return -1;
+	s = st->next_due;
+	sqlite3_bind_text(s, 1, sources, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, INT64_MAX);
+	store_arm(st);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*at = sqlite3_column_int64(s, 0);
+	else
+		store_fail(st, "finding the next due row");
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_prune(struct store *st, int64_t before, int limit, int *deleted)
+{
+	*deleted = 0;
+	if (store_prepare(st, &st->prune, PRUNE_SQL) != 0)
+		return -1;
+	sqlite3_bind_int64(st->prune, 1, before);
+	sqlite3_bind_int(st->prune, 2, limit);
+	if (store_write(st, st->prune, "pruning done rows", NULL, NULL) != 0)
+		return -1;
+	*deleted = sqlite3_changes(st->db);
+	return 0;
+}
+
+int
+store_truncate_wal(struct store *st)
+{
+	int rc;
+
+	/* TRUNCATE holds the write lock while it waits for readers: wait briefly, not busy_timeout. */
+	st->deadline_us = clock_mono_us() + 100000;
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
 		store_fail(st, "checkpointing");
 		return -1;

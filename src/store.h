@@ -56,6 +56,58 @@ void store_rollback(struct store *);
 /* Why the last call failed: a short static-lifetime-per-store message. */
 const char *store_error(const struct store *);
 
+/*
+ * The worker's side. Times are ms since the epoch. sources is a JSON array
+ * of the source names the worker has handlers for; rows of other sources
+ * are left alone. Each call is its own short write transaction, waiting up
+ * to busy_timeout for the lock; a failure (see store_error()) leaves the
+ * database as it was, so the caller retries later.
+ */
+struct store_job {
+	int64_t id;
+	char *source, *event_id, *event_type; /* event_type NULL when none */
+	char *headers;                        /* the stored JSON */
+	void *body;
+	size_t body_len;
+	int attempt;                          /* 1 on the first run */
+};
+
+/*
+ * Claims the oldest due row: a running row whose lease has expired, else a
+ * pending row whose next_attempt_at has come. It becomes running with a
+ * lease until now + lease_ms, claimed by claimant, one more attempt.
+ * *found says whether there was one; the caller frees job with
+ * store_job_free().
+ */
+int store_claim(struct store *, const char *sources, const char *claimant, int64_t now,
+    int64_t lease_ms, struct store_job *job, bool *found);
+void store_job_free(struct store_job *);
+
+enum store_result {
+	STORE_DONE,     /* status done, finished_at now */
+	STORE_RETRY,    /* pending again at next_at, last_error kept */
+	STORE_DEAD,     /* status dead, finished_at now, last_error kept */
+	STORE_RELEASE,  /* pending again at next_at, the attempt not counted (worker stopping) */
+};
+
+/*
+ * Records a run's result, guarded by row id, claimant and attempt: when the
+ * row was claimed again since (the lease ran out), nothing changes and
+ * *applied is false.
+ */
+int store_finish(struct store *, const struct store_job *, const char *claimant,
+    enum store_result, int64_t now, int64_t next_at, const char *error, bool *applied);
+/*
+ * When the next row becomes claimable without a new write: the earliest
+ * next_attempt_at of pending rows and lease_until of running ones, or
+ * INT64_MAX when there is none.
+ */
+int store_next_due(struct store *, const char *sources, int64_t *at);
+/* Deletes up to limit done rows finished before before; *deleted says how many. */
+int store_prune(struct store *, int64_t before, int limit, int *deleted);
+/* Checkpoints the whole WAL and truncates it to zero bytes, if no reader needs it. */
+int store_truncate_wal(struct store *);
+
 /* Calls fn(arg, pages) after each commit with the WAL's size in pages. */
 void store_on_wal(struct store *, void (*fn)(void *arg, int pages), void *arg);
 /* A passive checkpoint: copies WAL frames into the database without blocking writers. */

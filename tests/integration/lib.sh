@@ -10,6 +10,9 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir/build}"
 RECEIVER="$top_builddir/hookq-receiver"
+WORKER="$top_builddir/hookq-worker"
+# The schema version a fresh database gets: the number of migrations in sql/schema.sql.
+SCHEMA_VERSION=$(grep -c '^-- migration [0-9]*:' "$top_srcdir/sql/schema.sql")
 . "$top_srcdir/scripts/nginx.sh"
 SIGN="$top_srcdir/tests/integration/sign.py"
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
@@ -19,15 +22,22 @@ TESTS_RUN=0
 TESTS_FAILED=0
 RECEIVER_PID=
 NGINX_PID=
+WORKER_PID=
+WORKER_PIDS=
 
 cleanup() {
 	unlock_db
 	[ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null
 	[ -n "$RECEIVER_PID" ] && kill "$RECEIVER_PID" 2>/dev/null
+	local p
+	for p in $WORKER_PIDS; do kill -KILL "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	if [ "$TESTS_FAILED" -gt 0 ] || [ -n "${KEEP:-}" ]; then
 		echo "# logs kept in $T"
 		sed 's/^/# receiver: /' "$T/receiver.log" 2>/dev/null | tail -n 40
+		for p in "$T"/worker*.log; do
+			[ -f "$p" ] && sed "s/^/# $(basename "$p" .log): /" "$p" | tail -n 40
+		done
 	else
 		rm -rf "$T"
 	fi
@@ -343,4 +353,62 @@ unlock_db() {
 	exec 7>&-
 	wait_exit "$LOCK_PID" 5
 	LOCK_PID=
+}
+
+# ---- the worker -------------------------------------------------------------------
+
+# start_worker [NAME]: starts hookq-worker on $T/hookq.conf, logging to
+# $T/NAME.log (default worker), and waits for its start-up line. Sets
+# WORKER_PID (and adds it to WORKER_PIDS, which cleanup kills).
+start_worker() {
+	local name=${1:-worker} i
+	"$WORKER" -c "$T/hookq.conf" >> "$T/$name.log" 2>&1 &
+	WORKER_PID=$!
+	WORKER_PIDS="$WORKER_PIDS $WORKER_PID"
+	for i in $(seq 1 200); do
+		grep -q ' handled \[' "$T/$name.log" 2>/dev/null && return 0
+		alive "$WORKER_PID" || break
+		sleep 0.05
+	done
+	cat "$T/$name.log" >&2
+	bail "hookq-worker did not start"
+}
+# stop_worker [PID] [SECONDS]: SIGTERM, then waits (default 20 s); sets WORKER_RC
+# (the exit code, or "timeout" after a SIGKILL).
+stop_worker() {
+	local pid=${1:-$WORKER_PID}
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	wait_exit "$pid" "${2:-20}"
+	WORKER_RC=$EXIT_RC
+	WORKER_PIDS=$(echo "$WORKER_PIDS" | tr ' ' '\n' | grep -vx "$pid" | tr '\n' ' ')
+	[ "$pid" = "$WORKER_PID" ] && WORKER_PID=
+	return 0
+}
+# wait_sql QUERY WANT [SECONDS]: waits (default 10 s) until sql QUERY prints WANT;
+# prints what it printed last.
+wait_sql() {
+	local i out
+	for i in $(seq 1 $((${3:-10} * 20))); do
+		out=$(sql "$1" 2>/dev/null)
+		[ "$out" = "$2" ] && break
+		sleep 0.05
+	done
+	echo "$out"
+}
+# wlog_mark [NAME] / wlog_since MARK [NAME] / wlog_wait MARK REGEX [N] [SECONDS] [NAME]:
+# log_mark, log_since and log_wait on a worker's log.
+wlog_mark() {
+	if [ -f "$T/${1:-worker}.log" ]; then wc -l < "$T/${1:-worker}.log" | tr -d ' '; else echo 0; fi
+}
+wlog_since() {
+	tail -n "+$(($1 + 1))" "$T/${2:-worker}.log" 2>/dev/null
+}
+wlog_wait() {
+	local mark=$1 re=$2 n=${3:-1} i
+	for i in $(seq 1 $((${4:-10} * 20))); do
+		[ "$(wlog_since "$mark" "${5:-worker}" | grep -cE -- "$re")" -ge "$n" ] && return 0
+		sleep 0.05
+	done
+	return 1
 }

@@ -270,11 +270,11 @@ want "mode" 660 "$(stat -c %a "$SOCK")"
 case_end "the socket is created mode 0660 (even under umask 077)"
 
 case_start
-want "PRAGMA user_version" 1 "$(sql 'PRAGMA user_version')"
+want "PRAGMA user_version" "$SCHEMA_VERSION" "$(sql 'PRAGMA user_version')"
 want "table events" events "$(sql "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'events'")"
 want "journal_mode" wal "$(sql 'PRAGMA journal_mode')"
 want "rows" 0 "$(count_rows)"
-case_end "fresh database: schema created (user_version 1, table events, WAL)"
+case_end "fresh database: schema created (user_version = the last migration, table events, WAL)"
 
 case_start
 s=$(gh github d-1)
@@ -346,7 +346,7 @@ case_end "SIGTERM: exit 0, logs stopped, socket removed"
 case_start
 launch "$GOOD" || CASE_ERRORS+=("restart failed")
 want "rows kept" "$n" "$(count_rows)"
-want "user_version" 1 "$(sql 'PRAGMA user_version')"
+want "user_version" "$SCHEMA_VERSION" "$(sql 'PRAGMA user_version')"
 s=$(gh github d-1)
 want "status of a resent event" 200 "$s"
 want_response $'duplicate\n'

@@ -143,12 +143,12 @@ case_end "received_at is now, in ms since the epoch"
 
 case_start
 want "status|attempts" "pending|0" "$(col "status, attempts" github "$D")"
-want "next_attempt_at|lease_until|last_error|finished_at" "0|||" \
-	"$(col "next_attempt_at, lease_until, last_error, finished_at" github "$D")"
+want "next_attempt_at|lease_until|last_error|finished_at|claimed_by" "$r||||" \
+	"$(col "next_attempt_at, lease_until, last_error, finished_at, claimed_by" github "$D")"
 want source github "$(col source github "$D")"
-case_end "new row: status pending, attempts 0, nothing leased or finished"
+case_end "new row: status pending, due from its arrival (next_attempt_at = received_at), attempts 0, nothing leased, claimed or finished"
 
-check "PRAGMA user_version = 1" 1 "$(sql 'PRAGMA user_version')"
+check "PRAGMA user_version = $SCHEMA_VERSION (every migration in sql/schema.sql)" "$SCHEMA_VERSION" "$(sql 'PRAGMA user_version')"
 check "journal_mode = wal" wal "$(sql 'PRAGMA journal_mode')"
 
 # ---- UNIQUE (source, event_id) -------------------------------------------------

@@ -1,0 +1,636 @@
+/*
+ * hookq-worker: drains the queue hookq-receiver fills, running each
+ * source's handler for each event, at least once and never twice at the
+ * same time.
+ *
+ * One thread and one poll() loop. What wakes it:
+ *  - inotify on the database's WAL file: a commit by any process (the
+ *    receiver, another worker, an operator's sqlite3) writes it. A claim
+ *    made on that wake-up cannot miss the commit: frames are written while
+ *    the writer holds the write lock, and the claim's BEGIN IMMEDIATE waits
+ *    for that lock, so it reads the finished commit.
+ *  - a timer for the next scheduled retry or expiring lease (store_next_due),
+ *    handler timeouts and housekeeping;
+ *  - signalfd: SIGCHLD (a handler ended), SIGTERM/SIGINT, SIGHUP;
+ *  - the handlers' stdout and stderr pipes.
+ */
+#include "autoconf.h"
+
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "handler.h"
+#include "log.h"
+#include "retry.h"
+#include "store.h"
+#include "util.h"
+
+/* How often the worker prunes done rows and truncates the WAL. */
+#define PRUNE_EVERY_MS 60000
+#define TRUNCATE_EVERY_MS 10000
+#define PRUNE_BATCH 1000
+/* After a database error, how long before trying again. */
+#define RETRY_DB_MS 1000
+
+/* One claimed row and the handler running for it. */
+struct job {
+	bool used;
+	struct store_job row;
+	struct handler h;
+	/* The source's settings when claimed: a reload does not change a run under way. */
+	int64_t timeout;
+	int max_attempts;
+	int64_t backoff_base, backoff_max;
+	/* Once the handler has ended: what to record, kept until the database takes it. */
+	bool ended;
+	enum store_result result;
+	int64_t next_at;
+	char *error;
+};
+
+struct worker {
+	const char *path;
+	struct config *cfg;
+	struct store *store;
+	char claimant[128];
+	char *sources;             /* JSON array of the sources with a handler */
+	struct job *jobs;          /* cfg->concurrency slots, fixed at start-up */
+	int njobs, running;
+	int sigfd, inofd;
+	char *wal_name;            /* the WAL's file name, as inotify reports it */
+	bool want_claim;           /* something may be claimable now */
+	int64_t next_due;          /* wall ms when a row becomes due, INT64_MAX: none known */
+	int64_t retry_db_at;       /* mono us: try the database again (0: no failure) */
+	int64_t prune_at, truncate_at; /* mono us */
+	bool stopping;
+	int64_t stop_at;           /* mono us: stop the handlers still running */
+	unsigned long long done, retried, dead, released, lost;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: hookq-worker [-n] [-c FILE]\n"
+	    "  -c FILE  configuration file (default " CONFIG_DEFAULT_PATH ")\n"
+	    "  -n       check the configuration, print \"configuration OK\" and exit\n"
+	    "  -V       print the version and exit\n"
+	    "\n"
+	    "Runs each [source NAME]'s handler for the events hookq-receiver stored.\n"
+	    "SIGTERM or SIGINT: stop claiming, let running handlers finish within\n"
+	    "stop_grace, then stop them and put their rows back. SIGHUP: reload.\n"
+	    "Exit codes: 0 stopped cleanly or configuration OK; 100 usage or\n"
+	    "configuration error; 111 system error (database, inotify).\n");
+}
+
+static void
+print_cause(const char *cause)
+{
+	const char *p = cause;
+
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+
+		if (nl == NULL)
+			nl = p + strlen(p);
+		fprintf(stderr, "hookq-worker: %.*s\n", (int)(nl - p), p);
+		p = *nl ? nl + 1 : nl;
+	}
+}
+
+/* The JSON array of the sources with a handler; logs the ones without. */
+static char *
+handled_sources(const struct config *cfg)
+{
+	size_t i, n = 3;
+	char *json;
+
+	for (i = 0; i < cfg->nsources; i++)
+		n += strlen(cfg->sources[i].name) + 3;
+	json = xmalloc(n);
+	strcpy(json, "[");
+	for (i = 0; i < cfg->nsources; i++) {
+		const struct source *src = &cfg->sources[i];
+
+		if (src->handler_argv == NULL) {
+			log_warn("source %s has no handler: its events stay pending", src->name);
+			continue;
+		}
+		/* Source names are [A-Za-z0-9_-]: nothing to escape. */
+		if (json[1] != '\0')
+			strcat(json, ",");
+		strcat(json, "\"");
+		strcat(json, src->name);
+		strcat(json, "\"");
+	}
+	strcat(json, "]");
+	return json;
+}
+
+/* Starts the handler for a claimed row, or records why it could not start. */
+static void
+job_start(struct worker *w, struct job *j)
+{
+	const struct source *src = config_source(w->cfg, j->row.source);
+	char *cause = NULL, q[256];
+
+	j->used = true;
+	j->ended = false;
+	j->error = NULL;
+	w->running++;
+	log_quote(q, sizeof(q), j->row.event_id, strlen(j->row.event_id));
+	if (src == NULL || src->handler_argv == NULL) {
+		/* Only a reload between the claim and here; the next claim will skip it. */
+		j->ended = true;
+		j->result = STORE_RELEASE;
+		j->next_at = clock_wall_ms();
+		j->error = xstrdup("the source has no handler any more");
+		return;
+	}
+	j->timeout = src->handler_timeout;
+	j->max_attempts = src->max_attempts;
+	j->backoff_base = src->backoff_base;
+	j->backoff_max = src->backoff_max;
+	if (handler_start(&j->h, src->handler_argv, &j->row, j->timeout, &cause) != 0) {
+		log_warn("source=%s row=%lld id=%s: %s", j->row.source, (long long)j->row.id, q, cause);
+		j->ended = true;
+		/* Not the event's fault (fork or pipe failed): no attempt counted, a pause first. */
+		j->result = STORE_RELEASE;
+		j->next_at = clock_wall_ms() + RETRY_DB_MS;
+		j->error = cause;
+		return;
+	}
+	log_info("%s id=%s run pid=%ld", j->h.label, q, (long)j->h.pid);
+}
+
+/* Decides what a handler's end means for its row. */
+static void
+job_ended(struct worker *w, struct job *j)
+{
+	int64_t now = clock_wall_ms();
+	char outcome[64];
+
+	j->ended = true;
+	if (handler_succeeded(&j->h)) {
+		j->result = STORE_DONE;
+	} else if (j->h.stopped) {
+		j->result = STORE_RELEASE;
+		j->next_at = now;
+		j->error = handler_failure(&j->h, j->timeout);
+	} else {
+		j->error = handler_failure(&j->h, j->timeout);
+		if (j->row.attempt >= j->max_attempts)
+			j->result = STORE_DEAD;
+		else {
+			j->result = STORE_RETRY;
+			j->next_at = now + retry_delay(j->backoff_base, j->backoff_max, j->row.attempt,
+			    retry_jitter());
+		}
+	}
+	handler_outcome(&j->h, outcome, sizeof(outcome));
+	if (j->result == STORE_RETRY)
+		log_info("%s %s ms=%lld result=retry in=%lldms", j->h.label, outcome,
+		    (long long)((clock_mono_us() - j->h.started_us) / 1000),
+		    (long long)(j->next_at - now));
+	else
+		log_info("%s %s ms=%lld result=%s", j->h.label, outcome,
+		    (long long)((clock_mono_us() - j->h.started_us) / 1000),
+		    j->result == STORE_DONE ? "done" : j->result == STORE_DEAD ? "dead" : "released");
+}
+
+/* Writes an ended job's result; keeps it for later when the database is busy. */
+static void
+job_record(struct worker *w, struct job *j)
+{
+	bool applied;
+
+	if (store_finish(w->store, &j->row, w->claimant, j->result, clock_wall_ms(), j->next_at,
+	    j->error, &applied) != 0) {
+		log_warn("source=%s row=%lld: cannot record the result yet, retrying: %s",
+		    j->row.source, (long long)j->row.id, store_error(w->store));
+		w->retry_db_at = clock_mono_us() + RETRY_DB_MS * 1000LL;
+		return;
+	}
+	if (!applied) {
+		/* The lease ran out and another claim took the row: its result wins. */
+		log_warn("source=%s row=%lld attempt=%d: result not recorded, the row was claimed"
+		    " again after the lease expired", j->row.source, (long long)j->row.id,
+		    j->row.attempt);
+		w->lost++;
+	} else if (j->result == STORE_DONE)
+		w->done++;
+	else if (j->result == STORE_RETRY)
+		w->retried++;
+	else if (j->result == STORE_DEAD)
+		w->dead++;
+	else
+		w->released++;
+	store_job_free(&j->row);
+	free(j->error);
+	memset(j, 0, sizeof(*j));
+	w->running--;
+	/* A slot is free: there may be more due. */
+	w->want_claim = true;
+}
+
+/* Claims due rows into free slots while there are both. */
+static void
+claim(struct worker *w)
+{
+	int i;
+
+	w->want_claim = false;
+	while (!w->stopping && w->running < w->njobs) {
+		struct job *j = NULL;
+		bool found;
+
+		for (i = 0; i < w->njobs && j == NULL; i++)
+			if (!w->jobs[i].used)
+				j = &w->jobs[i];
+		if (store_claim(w->store, w->sources, w->claimant, clock_wall_ms(), w->cfg->lease,
+		    &j->row, &found) != 0) {
+			log_warn("cannot claim, retrying: %s", store_error(w->store));
+			w->retry_db_at = clock_mono_us() + RETRY_DB_MS * 1000LL;
+			w->want_claim = true;
+			return;
+		}
+		if (!found)
+			break;
+		job_start(w, j);
+	}
+	w->next_due = INT64_MAX;
+	if (w->running < w->njobs && !w->stopping &&
+	    store_next_due(w->store, w->sources, &w->next_due) != 0) {
+		log_warn("cannot read the next due time, retrying: %s", store_error(w->store));
+		w->retry_db_at = clock_mono_us() + RETRY_DB_MS * 1000LL;
+		w->want_claim = true;
+	}
+}
+
+/* Reaps every ended handler. */
+static void
+reap(struct worker *w)
+{
+	int status, i;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (i = 0; i < w->njobs; i++) {
+			struct job *j = &w->jobs[i];
+
+			if (j->used && !j->ended && j->h.pid == pid) {
+				handler_reaped(&j->h, status);
+				job_ended(w, j);
+				break;
+			}
+		}
+}
+
+static void
+reload(struct worker *w)
+{
+	struct config *cfg;
+	char *cause = NULL;
+
+	cfg = config_load(w->path, &cause);
+	if (cfg == NULL) {
+		log_warn("reload failed, keeping the running configuration:");
+		print_cause(cause);
+		free(cause);
+		return;
+	}
+	if (strcmp(cfg->database, w->cfg->database) != 0) {
+		log_warn("reload refused: the database changes only on restart");
+		config_free(cfg);
+		return;
+	}
+	if (cfg->concurrency != w->cfg->concurrency)
+		log_warn("concurrency changes only on restart; keeping %d", w->njobs);
+	config_free(w->cfg);
+	w->cfg = cfg;
+	free(w->sources);
+	w->sources = handled_sources(cfg);
+	w->want_claim = true;
+	log_info("configuration reloaded: %zu sources, handled %s", cfg->nsources, w->sources);
+}
+
+static void
+on_signals(struct worker *w)
+{
+	struct signalfd_siginfo si;
+
+	while (read(w->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap(w);
+			break;
+		case SIGHUP:
+			reload(w);
+			break;
+		default:
+			if (w->stopping) {
+				/* A second one: no more grace. */
+				log_info("signal %u again: stopping the handlers now", si.ssi_signo);
+				w->stop_at = clock_mono_us();
+				break;
+			}
+			w->stopping = true;
+			w->stop_at = clock_mono_us() + w->cfg->stop_grace * 1000;
+			log_info("stopping on signal %u: %d handlers running, grace %lldms",
+			    si.ssi_signo, w->running, (long long)w->cfg->stop_grace);
+			break;
+		}
+	}
+}
+
+/* Drains inotify; a write to the WAL means something was committed. */
+static void
+on_inotify(struct worker *w)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	while ((n = read(w->inofd, buf, sizeof(buf))) > 0) {
+		char *p;
+
+		for (p = buf; p < buf + n; ) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			if (ev->len > 0 && strcmp(ev->name, w->wal_name) == 0)
+				w->want_claim = true;
+			if (ev->mask & IN_Q_OVERFLOW)
+				w->want_claim = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+}
+
+/* Prunes done rows past retain_done and truncates the WAL, on their timers. */
+static void
+housekeeping(struct worker *w, int64_t now_us)
+{
+	if (now_us >= w->prune_at) {
+		w->prune_at = now_us + PRUNE_EVERY_MS * 1000LL;
+		if (w->cfg->retain_done > 0) {
+			int64_t before = clock_wall_ms() - w->cfg->retain_done;
+			long long total = 0;
+			int deleted;
+
+			do {
+				if (store_prune(w->store, before, PRUNE_BATCH, &deleted) != 0) {
+					log_warn("pruning done rows: %s", store_error(w->store));
+					break;
+				}
+				total += deleted;
+			} while (deleted == PRUNE_BATCH);
+			if (total > 0)
+				log_info("pruned %lld done rows finished before %lldms ago", total,
+				    (long long)w->cfg->retain_done);
+		}
+	}
+	if (now_us >= w->truncate_at) {
+		w->truncate_at = now_us + TRUNCATE_EVERY_MS * 1000LL;
+		if (store_truncate_wal(w->store) != 0)
+			log_warn("%s", store_error(w->store));
+	}
+}
+
+/* Runs the timers due at now_us; returns the poll() timeout in ms. */
+static int
+timers(struct worker *w, int64_t now_us)
+{
+	int64_t next = now_us + 3600 * 1000000LL, t;
+	int i;
+
+	if (w->retry_db_at != 0 && now_us >= w->retry_db_at) {
+		w->retry_db_at = 0;
+		w->want_claim = true;
+		for (i = 0; i < w->njobs; i++)
+			if (w->jobs[i].used && w->jobs[i].ended)
+				job_record(w, &w->jobs[i]);
+	}
+	if (w->stopping && now_us >= w->stop_at)
+		for (i = 0; i < w->njobs; i++)
+			if (w->jobs[i].used && !w->jobs[i].ended)
+				handler_stop(&w->jobs[i].h, now_us);
+	for (i = 0; i < w->njobs; i++)
+		if (w->jobs[i].used && !w->jobs[i].ended &&
+		    (t = handler_tick(&w->jobs[i].h, now_us)) != 0 && t < next)
+			next = t;
+	if (!w->stopping) {
+		housekeeping(w, now_us);
+		if (w->prune_at < next)
+			next = w->prune_at;
+		if (w->truncate_at < next)
+			next = w->truncate_at;
+		if (w->next_due != INT64_MAX) {
+			int64_t wall = clock_wall_ms();
+
+			if (w->next_due <= wall)
+				w->want_claim = true;
+			else if (now_us + (w->next_due - wall) * 1000 < next)
+				next = now_us + (w->next_due - wall) * 1000;
+		}
+	} else if (w->stop_at > now_us && w->stop_at < next)
+		next = w->stop_at;
+	if (w->retry_db_at != 0 && w->retry_db_at < next)
+		next = w->retry_db_at;
+	if (w->want_claim && w->retry_db_at == 0)
+		return 0;
+	/* Round up, so the timer has passed when poll() returns. */
+	return (int)((next - now_us + 999) / 1000);
+}
+
+/* Watches the database's folder for writes to its WAL (which may not exist yet). */
+static int
+watch_wal(struct worker *w)
+{
+	const char *db = w->cfg->database, *slash = strrchr(db, '/');
+	char *dir = slash == NULL ? xstrdup(".") :
+	    xstrndup(db, slash == db ? 1 : (size_t)(slash - db));
+	size_t n = strlen(slash ? slash + 1 : db) + 5;
+	int rc;
+
+	w->wal_name = xmalloc(n);
+	snprintf(w->wal_name, n, "%s-wal", slash ? slash + 1 : db);
+	w->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->inofd < 0) {
+		free(dir);
+		return -1;
+	}
+	rc = inotify_add_watch(w->inofd, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO);
+	free(dir);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The loop: returns when stopping and every job is recorded (or given up). */
+static void
+run(struct worker *w)
+{
+	struct pollfd *pfd = xcalloc((size_t)(2 + 2 * w->njobs), sizeof(*pfd));
+	struct job **owner = xcalloc((size_t)(2 + 2 * w->njobs), sizeof(*owner));
+
+	for (;;) {
+		int64_t now = clock_mono_us();
+		int timeout, n = 0, i;
+
+		if (w->want_claim && w->retry_db_at == 0)
+			claim(w);
+		timeout = timers(w, now);
+		if (w->stopping && w->running == 0)
+			break;
+		if (w->stopping && now >= w->stop_at + (HANDLER_KILL_GRACE_MS + 5000) * 1000LL) {
+			/* Only results the database would not take are left: their leases will expire. */
+			log_warn("giving up on %d results the database did not take", w->running);
+			break;
+		}
+		pfd[n].fd = w->sigfd;
+		pfd[n++].events = POLLIN;
+		pfd[n].fd = w->inofd;
+		pfd[n++].events = POLLIN;
+		for (i = 0; i < w->njobs; i++) {
+			struct job *j = &w->jobs[i];
+
+			if (!j->used || j->ended)
+				continue;
+			if (j->h.out.fd >= 0) {
+				owner[n] = j;
+				pfd[n].fd = j->h.out.fd;
+				pfd[n++].events = POLLIN;
+			}
+			if (j->h.err.fd >= 0) {
+				owner[n] = j;
+				pfd[n].fd = j->h.err.fd;
+				pfd[n++].events = POLLIN;
+			}
+		}
+		if (poll(pfd, (nfds_t)n, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal(EXIT_SYSTEM, "poll: %s", strerror(errno));
+		}
+		for (i = 2; i < n; i++)
+			if (pfd[i].revents != 0)
+				handler_read(&owner[i]->h, pfd[i].fd);
+		if (pfd[0].revents != 0)
+			on_signals(w);
+		if (pfd[1].revents != 0)
+			on_inotify(w);
+		for (i = 0; i < w->njobs; i++)
+			if (w->jobs[i].used && w->jobs[i].ended && w->retry_db_at == 0)
+				job_record(w, &w->jobs[i]);
+	}
+	free(pfd);
+	free(owner);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct worker w;
+	struct store_options sopt;
+	char host[64], *cause = NULL;
+	int check = 0, ch;
+	sigset_t set;
+
+	memset(&w, 0, sizeof(w));
+	w.path = CONFIG_DEFAULT_PATH;
+	log_init("hookq-worker");
+	while ((ch = getopt(argc, argv, "c:nVh")) != -1) {
+		switch (ch) {
+		case 'c':
+			w.path = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'V':
+			printf("hookq-worker %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_CONFIG;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+	w.cfg = config_load(w.path, &cause);
+	if (w.cfg == NULL) {
+		print_cause(cause);
+		free(cause);
+		return EXIT_CONFIG;
+	}
+	if (check) {
+		printf("configuration OK\n");
+		config_free(w.cfg);
+		return EXIT_OK;
+	}
+	if (sodium_init() < 0)
+		fatal(EXIT_SYSTEM, "cannot initialise libsodium");
+
+	/* Signals arrive through signalfd; handlers get them unblocked again. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	w.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (w.sigfd < 0)
+		fatal(EXIT_SYSTEM, "signalfd: %s", strerror(errno));
+
+	sopt.durability_full = w.cfg->durability == DURABILITY_FULL;
+	sopt.busy_timeout = w.cfg->busy_timeout;
+	w.store = store_open(w.cfg->database, &sopt, &cause);
+	if (w.store == NULL)
+		fatal(EXIT_SYSTEM, "%s", cause);
+	if (watch_wal(&w) != 0)
+		fatal(EXIT_SYSTEM, "inotify on %s's folder: %s", w.cfg->database, strerror(errno));
+
+	/* Unique among all workers on this database, past and present. */
+	if (gethostname(host, sizeof(host)) != 0)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(w.claimant, sizeof(w.claimant), "%s:%ld:%08x", host, (long)getpid(),
+	    randombytes_random());
+	w.njobs = w.cfg->concurrency;
+	w.jobs = xcalloc((size_t)w.njobs, sizeof(*w.jobs));
+	w.sources = handled_sources(w.cfg);
+	w.want_claim = true;
+	w.next_due = INT64_MAX;
+	w.prune_at = w.truncate_at = clock_mono_us();
+	log_info("worker %s: database %s, concurrency %d, lease %lldms, handled %s",
+	    w.claimant, w.cfg->database, w.njobs, (long long)w.cfg->lease, w.sources);
+
+	run(&w);
+
+	log_info("stopped: %llu done, %llu retried, %llu dead, %llu released, %llu overtaken",
+	    w.done, w.retried, w.dead, w.released, w.lost);
+	store_close(w.store);
+	config_free(w.cfg);
+	free(w.sources);
+	free(w.wal_name);
+	free(w.jobs);
+	return EXIT_OK;
+}
