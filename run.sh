@@ -3,9 +3,10 @@
 #
 # Installs what is missing (apt), builds, and starts nginx on
 # 127.0.0.1:8080 (HOOKQ_PORT to change) in front of hookq-receiver, with a
-# demo source "demo" (scheme github, a random secret) and the queue in
-# ./demo/queue.db. Prints a signed curl command to paste. Ctrl-C stops
-# everything; ./demo keeps the database and logs (delete it to start over).
+# demo source "demo" (scheme github, a random secret), the queue in
+# ./demo/queue.db and hookq-worker running scripts/demo-handler.sh for each
+# event. Prints a signed curl command to paste. Ctrl-C stops everything;
+# ./demo keeps the database and logs (delete it to start over).
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/deps.sh
@@ -37,6 +38,9 @@ listen = hookq.sock
 [source demo]
 scheme = github
 secret_file = demo.secret
+handler = $TOP/scripts/demo-handler.sh
+max_attempts = 5
+backoff_base = 2s
 CONF
 hookq_nginx_conf "$D/nginx" "$PORT" "$D/hookq.sock" "$TOP/nginx/hookq.conf"
 
@@ -56,6 +60,9 @@ pids+=($!)
 for _ in $(seq 1 100); do [ -S "$D/hookq.sock" ] && break; sleep 0.05; done
 [ -S "$D/hookq.sock" ] || { tail "$D/receiver.log"; echo "run.sh: hookq-receiver did not start" >&2; exit 1; }
 
+(cd "$D" && exec "$TOP/build/hookq-worker" -c "$D/hookq.conf" >> "$D/worker.log" 2>&1) &
+pids+=($!)
+
 hookq_nginx_start "$D/nginx"
 pids+=($!)
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.05; done
@@ -67,6 +74,7 @@ delivery=$(cat /proc/sys/kernel/random/uuid)
 cat <<TXT
 
 hookq is running: nginx on http://127.0.0.1:$PORT -> hookq-receiver -> $D/queue.db
+                  -> hookq-worker -> scripts/demo-handler.sh
 
 Send a signed test event (GitHub's scheme; sending it twice stores it once):
 
@@ -77,13 +85,15 @@ Send a signed test event (GitHub's scheme; sending it twice stores it once):
     -H '$sig' \\
     --data-binary @$D/event.json
 
-See it in the queue:
+See it in the queue (status done once the handler has run; its copy of the
+body is in $D/events/):
 
-  sqlite3 $D/queue.db 'SELECT id, source, event_id, event_type, status FROM events'
+  sqlite3 $D/queue.db 'SELECT id, source, event_id, event_type, status, attempts FROM events'
 
-Receiver log below (also in $D/receiver.log). Ctrl-C stops everything.
+Receiver and worker logs below (also in $D/receiver.log and $D/worker.log).
+Ctrl-C stops everything.
 
 TXT
-tail -n 0 -f "$D/receiver.log" &
+tail -n 0 -q -f "$D/receiver.log" "$D/worker.log" &
 pids+=($!)
 wait "${pids[0]}"

@@ -235,12 +235,12 @@ handler_read(struct handler *h, int fd)
 {
 	struct handler_stream *s = fd == h->out.fd ? &h->out : &h->err;
 	char buf[8192];
-	ssize_t n, i;
 
 	if (s->fd < 0)
 		return;
 	for (;;) {
-		n = read(s->fd, buf, sizeof(buf));
+		ssize_t n = read(s->fd, buf, sizeof(buf)), i;
+
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -355,8 +355,7 @@ handler_failure(const struct handler *h, int64_t timeout_ms)
 		snprintf(what, sizeof(what), "wait status %d", h->status);
 	/* A tail cut inside a UTF-8 character starts at the next whole one. */
 	if (h->tail_len == sizeof(h->tail))
-		while (skip < 3 && skip < h->tail_len &&
-		    ((unsigned char)h->tail[(start + skip) % sizeof(h->tail)] & 0xc0) == 0x80)
+		while (skip < 3 && ((unsigned char)h->tail[(start + skip) % sizeof(h->tail)] & 0xc0) == 0x80)
 			skip++;
 	n = h->tail_len - skip;
 	text = xmalloc(strlen(what) + 1 + n + 1);

@@ -414,7 +414,7 @@ housekeeping(struct worker *w, int64_t now_us)
 static int
 timers(struct worker *w, int64_t now_us)
 {
-	int64_t next = now_us + 3600 * 1000000LL, t;
+	int64_t next = now_us + 3600 * 1000000LL;
 	int i;
 
 	if (w->retry_db_at != 0 && now_us >= w->retry_db_at) {
@@ -428,10 +428,13 @@ timers(struct worker *w, int64_t now_us)
 		for (i = 0; i < w->njobs; i++)
 			if (w->jobs[i].used && !w->jobs[i].ended)
 				handler_stop(&w->jobs[i].h, now_us);
-	for (i = 0; i < w->njobs; i++)
+	for (i = 0; i < w->njobs; i++) {
+		int64_t t;
+
 		if (w->jobs[i].used && !w->jobs[i].ended &&
 		    (t = handler_tick(&w->jobs[i].h, now_us)) != 0 && t < next)
 			next = t;
+	}
 	if (!w->stopping) {
 		housekeeping(w, now_us);
 		if (w->prune_at < next)

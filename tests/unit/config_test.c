@@ -870,7 +870,110 @@ test_free_null(void **state)
 	config_free(NULL);
 }
 
+
+/* The worker's keys read back; durations take ms, s, m, h and d, a bare number is seconds. */
+static void
+test_worker_keys(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+	const struct source *src;
+	char *want;
+
+	cfg = load_ok(fx,
+	    "[hookq]\n"
+	    "database = q.db\n"
+	    "concurrency = 8\n"
+	    "lease = 2m\n"
+	    "retain_done = 7d\n"
+	    "stop_grace = 1500ms\n"
+	    "[source gh]\n"
+	    "scheme = github\n"
+	    "secret_file = gh.secret\n"
+	    "handler = bin/handle  --flag\tvalue \n"
+	    "handler_timeout = 45\n"
+	    "max_attempts = 3\n"
+	    "backoff_base = 250ms\n"
+	    "backoff_max = 2h\n"
+	    "[source path]\n"
+	    "scheme = github\n"
+	    "secret_file = gh.secret\n"
+	    "handler = logger -t hookq\n");
+	assert_int_equal(cfg->concurrency, 8);
+	assert_int_equal(cfg->lease, 120000);
+	assert_int_equal(cfg->retain_done, 7LL * 86400 * 1000);
+	assert_int_equal(cfg->stop_grace, 1500);
+	src = config_source(cfg, "gh");
+	want = tu_path(fx->dir, "bin/handle");
+	assert_string_equal(src->handler_argv[0], want);
+	free(want);
+	assert_string_equal(src->handler_argv[1], "--flag");
+	assert_string_equal(src->handler_argv[2], "value");
+	assert_null(src->handler_argv[3]);
+	assert_int_equal(src->handler_timeout, 45000);
+	assert_int_equal(src->max_attempts, 3);
+	assert_int_equal(src->backoff_base, 250);
+	assert_int_equal(src->backoff_max, 2LL * 3600 * 1000);
+	/* A bare program name stays bare: it is looked up in PATH when it runs. */
+	src = config_source(cfg, "path");
+	assert_string_equal(src->handler_argv[0], "logger");
+	assert_string_equal(src->handler_argv[2], "hookq");
+	assert_null(src->handler_argv[3]);
+}
+
+/* Worker keys left out: the defaults; the lease is the longest handler_timeout + 30 s. */
+static void
+test_worker_defaults(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+	const struct source *src;
+
+	cfg = load_ok(fx, BASE);
+	src = &cfg->sources[0];
+	assert_null(src->handler_argv);
+	assert_int_equal(src->handler_timeout, 30000);
+	assert_int_equal(src->max_attempts, 10);
+	assert_int_equal(src->backoff_base, 10000);
+	assert_int_equal(src->backoff_max, 3600000);
+	assert_int_equal(cfg->concurrency, 4);
+	assert_int_equal(cfg->lease, 60000);
+	assert_int_equal(cfg->retain_done, 0);
+	assert_int_equal(cfg->stop_grace, 30000);
+	config_free(fx->cfg);
+	fx->cfg = NULL;
+
+	cfg = load_ok(fx, BASE "handler = /bin/true\nhandler_timeout = 5m\n"
+	    "[source b]\nscheme = github\nsecret_file = gh.secret\nhandler = /bin/true\n");
+	assert_int_equal(cfg->lease, 330000);
+}
+
 /* The error cases: each refused with exactly one message at the line given. */
+static const struct error_case E_DURATION_UNIT = { BASE "handler_timeout = 10x\n", 6,
+	"handler_timeout: '10x' is not a duration" };
+static const struct error_case E_DURATION_NEGATIVE = { BASE "backoff_base = -1s\n", 6,
+	"backoff_base: '-1s' is not a duration" };
+static const struct error_case E_DURATION_SPACE = { BASE "backoff_max = 10 s\n", 6,
+	"backoff_max: '10 s' is not a duration" };
+static const struct error_case E_DURATION_HUGE = { BASE "handler_timeout = 99999999999999d\n", 6,
+	"handler_timeout: '99999999999999d' is not a duration" };
+static const struct error_case E_TIMEOUT_0 = { BASE "handler_timeout = 0\n", 6,
+	"handler_timeout: '0' is not a duration" };
+static const struct error_case E_MAX_ATTEMPTS_0 = { BASE "max_attempts = 0\n", 6,
+	"max_attempts: '0' is not a whole number from 1 to 1000" };
+static const struct error_case E_CONCURRENCY_0 = {
+	"[hookq]\ndatabase = q.db\nconcurrency = 0\n[source gh]\nscheme = github\nsecret_file = gh.secret\n",
+	3, "concurrency: '0' is not a whole number from 1 to 256" };
+static const struct error_case E_HANDLER_BLANK = { BASE "handler =   \n", 6, "handler: empty value" };
+static const struct error_case E_LEASE_SHORT = {
+	"[hookq]\ndatabase = q.db\nlease = 40s\n[source gh]\nscheme = github\nsecret_file = gh.secret\n"
+	"handler = /bin/true\nhandler_timeout = 35s\n",
+	3, "lease: 40000ms is too short for [source gh]'s handler_timeout of 35000ms" };
+static const struct error_case E_HANDLER_WORDS = { BASE "handler = x"
+	" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32"
+	" 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63"
+	" 64\n", 6, "handler: more than 64 words" };
+
 static const struct error_case E_UNKNOWN_KEY = {
 	"[hookq]\ndatabase = q.db\nthread = 4\n[source gh]\nscheme = github\nsecret_file = gh.secret\n",
 	3, "unknown key 'thread' in [hookq]" };
@@ -1065,6 +1168,18 @@ main(void)
 		ERROR_CASE("algorithm md5", E_ALGORITHM),
 		ERROR_CASE("no database", E_NO_DATABASE),
 		ERROR_CASE("no [source]", E_NO_SOURCE),
+		TEST(test_worker_keys),
+		TEST(test_worker_defaults),
+		ERROR_CASE("duration with an unknown unit", E_DURATION_UNIT),
+		ERROR_CASE("negative duration", E_DURATION_NEGATIVE),
+		ERROR_CASE("duration with a space before the unit", E_DURATION_SPACE),
+		ERROR_CASE("duration past any range", E_DURATION_HUGE),
+		ERROR_CASE("handler_timeout 0", E_TIMEOUT_0),
+		ERROR_CASE("max_attempts 0", E_MAX_ATTEMPTS_0),
+		ERROR_CASE("concurrency 0", E_CONCURRENCY_0),
+		ERROR_CASE("handler of blanks", E_HANDLER_BLANK),
+		ERROR_CASE("lease shorter than a handler_timeout + 10 s", E_LEASE_SHORT),
+		ERROR_CASE("handler of 65 words", E_HANDLER_WORDS),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
