@@ -176,6 +176,9 @@ job_start(struct worker *w, struct job *j)
 		return;
 	}
 	log_info("%s id=%s run pid=%ld", j->h.label, q, (long)j->h.pid);
+	/* The handler's stdin has its own copy. */
+	free(j->row.body);
+	j->row.body = NULL;
 }
 
 /* Decides what a handler's end means for its row. */
@@ -603,7 +606,13 @@ main(int argc, char **argv)
 	if (w.sigfd < 0)
 		fatal(EXIT_SYSTEM, "signalfd: %s", strerror(errno));
 
-	sopt.durability_full = w.cfg->durability == DURABILITY_FULL;
+	/*
+	 * The worker's own commits need no fsync: a claim or a result lost to a
+	 * power cut leaves the row pending, or running until its lease expires,
+	 * and it runs again. At least once holds; the receiver's commits keep
+	 * their own durability.
+	 */
+	sopt.durability_full = false;
 	sopt.busy_timeout = w.cfg->busy_timeout;
 	w.store = store_open(w.cfg->database, &sopt, &cause);
 	if (w.store == NULL)
