@@ -28,7 +28,11 @@
 
 extern char **environ;
 
-/* The program to execve(): argv0 itself when it has a '/', else its PATH match. */
+/*
+ * The program to execve(): argv0 itself when it has a '/', else its PATH
+ * match, else NULL (never argv0 as it is: execve() would take a bare name
+ * from the working folder).
+ */
 static char *
 find_program(const char *argv0)
 {
@@ -48,8 +52,7 @@ find_program(const char *argv0)
 		free(cand);
 		p += n;
 	}
-	/* Not found: execve() fails with ENOENT and the handler's stderr says so. */
-	return xstrdup(argv0);
+	return NULL;
 }
 
 static char *
@@ -144,6 +147,10 @@ child(const char *program, char *const argv[], char **env, int in, int out, int 
 		_exit(127);
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(127);
+	if (program == NULL) {
+		dprintf(2, "hookq-worker: cannot run %s: not found in PATH\n", argv[0]);
+		_exit(127);
+	}
 	execve(program, argv, env);
 	dprintf(2, "hookq-worker: cannot run %s: %s\n", program, strerror(errno));
 	_exit(127);
@@ -362,8 +369,12 @@ handler_failure(const struct handler *h, int64_t timeout_ms)
 	off = (size_t)sprintf(text, "%s", what);
 	if (n > 0)
 		text[off++] = '\n';
-	for (i = 0; i < n; i++)
-		text[off++] = h->tail[(start + skip + i) % sizeof(h->tail)];
+	for (i = 0; i < n; i++) {
+		char c = h->tail[(start + skip + i) % sizeof(h->tail)];
+
+		/* last_error is text: a NUL would end it there. */
+		text[off++] = c == '\0' ? '?' : c;
+	}
 	text[off] = '\0';
 	return text;
 }
