@@ -1,10 +1,9 @@
 /*
  * handler.c: running one handler process.
  *
- * The worker is one thread, so between fork() and execve() the child may
- * call what it likes; everything it needs (the program path, argv, the
- * environment) is still built before fork(), so the child only wires its
- * file descriptors and signals. PR_SET_PDEATHSIG ends the handler with a
+ * Everything the child needs (the program path, argv, the environment) is
+ * built before vfork(), so the child only wires its file descriptors and
+ * signals and calls execve(). PR_SET_PDEATHSIG ends the handler with a
  * worker that is killed, so its row's next claim does not run beside it.
  */
 #include "autoconf.h"
@@ -131,9 +130,25 @@ body_file(const struct store_job *job)
 	return fd;
 }
 
-/* In the child: becomes the handler or exits 127 saying why on stderr. */
+/* Writes "hookq-worker: cannot run WHAT: WHY" to fd 2 with plain write()s. */
+static void
+child_say(const char *what, const char *why)
+{
+	const char *parts[] = { "hookq-worker: cannot run ", what, ": ", why, "\n" };
+	size_t i;
+
+	for (i = 0; i < nitems(parts); i++)
+		if (write(2, parts[i], strlen(parts[i])) < 0)
+			return;
+}
+
+/*
+ * In the vfork() child, which shares the worker's memory until execve():
+ * only system calls that change the child's own state (its signal mask and
+ * dispositions, process group, descriptors), then execve() or _exit().
+ */
 static void __attribute__((noreturn))
-child(const char *program, char *const argv[], char **env, int in, int out, int err,
+child(const char *program, char *const argv[], char *const env[], int in, int out, int err,
     pid_t parent)
 {
 	sigset_t none;
@@ -148,12 +163,28 @@ child(const char *program, char *const argv[], char **env, int in, int out, int 
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(127);
 	if (program == NULL) {
-		dprintf(2, "hookq-worker: cannot run %s: not found in PATH\n", argv[0]);
+		child_say(argv[0], "not found in PATH");
 		_exit(127);
 	}
 	execve(program, argv, env);
-	dprintf(2, "hookq-worker: cannot run %s: %s\n", program, strerror(errno));
+	child_say(program, strerror(errno));
 	_exit(127);
+}
+
+/*
+ * vfork(): no copy of the worker's page tables to make and then fault in,
+ * which on small VMs costs more than the exec itself. Its own function, so
+ * nothing the child could clobber is used after it returns.
+ */
+static pid_t
+spawn(const char *program, char *const argv[], char *const env[], int in, int out, int err)
+{
+	pid_t parent = getpid(), pid;
+
+	pid = vfork();
+	if (pid == 0)
+		child(program, argv, env, in, out, err, parent);
+	return pid;
 }
 
 int
@@ -162,7 +193,6 @@ handler_start(struct handler *h, char *const argv[], const struct store_job *job
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, in = -1, e;
 	char *program = NULL, **env = NULL;
-	pid_t parent = getpid();
 
 	memset(h, 0, sizeof(*h));
 	h->out.fd = h->err.fd = -1;
@@ -173,11 +203,9 @@ handler_start(struct handler *h, char *const argv[], const struct store_job *job
 		goto fail;
 	program = find_program(argv[0]);
 	env = handler_env(job);
-	h->pid = fork();
+	h->pid = spawn(program, argv, env, in, outp[1], errp[1]);
 	if (h->pid < 0)
 		goto fail;
-	if (h->pid == 0)
-		child(program, argv, env, in, outp[1], errp[1], parent);
 	/* Also here, so a SIGTERM to the group cannot come before the child's setpgid. */
 	(void)setpgid(h->pid, h->pid);
 	h->started_us = clock_mono_us();

@@ -404,27 +404,36 @@ store_prepare(struct store *st, sqlite3_stmt **s, const char *sql)
 	return 0;
 }
 
-/* Runs s (reset afterwards) as one write transaction that waits busy_timeout for the lock. */
+/*
+ * Runs s (reset afterwards). Inside the caller's transaction (store_begin())
+ * it is one more statement of it, and a failure is the caller's to roll
+ * back; otherwise it is a write transaction of its own that waits
+ * busy_timeout for the lock.
+ */
 static int
 store_write(struct store *st, sqlite3_stmt *s, const char *what, int (*row)(struct store *,
     sqlite3_stmt *, void *), void *arg)
 {
+	bool own = sqlite3_get_autocommit(st->db) != 0;
 	int rc;
 
-	store_arm(st);
-	if (store_exec(st, "BEGIN IMMEDIATE", "waiting for the write lock") != 0)
-		return -1;
+	if (own) {
+		store_arm(st);
+		if (store_exec(st, "BEGIN IMMEDIATE", "waiting for the write lock") != 0)
+			return -1;
+	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		if (row != NULL && row(st, s, arg) != 0)
 			break;
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		store_fail(st, what);
 		sqlite3_reset(s);
-		store_rollback(st);
+		if (own)
+			store_rollback(st);
 		return -1;
 	}
 	sqlite3_reset(s);
-	if (store_commit(st) != 0) {
+	if (own && store_commit(st) != 0) {
 		store_rollback(st);
 		return -1;
 	}

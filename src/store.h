@@ -59,9 +59,11 @@ const char *store_error(const struct store *);
 /*
  * The worker's side. Times are ms since the epoch. sources is a JSON array
  * of the source names the worker has handlers for; rows of other sources
- * are left alone. Each call is its own short write transaction, waiting up
- * to busy_timeout for the lock; a failure (see store_error()) leaves the
- * database as it was, so the caller retries later.
+ * are left alone. Each write is its own short transaction, waiting up to
+ * busy_timeout for the lock, unless the caller has begun one (store_begin()):
+ * then it is part of that one, and after a failure the caller rolls it all
+ * back. A failure (see store_error()) leaves the database as it was, so the
+ * caller retries later.
  */
 struct store_job {
 	int64_t id;

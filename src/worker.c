@@ -61,6 +61,7 @@ struct job {
 	enum store_result result;
 	int64_t next_at;
 	char *error;
+	bool applied;              /* the guarded update matched: the result was ours to write */
 };
 
 struct worker {
@@ -70,6 +71,7 @@ struct worker {
 	char claimant[128];
 	char *sources;             /* JSON array of the sources with a handler */
 	struct job *jobs;          /* cfg->concurrency slots, fixed at start-up */
+	struct store_job *claims;  /* as many, for the rows one sync_db() claims */
 	int njobs, running;
 	int sigfd, inofd;
 	char *wal_name;            /* the WAL's file name, as inotify reports it */
@@ -216,20 +218,11 @@ job_ended(struct worker *w, struct job *j)
 		    j->result == STORE_DONE ? "done" : j->result == STORE_DEAD ? "dead" : "released");
 }
 
-/* Writes an ended job's result; keeps it for later when the database is busy. */
+/* Counts a result the database took, and frees the job's slot. */
 static void
-job_record(struct worker *w, struct job *j)
+job_recorded(struct worker *w, struct job *j)
 {
-	bool applied;
-
-	if (store_finish(w->store, &j->row, w->claimant, j->result, clock_wall_ms(), j->next_at,
-	    j->error, &applied) != 0) {
-		log_warn("source=%s row=%lld: cannot record the result yet, retrying: %s",
-		    j->row.source, (long long)j->row.id, store_error(w->store));
-		w->retry_db_at = clock_mono_us() + RETRY_DB_MS * 1000LL;
-		return;
-	}
-	if (!applied) {
+	if (!j->applied) {
 		/* The lease ran out and another claim took the row: its result wins. */
 		log_warn("source=%s row=%lld attempt=%d: result not recorded, the row was claimed"
 		    " again after the lease expired", j->row.source, (long long)j->row.id,
@@ -247,42 +240,80 @@ job_record(struct worker *w, struct job *j)
 	free(j->error);
 	memset(j, 0, sizeof(*j));
 	w->running--;
-	/* A slot is free: there may be more due. */
-	w->want_claim = true;
 }
 
-/* Claims due rows into free slots while there are both. */
+/*
+ * One write transaction for all the database needs now: the results of the
+ * handlers that ended, then claims for the free slots (the ended ones'
+ * included). Handlers start only once it has committed, so a claim that
+ * rolls back never runs. When it fails (the database busy past
+ * busy_timeout, or an I/O error), nothing changed: the results stay in
+ * memory and everything is tried again a second later; a busy database
+ * never counts against an event.
+ */
 static void
-claim(struct worker *w)
+sync_db(struct worker *w)
 {
-	int i;
+	struct store_job *claims = w->claims;
+	int nended = 0, nclaims = 0, nfree, i, k;
+	bool claiming;
 
+	for (i = 0; i < w->njobs; i++)
+		if (w->jobs[i].used && w->jobs[i].ended)
+			nended++;
+	nfree = w->njobs - w->running + nended;
+	claiming = (w->want_claim || nended > 0) && !w->stopping && nfree > 0;
 	w->want_claim = false;
-	while (!w->stopping && w->running < w->njobs) {
-		struct job *j = NULL;
+	if (nended == 0 && !claiming)
+		return;
+
+	if (store_begin(w->store, clock_mono_us() + (int64_t)w->cfg->busy_timeout * 1000) != 0)
+		goto fail;
+	for (i = 0; i < w->njobs; i++) {
+		struct job *j = &w->jobs[i];
+
+		if (j->used && j->ended && store_finish(w->store, &j->row, w->claimant, j->result,
+		    clock_wall_ms(), j->next_at, j->error, &j->applied) != 0)
+			goto fail;
+	}
+	while (claiming && nclaims < nfree) {
 		bool found;
 
-		for (i = 0; i < w->njobs && j == NULL; i++)
-			if (!w->jobs[i].used)
-				j = &w->jobs[i];
 		if (store_claim(w->store, w->sources, w->claimant, clock_wall_ms(), w->cfg->lease,
-		    &j->row, &found) != 0) {
-			log_warn("cannot claim, retrying: %s", store_error(w->store));
-			w->retry_db_at = clock_mono_us() + RETRY_DB_MS * 1000LL;
-			w->want_claim = true;
-			return;
-		}
+		    &claims[nclaims], &found) != 0)
+			goto fail;
 		if (!found)
 			break;
-		job_start(w, j);
+		nclaims++;
 	}
+	if (store_commit(w->store) != 0)
+		goto fail;
+
+	for (i = 0; i < w->njobs; i++)
+		if (w->jobs[i].used && w->jobs[i].ended)
+			job_recorded(w, &w->jobs[i]);
+	for (i = 0, k = 0; k < nclaims; i++)
+		if (!w->jobs[i].used) {
+			w->jobs[i].row = claims[k++];
+			job_start(w, &w->jobs[i]);
+		}
+	/* Slots left free: nothing more is due now; when will something be? */
 	w->next_due = INT64_MAX;
-	if (w->running < w->njobs && !w->stopping &&
+	if (claiming && nclaims < nfree &&
 	    store_next_due(w->store, w->sources, &w->next_due) != 0) {
-		log_warn("cannot read the next due time, retrying: %s", store_error(w->store));
+		log_warn("cannot read the next due time, retrying in %dms: %s", RETRY_DB_MS,
+		    store_error(w->store));
 		w->retry_db_at = clock_mono_us() + RETRY_DB_MS * 1000LL;
-		w->want_claim = true;
 	}
+	return;
+fail:
+	log_warn("database: %s; retrying in %dms (%d results kept)", store_error(w->store),
+	    RETRY_DB_MS, nended);
+	store_rollback(w->store);
+	for (k = 0; k < nclaims; k++)
+		store_job_free(&claims[k]);
+	w->retry_db_at = clock_mono_us() + RETRY_DB_MS * 1000LL;
+	w->want_claim = claiming;
 }
 
 /* Reaps every ended handler. */
@@ -423,9 +454,7 @@ timers(struct worker *w, int64_t now_us)
 	if (w->retry_db_at != 0 && now_us >= w->retry_db_at) {
 		w->retry_db_at = 0;
 		w->want_claim = true;
-		for (i = 0; i < w->njobs; i++)
-			if (w->jobs[i].used && w->jobs[i].ended)
-				job_record(w, &w->jobs[i]);
+		return 0;
 	}
 	if (w->stopping && now_us >= w->stop_at)
 		for (i = 0; i < w->njobs; i++)
@@ -495,8 +524,8 @@ run(struct worker *w)
 		int64_t now = clock_mono_us();
 		int timeout, n = 0, i;
 
-		if (w->want_claim && w->retry_db_at == 0)
-			claim(w);
+		if (w->retry_db_at == 0)
+			sync_db(w);
 		timeout = timers(w, now);
 		if (w->stopping && w->running == 0)
 			break;
@@ -537,9 +566,6 @@ run(struct worker *w)
 			on_signals(w);
 		if (pfd[1].revents != 0)
 			on_inotify(w);
-		for (i = 0; i < w->njobs; i++)
-			if (w->jobs[i].used && w->jobs[i].ended && w->retry_db_at == 0)
-				job_record(w, &w->jobs[i]);
 	}
 	free(pfd);
 	free(owner);
@@ -628,6 +654,7 @@ main(int argc, char **argv)
 	    randombytes_random());
 	w.njobs = w.cfg->concurrency;
 	w.jobs = xcalloc((size_t)w.njobs, sizeof(*w.jobs));
+	w.claims = xcalloc((size_t)w.njobs, sizeof(*w.claims));
 	w.sources = handled_sources(w.cfg);
 	w.want_claim = true;
 	w.next_due = INT64_MAX;
@@ -644,5 +671,6 @@ main(int argc, char **argv)
 	free(w.sources);
 	free(w.wal_name);
 	free(w.jobs);
+	free(w.claims);
 	return EXIT_OK;
 }
