@@ -2,9 +2,9 @@
 # worker_load.sh: the receiver under steady load while one hookq-worker
 # (concurrency 4, a handler that exits 0) drains the queue. For LOAD_S
 # seconds CLIENTS clients post GitHub-signed events through nginx at RATE
-# requests per second in all (steady, so that the worker, which on the 2-core
-# VM handles well under 100 events a second, drains the backlog within the
-# test's time); busy_timeout stays at its default (2000 ms). No answer may be 503
+# requests per second in all (steady, so that the worker, whose rate on the
+# 2-core VM is bounded by how fast it can start processes, a few hundred a
+# second, drains the backlog within the test's time); busy_timeout stays at its default (2000 ms). No answer may be 503
 # (the worker's claims and results share the write lock with the receiver),
 # the receiver logs no outcome=unavailable, every stored event ends done with
 # attempts 1, and the WAL does not stay large: the worker truncates it every
