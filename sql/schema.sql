@@ -36,6 +36,10 @@ CREATE INDEX events_due ON events (status, next_attempt_at, id);
 -- ("host:pid:random"). Each later change to the row is guarded by id, claimed_by
 -- and attempts, so a worker whose lease ran out cannot overwrite a newer result.
 ALTER TABLE events ADD COLUMN claimed_by TEXT;
+-- A claim seeks the oldest due row of each source the worker has a handler
+-- for, so pending rows of other sources (no handler yet) cost it nothing.
+DROP INDEX events_due;
+CREATE INDEX events_due ON events (status, source, next_attempt_at, id);
 -- Expired leases are found without scanning pending rows.
 CREATE INDEX events_lease ON events (lease_until) WHERE status = 'running';
 -- Finished rows by age, for pruning done rows and purging dead ones.

@@ -206,8 +206,7 @@ handler_start(struct handler *h, char *const argv[], const struct store_job *job
 	h->pid = spawn(program, argv, env, in, outp[1], errp[1]);
 	if (h->pid < 0)
 		goto fail;
-	/* Also here, so a SIGTERM to the group cannot come before the child's setpgid. */
-	(void)setpgid(h->pid, h->pid);
+	/* vfork() returns once the child has exec'd: its setpgid() has been done. */
 	h->started_us = clock_mono_us();
 	h->term_at_us = h->started_us + timeout_ms * 1000;
 	close(in);

@@ -13,6 +13,7 @@
 #include "log.h"
 
 static const char *log_progname = "hookq";
+static long log_pid;   /* hookq's programs log only from the process that called log_init() */
 
 void
 log_init(const char *progname)
@@ -20,6 +21,7 @@ log_init(const char *progname)
 	const char *slash = strrchr(progname, '/');
 
 	log_progname = slash ? slash + 1 : progname;
+	log_pid = (long)getpid();
 }
 
 static void log_vline(const char *, const char *, va_list) __attribute__((format(printf, 2, 0)));
@@ -38,7 +40,7 @@ log_vline(const char *level, const char *fmt, va_list ap)
 	gmtime_r(&ts.tv_sec, &tm);
 	off = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
 	n = snprintf(line + off, sizeof(line) - off, ".%03ldZ %s[%ld]: %s",
-	    ts.tv_nsec / 1000000, log_progname, (long)getpid(), level);
+	    ts.tv_nsec / 1000000, log_progname, log_pid ? log_pid : (long)getpid(), level);
 	if (n > 0)
 		off += (size_t)n < sizeof(line) - off ? (size_t)n : sizeof(line) - off - 1;
 	n = vsnprintf(line + off, sizeof(line) - off, fmt, ap);

@@ -38,9 +38,10 @@ static const char INSERT_SQL[] =
 
 /*
  * The claim is one statement in a BEGIN IMMEDIATE transaction. Expired
- * leases come first (they are the oldest work), then pending rows by due
- * time and arrival. INDEXED BY pins the plans to the indexes made for them,
- * so a long backlog costs an index seek, not a scan and a sort.
+ * leases come first (they are the oldest work), then the pending row due
+ * first (by next_attempt_at, then arrival) among each handled source's own
+ * first: one index seek per source, however many rows other sources have
+ * waiting. INDEXED BY pins the plans to the indexes made for them.
  */
 static const char CLAIM_SQL[] =
     "UPDATE events SET status = 'running', attempts = attempts + 1,"
@@ -49,10 +50,11 @@ static const char CLAIM_SQL[] =
     "  (SELECT id FROM events INDEXED BY events_lease"
     "   WHERE status = 'running' AND lease_until <= ?2"
     "   AND source IN (SELECT value FROM json_each(?1)) ORDER BY lease_until LIMIT 1),"
-    "  (SELECT id FROM events INDEXED BY events_due"
-    "   WHERE status = 'pending' AND next_attempt_at <= ?2"
-    "   AND source IN (SELECT value FROM json_each(?1))"
-    "   ORDER BY next_attempt_at, id LIMIT 1))"
+    "  (SELECT e.id FROM json_each(?1) AS s, events AS e"
+    "   WHERE e.id = (SELECT id FROM events INDEXED BY events_due"
+    "    WHERE status = 'pending' AND source = s.value AND next_attempt_at <= ?2"
+    "    ORDER BY next_attempt_at, id LIMIT 1)"
+    "   ORDER BY e.next_attempt_at, e.id LIMIT 1))"
     " RETURNING id, source, event_id, event_type, headers, body, attempts";
 
 /* By enum store_result; ?1 id, ?2 claimant, ?3 attempt, ?4 now, ?5 next_at, ?6 error. */
@@ -72,9 +74,9 @@ static const char NEXT_DUE_SQL[] =
     "SELECT min("
     " coalesce((SELECT min(lease_until) FROM events INDEXED BY events_lease"
     "  WHERE status = 'running' AND source IN (SELECT value FROM json_each(?1))), ?2),"
-    " coalesce((SELECT next_attempt_at FROM events INDEXED BY events_due"
-    "  WHERE status = 'pending' AND source IN (SELECT value FROM json_each(?1))"
-    "  ORDER BY next_attempt_at LIMIT 1), ?2))";
+    " coalesce((SELECT min((SELECT next_attempt_at FROM events INDEXED BY events_due"
+    "  WHERE status = 'pending' AND source = s.value ORDER BY next_attempt_at LIMIT 1))"
+    "  FROM json_each(?1) AS s), ?2))";
 
 static const char PRUNE_SQL[] =
     "DELETE FROM events WHERE id IN (SELECT id FROM events INDEXED BY events_finished"

@@ -218,11 +218,17 @@ test_claim_sources(void **state)
 	assert_false(found);
 	assert_int_equal(store_next_due(fx->st, "[\"gh\"]", &due), 0);
 	assert_int_equal(due, NOW + 500);
+	/* Once due, the handled row is claimed past the older rows of the other source. */
+	assert_int_equal(store_claim(fx->st, "[\"gh\"]", "w", NOW + 500, LEASE, &job, &found), 0);
+	assert_true(found);
+	assert_string_equal(job.event_id, "g");
+	store_job_free(&job);
 	assert_int_equal(store_claim(fx->st, "[]", "w", NOW + 500, LEASE, &job, &found), 0);
 	assert_false(found);
 	assert_int_equal(store_next_due(fx->st, "[]", &due), 0);
 	assert_int_equal(due, INT64_MAX);
-	assert_query(fx, "SELECT count(*) FROM events WHERE claimed_by IS NULL", "2");
+	assert_query(fx, "SELECT count(*) FROM events WHERE source = 'nohandler' AND"
+	    " coalesce(claimed_by, '') <> 'w'", "2");
 }
 
 /* Only the claim that holds the row can record its result. */
