@@ -343,8 +343,12 @@ reload(struct worker *w)
 
 	cfg = config_load(w->path, &cause);
 	if (cfg == NULL) {
+		char *line, *save = NULL;
+
 		log_warn("reload failed, keeping the running configuration:");
-		print_cause(cause);
+		for (line = strtok_r(cause, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			log_warn("%s", line);
 		free(cause);
 		return;
 	}
