@@ -44,3 +44,39 @@ CREATE INDEX events_due ON events (status, source, next_attempt_at, id);
 CREATE INDEX events_lease ON events (lease_until) WHERE status = 'running';
 -- Finished rows by age, for pruning done rows and purging dead ones.
 CREATE INDEX events_finished ON events (finished_at) WHERE finished_at IS NOT NULL;
+
+-- migration 3: views for the sqlite3 prompt
+-- failed_at: when the last run failed (ms since epoch); last_error says how.
+ALTER TABLE events ADD COLUMN failed_at INTEGER;
+CREATE INDEX events_failed ON events (failed_at) WHERE failed_at IS NOT NULL;
+
+-- Per source and status: how many, and the oldest of them (times in UTC).
+-- oldest_age_s is how long the oldest one has waited since it arrived.
+CREATE VIEW queue_summary AS
+SELECT source, status, count(*) AS events,
+       datetime(min(received_at) / 1000, 'unixepoch') AS oldest_received,
+       CAST((CAST(strftime('%s', 'now') AS INTEGER) * 1000 - min(received_at)) / 1000
+            AS INTEGER) AS oldest_age_s
+  FROM events GROUP BY source, status ORDER BY source, status;
+
+-- Events that failed max_attempts times; requeue one with
+-- UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = 0,
+--   finished_at = NULL, last_error = NULL WHERE id = N AND status = 'dead';
+CREATE VIEW dead_letters AS
+SELECT id, source, event_id, event_type, attempts,
+       datetime(received_at / 1000, 'unixepoch') AS received,
+       datetime(finished_at / 1000, 'unixepoch') AS died,
+       last_error
+  FROM events WHERE status = 'dead' ORDER BY finished_at DESC, id DESC;
+
+-- Runs that failed in the last 24 hours, newest first, with what happens next.
+CREATE VIEW recent_failures AS
+SELECT id, source, event_id, status, attempts,
+       datetime(failed_at / 1000, 'unixepoch') AS failed,
+       CASE status WHEN 'pending' THEN datetime(next_attempt_at / 1000, 'unixepoch') END
+            AS next_attempt,
+       last_error
+  FROM events
+ WHERE failed_at IS NOT NULL
+   AND failed_at >= (CAST(strftime('%s', 'now') AS INTEGER) - 86400) * 1000
+ ORDER BY failed_at DESC, id DESC;

@@ -110,6 +110,22 @@ int store_prune(struct store *, int64_t before, int limit, int *deleted);
 /* Checkpoints the whole WAL and truncates it to zero bytes, if no reader needs it. */
 int store_truncate_wal(struct store *);
 
+/* Operators' reads: the queue per source and status (queue_summary's rows). */
+struct store_count {
+	char *source;
+	char *status;
+	int64_t events;
+	int64_t oldest_received;   /* ms since the epoch, of the oldest of them */
+};
+/* Fills *rows (malloc'd, n of them, by source then status); free with store_counts_free(). */
+int store_counts(struct store *, struct store_count **rows, size_t *n);
+void store_counts_free(struct store_count *, size_t n);
+/*
+ * Whether the database takes a write now: takes the write lock (waiting
+ * until deadline_us, clock_mono_us() time) and lets it go, writing nothing.
+ */
+int store_probe_write(struct store *, int64_t deadline_us);
+
 /* Calls fn(arg, pages) after each commit with the WAL's size in pages. */
 void store_on_wal(struct store *, void (*fn)(void *arg, int pages), void *arg);
 /* A passive checkpoint: copies WAL frames into the database without blocking writers. */

@@ -406,12 +406,108 @@ test_migrate_from_1(void **state)
 	fx->st = store_open(old, &OPTS, &cause);
 	assert_non_null(fx->st);
 	assert_int_equal(sqlite3_open(old, &fx->raw), SQLITE_OK);
-	assert_query(fx, "PRAGMA user_version", "2");
+	{
+		char want[16];
+
+		snprintf(want, sizeof(want), "%d", store_schema_version());
+		assert_query(fx, "PRAGMA user_version", want);
+	}
 	assert_query(fx, "SELECT event_id || '|' || coalesce(claimed_by, 'null') FROM events",
 	    "kept|null");
 	claim_expect(fx, "w", NOW, "kept", NULL);
 	free(v1);
 	free(old);
+}
+
+/* The views an operator reads at the sqlite3 prompt, over rows the worker's results wrote. */
+static void
+test_views(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t now = clock_wall_ms();
+	struct store_job job;
+	bool applied;
+	char sql[512];
+
+	/* Three gh rows that arrived an hour ago, one st row now. */
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO events (source, event_id, received_at, headers, body, next_attempt_at)"
+	    " VALUES ('gh', 'a', %lld, '{}', 'x', 0), ('gh', 'b', %lld, '{}', 'x', 0),"
+	    " ('gh', 'c', %lld, '{}', 'x', 0), ('st', 'd', %lld, '{}', 'x', 0)",
+	    (long long)(now - 3600000), (long long)(now - 3500000), (long long)(now - 3400000),
+	    (long long)now);
+	exec(fx->raw, sql);
+	claim_expect(fx, "w", now, "a", &job);
+	assert_int_equal(store_finish(fx->st, &job, "w", STORE_DEAD, now, 0, "exit status 3\nboom",
+	    &applied), 0);
+	store_job_free(&job);
+	claim_expect(fx, "w", now, "b", &job);
+	assert_int_equal(store_finish(fx->st, &job, "w", STORE_RETRY, now, now + 60000, "exit status 1",
+	    &applied), 0);
+	store_job_free(&job);
+	claim_expect(fx, "w", now, "c", &job);
+	assert_int_equal(store_finish(fx->st, &job, "w", STORE_DONE, now, 0, NULL, &applied), 0);
+	store_job_free(&job);
+	/* An old failure: not recent. */
+	snprintf(sql, sizeof(sql), "UPDATE events SET failed_at = %lld, last_error = 'old'"
+	    " WHERE event_id = 'd'", (long long)(now - 2 * 86400000LL));
+	exec(fx->raw, sql);
+
+	assert_query(fx, "SELECT group_concat(source || ':' || status || ':' || events, ' ')"
+	    " FROM queue_summary", "gh:dead:1 gh:done:1 gh:pending:1 st:pending:1");
+	assert_query(fx, "SELECT oldest_age_s BETWEEN 3595 AND 3700 FROM queue_summary"
+	    " WHERE source = 'gh' AND status = 'dead'", "1");
+	assert_query(fx, "SELECT oldest_age_s BETWEEN 0 AND 60 FROM queue_summary"
+	    " WHERE source = 'st'", "1");
+	assert_query(fx, "SELECT oldest_received = datetime((SELECT received_at FROM events"
+	    " WHERE event_id = 'b') / 1000, 'unixepoch') FROM queue_summary"
+	    " WHERE source = 'gh' AND status = 'pending'", "1");
+	assert_query(fx, "SELECT count(*) || ':' || event_id || ':' || attempts || ':' || last_error"
+	    " FROM dead_letters", "1:a:1:exit status 3\nboom");
+	assert_query(fx, "SELECT died = datetime((SELECT finished_at FROM events WHERE event_id"
+	    " = 'a') / 1000, 'unixepoch') FROM dead_letters", "1");
+	assert_query(fx, "SELECT group_concat(event_id || ':' || status || ':' ||"
+	    " (next_attempt IS NOT NULL), ' ') FROM recent_failures", "b:pending:1 a:dead:0");
+	assert_query(fx, "SELECT next_attempt = datetime((SELECT next_attempt_at FROM events"
+	    " WHERE event_id = 'b') / 1000, 'unixepoch') FROM recent_failures WHERE event_id = 'b'", "1");
+	snprintf(sql, sizeof(sql), "SELECT group_concat(event_id, ',') FROM events"
+	    " WHERE failed_at = %lld", (long long)now);
+	assert_query(fx, sql, "a,b");
+}
+
+/* Counts per source and status, and the write probe that health checks use. */
+static void
+test_counts_probe(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_count *rows;
+	size_t n;
+
+	assert_int_equal(store_counts(fx->st, &rows, &n), 0);
+	assert_int_equal(n, 0);
+	store_counts_free(rows, n);
+	add(fx, "gh", "a", "pending", 300, -1);
+	add(fx, "gh", "b", "pending", 200, -1);
+	add(fx, "gh", "c", "dead", 100, -1);
+	add(fx, "st", "d", "pending", 50, -1);
+	assert_int_equal(store_counts(fx->st, &rows, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(rows[0].source, "gh");
+	assert_string_equal(rows[0].status, "dead");
+	assert_int_equal(rows[0].events, 1);
+	assert_string_equal(rows[1].status, "pending");
+	assert_int_equal(rows[1].events, 2);
+	assert_int_equal(rows[1].oldest_received, 200);
+	assert_string_equal(rows[2].source, "st");
+	assert_int_equal(rows[2].oldest_received, 50);
+	store_counts_free(rows, n);
+
+	assert_int_equal(store_probe_write(fx->st, clock_mono_us() + 200000), 0);
+	exec(fx->raw, "BEGIN IMMEDIATE");
+	assert_int_equal(store_probe_write(fx->st, clock_mono_us() + 200000), -1);
+	exec(fx->raw, "ROLLBACK");
+	assert_int_equal(store_probe_write(fx->st, clock_mono_us() + 200000), 0);
+	assert_query(fx, "SELECT count(*) FROM events", "4");
 }
 
 /* The backoff doubles from base to max; jitter scales it by at most ±20%. */
@@ -474,6 +570,8 @@ main(void)
 		TEST(test_prune),
 		TEST(test_claim_busy),
 		TEST(test_migrate_from_1),
+		TEST(test_views),
+		TEST(test_counts_probe),
 		cmocka_unit_test(test_retry_delay),
 		cmocka_unit_test(test_retry_jitter),
 	};
