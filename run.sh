@@ -5,8 +5,9 @@
 # 127.0.0.1:8080 (HOOKQ_PORT to change) in front of hookq-receiver, with a
 # demo source "demo" (scheme github, a random secret), the queue in
 # ./demo/queue.db and hookq-worker running scripts/demo-handler.sh for each
-# event. Prints a signed curl command to paste. Ctrl-C stops everything;
-# ./demo keeps the database and logs (delete it to start over).
+# event. Prints the hookq sign command that sends a signed test event.
+# Ctrl-C stops everything; ./demo keeps the database and logs (delete it to
+# start over).
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/deps.sh
@@ -34,6 +35,8 @@ cat > "$D/hookq.conf" <<CONF
 [hookq]
 database = queue.db
 listen = hookq.sock
+metrics_path = /hookq/metrics
+health_path = /hookq/health
 
 [source demo]
 scheme = github
@@ -68,27 +71,30 @@ pids+=($!)
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.05; done
 
 printf '{"zen":"Design for failure.","hook_id":1,"sent_by":"run.sh"}' > "$D/event.json"
-sig=$(python3 "$TOP/tests/integration/sign.py" github --secret-file "$D/demo.secret" --body "$D/event.json")
-delivery=$(cat /proc/sys/kernel/random/uuid)
+HQ="$TOP/build/hookq -c $D/hookq.conf"
 
 cat <<TXT
 
 hookq is running: nginx on http://127.0.0.1:$PORT -> hookq-receiver -> $D/queue.db
                   -> hookq-worker -> scripts/demo-handler.sh
 
-Send a signed test event (GitHub's scheme; sending it twice stores it once):
+Send a signed test event: hookq sign prints a curl command signed with the
+demo source's secret (GitHub's scheme; the secret itself is never printed),
+and sh runs it:
 
-  curl -i http://127.0.0.1:$PORT/hooks/demo \\
-    -H 'Content-Type: application/json' \\
-    -H 'X-GitHub-Event: ping' \\
-    -H 'X-GitHub-Delivery: $delivery' \\
-    -H '$sig' \\
-    --data-binary @$D/event.json
+  $HQ sign demo --body $D/event.json --type ping --url http://127.0.0.1:$PORT/hooks/demo | sh
 
 See it in the queue (status done once the handler has run; its copy of the
 body is in $D/events/):
 
-  sqlite3 $D/queue.db 'SELECT id, source, event_id, event_type, status, attempts FROM events'
+  $HQ status
+  $HQ list
+  $HQ show ROWID
+
+Metrics and health (loopback only):
+
+  curl -s http://127.0.0.1:$PORT/hookq/metrics
+  curl -si http://127.0.0.1:$PORT/hookq/health
 
 Receiver and worker logs below (also in $D/receiver.log and $D/worker.log).
 Ctrl-C stops everything.

@@ -56,6 +56,7 @@ enum key_type {
 	KEY_SIZE,   /* size_t, bytes with an optional K or M suffix, within [min, max] */
 	KEY_CHOICE, /* int: the index of the value in choices */
 	KEY_DURATION, /* int64_t ms: a number with ms, s, m, h or d (bare: s), within [min, max] ms */
+	KEY_URL_PATH, /* char *: a URL path, '/' then printable ASCII without blanks, '?' or '#' */
 };
 
 struct key {
@@ -87,6 +88,8 @@ static const struct key KEYS[] = {
 	{ "durability", SECTION_HOOKQ, KEY_CHOICE, CFG(durability), 0, 0, DURABILITY_CHOICES, false },
 	{ "ack", SECTION_HOOKQ, KEY_CHOICE, CFG(ack), 0, 0, ACK_CHOICES, false },
 	{ "max_body", SECTION_HOOKQ, KEY_SIZE, CFG(max_body), 1, MAX_BODY_LIMIT, NULL, false },
+	{ "metrics_path", SECTION_HOOKQ, KEY_URL_PATH, CFG(metrics_path), 0, 0, NULL, false },
+	{ "health_path", SECTION_HOOKQ, KEY_URL_PATH, CFG(health_path), 0, 0, NULL, false },
 	{ "concurrency", SECTION_HOOKQ, KEY_INT, CFG(concurrency), 1, 256, NULL, false },
 	{ "lease", SECTION_HOOKQ, KEY_DURATION, CFG(lease), SECOND, 7 * DAY, NULL, false },
 	{ "retain_done", SECTION_HOOKQ, KEY_DURATION, CFG(retain_done), 0, 3650 * DAY, NULL, false },
@@ -165,6 +168,18 @@ valid_source_name(const char *s)
 	for (i = 0; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
 		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* A URL path the receiver answers itself: '/', then printable ASCII but blanks, '?', '#'. */
+static bool
+valid_url_path(const char *s)
+{
+	if (s[0] != '/' || strlen(s) > 256)
+		return false;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s > '~' || *s == '?' || *s == '#')
 			return false;
 	return true;
 }
@@ -308,8 +323,8 @@ parse_size(const char *v, long long *out)
  * Parses a duration into ms: digits with a unit, ms, s, m, h or d; a bare
  * number is seconds.
  */
-static int
-parse_duration(const char *v, long long *out)
+int
+config_parse_duration(const char *v, long long *out)
 {
 	static const struct { const char *unit; long long ms; } UNITS[] = {
 		{ "", SECOND }, { "ms", 1 }, { "s", SECOND }, { "m", 60 * SECOND },
@@ -357,6 +372,14 @@ loader_set(struct loader *L, const struct key *k, void *base, const char *v)
 	size_t i;
 
 	switch (k->type) {
+	case KEY_URL_PATH:
+		if (!valid_url_path(v)) {
+			loader_error(L, L->line, "%s: '%s' is not a URL path (a '/' then printable"
+			    " characters, no blanks, '?' or '#')", k->name, v);
+			return -1;
+		}
+		*(char **)((char *)base + k->offset) = xstrdup(v);
+		return 0;
 	case KEY_STRING:
 	case KEY_PATH:
 		if (*v == '\0') {
@@ -379,7 +402,7 @@ loader_set(struct loader *L, const struct key *k, void *base, const char *v)
 	case KEY_SIZE:
 	case KEY_DURATION:
 		if (k->type == KEY_DURATION) {
-			if (parse_duration(v, &n) != 0)
+			if (config_parse_duration(v, &n) != 0)
 				n = k->min - 1;
 		} else if (k->type == KEY_INT) {
 			char *end;
@@ -789,6 +812,9 @@ config_load(const char *path, char **cause)
 	for (i = 0; i < cfg->nsources; i++)
 		finish_source(&L, &cfg->sources[i]);
 	finish_lease(&L);
+	if (cfg->metrics_path != NULL && cfg->health_path != NULL &&
+	    strcmp(cfg->metrics_path, cfg->health_path) == 0)
+		loader_error(&L, hookq_line(&L, "health_path"), "health_path: the same as metrics_path");
 	if (L.errlen > 0)
 		goto fail;
 	free(L.dir);
@@ -831,6 +857,8 @@ config_free(struct config *cfg)
 	free(cfg->path);
 	free(cfg->database);
 	free(cfg->listen);
+	free(cfg->metrics_path);
+	free(cfg->health_path);
 	free(cfg);
 }
 
@@ -858,4 +886,10 @@ config_type_allowed(const struct source *src, const char *type)
 		if (strcmp(src->events[i], type) == 0)
 			return 1;
 	return 0;
+}
+
+int
+config_key_line(const struct source *src, const char *key)
+{
+	return source_line(src, key);
 }

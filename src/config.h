@@ -67,6 +67,8 @@ struct config {
 	int durability;              /* enum durability */
 	int ack;                     /* enum ack */
 	size_t max_body;             /* default for sources, bytes */
+	char *metrics_path;          /* URL path of the Prometheus metrics; NULL: none */
+	char *health_path;           /* URL path of the health check; NULL: none */
 
 	/* The worker's: durations in ms. */
 	int concurrency;             /* handlers running at once */
@@ -88,7 +90,15 @@ struct config *config_load(const char *path, char **cause);
 void config_free(struct config *);
 /* The source called name, or NULL. */
 const struct source *config_source(const struct config *, const char *name);
+/*
+ * Parses a duration as the config file writes them, a number with ms, s, m,
+ * h or d (a bare number is seconds), into *ms. Returns 0, or -1 when it is
+ * not one.
+ */
+int config_parse_duration(const char *text, long long *ms);
 /* True when the allow-list of src lets type through (NULL type: only with no list). */
 int config_type_allowed(const struct source *src, const char *type);
+/* The line of key in src's section as read, or the [source NAME] line when not given. */
+int config_key_line(const struct source *src, const char *key);
 
 #endif

@@ -26,6 +26,7 @@
 
 #include "front.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "util.h"
 
@@ -37,7 +38,12 @@ struct front {
 	pthread_mutex_t cfg_lock;
 	struct config *cfg;
 	atomic_bool stopping;
+	struct metrics *metrics;
+	atomic_int health;           /* the last health answer: 0 none yet, else its status */
 };
+
+/* The longest a scrape or health check waits for its connection or the write lock, in ms. */
+#define OWN_WAIT_MAX 1000
 
 /* "listen PATH: why", malloc'd, for front_listen()'s *cause. */
 static char *
@@ -146,6 +152,7 @@ front_set_config(struct front *f, struct config *cfg)
 {
 	struct config *old;
 
+	metrics_add_sources(f->metrics, cfg);
 	pthread_mutex_lock(&f->cfg_lock);
 	old = f->cfg;
 	f->cfg = cfg;
@@ -241,11 +248,11 @@ answer(FCGX_Request *fr, enum outcome o)
 /* The one log line of a request. */
 static void
 log_request(const struct request *req, int status, const char *outcome,
-    const char *reason, int64_t start_us)
+    const char *reason, int64_t us)
 {
 	char source[96], id[300];
 	const char *idv = req->event_id;
-	double ms = (double)(clock_mono_us() - start_us) / 1000.0;
+	double ms = (double)us / 1000.0;
 
 	/* Before verification, a header id still helps match the sender's delivery log. */
 	if (idv == NULL && req->source != NULL && req->source->scheme.id.from == SCHEME_FROM_HEADER)
@@ -262,6 +269,121 @@ log_request(const struct request *req, int status, const char *outcome,
 	} else
 		log_info("source=%s id=%s status=%d outcome=%s ms=%.2f",
 		    source, id, status, outcome, ms);
+}
+
+/* The end of a webhook request: counted in the metrics, then its log line. */
+static void
+finish(struct front *f, const struct request *req, int status, int outcome, int64_t start_us)
+{
+	int64_t us = clock_mono_us() - start_us;
+
+	metrics_count(f->metrics, req->source ? req->source->name : NULL, outcome, us);
+	log_request(req, status, metrics_outcome_name(outcome), req->reason, us);
+}
+
+/* Writes a whole answer of our own (HEAD: without its body). */
+static void
+answer_text(FCGX_Request *fr, int status, const char *phrase, const char *ctype,
+    const char *extra, const char *body, size_t len, bool head)
+{
+	char hdr[512];
+	int n;
+
+	n = snprintf(hdr, sizeof(hdr), "Status: %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\n%s\r\n",
+	    status, phrase, ctype, len, extra);
+	FCGX_PutStr(hdr, n, fr->out);
+	if (!head && len > 0)
+		FCGX_PutStr(body, (int)len, fr->out);
+}
+
+/* The log line of a metrics or health request. */
+static void
+log_own(const char *path, int status, const char *outcome, const char *reason, int64_t start_us)
+{
+	char p[300];
+	double ms = (double)(clock_mono_us() - start_us) / 1000.0;
+
+	log_quote(p, sizeof(p), path, strlen(path));
+	if (reason != NULL && *reason != '\0') {
+		char why[300];
+
+		log_quote(why, sizeof(why), reason, strlen(reason));
+		log_info("path=%s status=%d outcome=%s reason=%s ms=%.2f", p, status, outcome, why, ms);
+	} else
+		log_info("path=%s status=%d outcome=%s ms=%.2f", p, status, outcome, ms);
+}
+
+/*
+ * cfg->metrics_path or cfg->health_path when the request's URL path
+ * (DOCUMENT_URI, else REQUEST_URI up to its query) is one of them, else NULL.
+ */
+static const char *
+own_path(const struct config *cfg, FCGX_Request *fr)
+{
+	const char *uri, *const want[2] = { cfg->metrics_path, cfg->health_path };
+	size_t len, i;
+
+	if (want[0] == NULL && want[1] == NULL)
+		return NULL;
+	if ((uri = FCGX_GetParam("DOCUMENT_URI", fr->envp)) == NULL &&
+	    (uri = FCGX_GetParam("REQUEST_URI", fr->envp)) == NULL)
+		return NULL;
+	len = strcspn(uri, "?");
+	for (i = 0; i < nitems(want); i++)
+		if (want[i] != NULL && strlen(want[i]) == len && memcmp(uri, want[i], len) == 0)
+			return want[i];
+	return NULL;
+}
+
+/*
+ * Answers metrics_path and health_path. Metrics requests are logged one line
+ * each; health checks only when their answer changes, so a checker polling
+ * every second does not flood the log.
+ */
+static void
+handle_own(struct front *f, FCGX_Request *fr, const struct config *cfg, const char *path,
+    bool metrics, int64_t start)
+{
+	const char *method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+	bool head = method != NULL && strcmp(method, "HEAD") == 0;
+	int wait_ms = cfg->busy_timeout < OWN_WAIT_MAX ? cfg->busy_timeout : OWN_WAIT_MAX;
+	int64_t deadline = start + (int64_t)wait_ms * 1000;
+	char why[256];
+
+	if (!head && (method == NULL || strcmp(method, "GET") != 0)) {
+		static const char body[] = "method not allowed\n";
+
+		answer_text(fr, 405, "Method Not Allowed", "text/plain; charset=utf-8",
+		    "Allow: GET, HEAD\r\n", body, strlen(body), false);
+		log_own(path, 405, "method_not_allowed", NULL, start);
+		return;
+	}
+	why[0] = '\0';
+	if (metrics) {
+		size_t len;
+		char *text = metrics_scrape(f->metrics, deadline, &len, why, sizeof(why));
+
+		answer_text(fr, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", "",
+		    text, len, head);
+		free(text);
+		log_own(path, 200, "metrics", why, start);
+		return;
+	}
+	if (metrics_health(f->metrics, deadline, why, sizeof(why)) == 0) {
+		static const char body[] = "ok\n";
+
+		answer_text(fr, 200, "OK", "text/plain; charset=utf-8", "", body, strlen(body), head);
+		if (atomic_exchange(&f->health, 200) != 200)
+			log_own(path, 200, "healthy", NULL, start);
+	} else {
+		static const char body[] = "database does not take writes\n";
+
+		answer_text(fr, 503, "Service Unavailable", "text/plain; charset=utf-8",
+		    "Retry-After: " STRINGIFY(RETRY_AFTER) "\r\n", body, strlen(body), head);
+		if (atomic_exchange(&f->health, 503) != 503)
+			log_own(path, 503, "unhealthy", why, start);
+	}
 }
 
 /* Commits the checked event; returns the outcome to answer. why holds a failure's reason. */
@@ -300,6 +422,11 @@ handle(struct front *f, FCGX_Request *fr)
 	int64_t start = clock_mono_us();
 	enum outcome result;
 
+	if ((param = own_path(cfg, fr)) != NULL) {
+		handle_own(f, fr, cfg, param, param == cfg->metrics_path, start);
+		front_config_put(f, cfg);
+		return;
+	}
 	request_init(&req);
 	req.received_at = clock_wall_ms();
 	param = FCGX_GetParam("REQUEST_METHOD", fr->envp);
@@ -322,19 +449,16 @@ handle(struct front *f, FCGX_Request *fr)
 		answer(fr, OUTCOME_ACCEPTED);
 		FCGX_Finish_r(fr);
 		result = store_event(f, &req, why, sizeof(why));
-		log_request(&req, 200, result == OUTCOME_UNAVAILABLE ? "lost" :
-		    outcome_info(result)->name, req.reason, start);
+		finish(f, &req, 200, result == OUTCOME_UNAVAILABLE ? METRICS_LOST : (int)result, start);
 		goto done;
 	}
 	result = store_event(f, &req, why, sizeof(why));
 	answer(fr, result);
-	log_request(&req, outcome_info(result)->status, outcome_info(result)->name,
-	    req.reason, start);
+	finish(f, &req, outcome_info(result)->status, (int)result, start);
 	goto done;
 refused:
 	answer(fr, req.outcome);
-	log_request(&req, outcome_info(req.outcome)->status, outcome_info(req.outcome)->name,
-	    req.reason, start);
+	finish(f, &req, outcome_info(req.outcome)->status, (int)req.outcome, start);
 done:
 	request_clear(&req);
 	front_config_put(f, cfg);
@@ -375,6 +499,15 @@ front_start(int listen_fd, int nthreads, struct config *cfg, struct committer *c
 	f->committer = c;
 	f->cfg = cfg;
 	atomic_init(&f->stopping, false);
+	atomic_init(&f->health, 0);
+	{
+		struct store_options sopt;
+
+		sopt.durability_full = cfg->durability == DURABILITY_FULL;
+		sopt.busy_timeout = cfg->busy_timeout;
+		f->metrics = metrics_new(cfg->database, &sopt);
+	}
+	metrics_add_sources(f->metrics, cfg);
 	pthread_mutex_init(&f->cfg_lock, NULL);
 	f->threads = xcalloc((size_t)nthreads, sizeof(*f->threads));
 	for (i = 0; i < nthreads; i++)
@@ -395,6 +528,7 @@ front_stop(struct front *f)
 	for (i = 0; i < f->nthreads; i++)
 		pthread_join(f->threads[i], NULL);
 	front_config_put(f, f->cfg);
+	metrics_free(f->metrics);
 	pthread_mutex_destroy(&f->cfg_lock);
 	free(f->threads);
 	free(f);

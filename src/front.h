@@ -2,8 +2,9 @@
  * front.h: the FastCGI front of hookq-receiver. A pool of threads, each in
  * its own FCGX_Accept_r loop on the shared listening socket, runs the
  * request path: route, read the body, verify, insert (through group
- * commit), answer, and one log line. This is the only module that calls
- * libfcgi.
+ * commit), answer, and one log line. Requests for [hookq] metrics_path and
+ * health_path are answered here too (metrics.h). This is the only module
+ * that calls libfcgi.
  */
 #ifndef HOOKQ_FRONT_H
 #define HOOKQ_FRONT_H

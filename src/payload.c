@@ -1,5 +1,5 @@
 /*
- * payload.c: yajl behind two functions. payload_extract() walks the body
+ * payload.c: the receiver's JSON, behind two functions. payload_extract() walks the body
  * with yajl's callback parser, keeping only the dotted path of the current
  * value, so memory use does not grow with the body.
  */

@@ -594,3 +594,52 @@ scheme_body_id(char out[SCHEME_BODY_ID_SIZE], const unsigned char *body, size_t 
 	crypto_hash_sha256(hash, body, len);
 	sodium_bin2hex(out + 7, SCHEME_BODY_ID_SIZE - 7, hash, sizeof(hash));
 }
+
+int
+scheme_sign(const struct scheme *s, const struct secret *key, const char *ts, const char *id,
+    const unsigned char *body, size_t len, char *out, size_t outsize, const char **reason)
+{
+	struct signed_input in = { s->signed_content, ts != NULL ? ts : "", id != NULL ? id : "",
+	    body, len };
+	const struct scheme_sig *k;
+	unsigned char mac[64];
+	char enc[160];
+	size_t size;
+	int n;
+
+	/* The first kind the scheme reads that is an HMAC: the one to make. */
+	for (k = s->sigs; k->prefix != NULL && k->alg == SCHEME_ED25519; k++)
+		;
+	if (k->prefix == NULL) {
+		*reason = "the scheme's signatures are Ed25519: hookq holds only public keys,"
+		    " it can verify but not sign";
+		return -1;
+	}
+	if (key->ed25519) {
+		*reason = "the secret is an Ed25519 public key: hookq can verify but not sign";
+		return -1;
+	}
+	if ((ts == NULL && (template_uses(s->signed_content, 't') || s->ts_item != NULL)) ||
+	    (id == NULL && template_uses(s->signed_content, 'i'))) {
+		*reason = "the signed content needs a timestamp or an id that was not given";
+		return -1;
+	}
+	signed_hmac(mac, k->alg, key, &in);
+	size = alg_size(k->alg);
+	if (k->encoding == SCHEME_HEX)
+		sodium_bin2hex(enc, sizeof(enc), mac, size);
+	else
+		sodium_bin2base64(enc, sizeof(enc), mac, size, sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(mac, sizeof(mac));
+	if (s->ts_item != NULL) {
+		char sep[2] = { s->sig_separator, '\0' };
+
+		n = snprintf(out, outsize, "%s%s%s%s%s", s->ts_item, ts, sep, k->prefix, enc);
+	} else
+		n = snprintf(out, outsize, "%s%s", k->prefix, enc);
+	if (n < 0 || (size_t)n >= outsize) {
+		*reason = "signature header longer than the buffer";
+		return -1;
+	}
+	return 0;
+}

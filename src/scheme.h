@@ -119,6 +119,23 @@ int scheme_verify(const struct scheme *, const struct secret *secrets,
     const unsigned char *body, size_t len, const char **reason)
     __attribute__((warn_unused_result));
 
+/*
+ * Signs a request as the scheme's sender would, so an operator can test the
+ * chain (hookq sign): the MAC of the same signed content scheme_verify()
+ * checks (body, and ts and id where the scheme's template has them), made
+ * with the first HMAC kind of signature the scheme reads, under key. Writes
+ * the signature header's value into out: "sha256=<hex>" for GitHub,
+ * "t=<ts>,v1=<hex>" for Stripe, "v1,<base64>" for Standard Webhooks. The
+ * caller sends ts and id in their own headers where the scheme reads them
+ * there (ts_header, id). Returns 0, or -1 with *reason (a static string:
+ * the scheme or the key is Ed25519, a needed ts or id is NULL, out is too
+ * small; never any key material).
+ */
+#define SCHEME_SIGNATURE_MAX 256
+int scheme_sign(const struct scheme *, const struct secret *key, const char *ts, const char *id,
+    const unsigned char *body, size_t len, char *out, size_t outsize, const char **reason)
+    __attribute__((warn_unused_result));
+
 /* Writes "sha256:<hex>" of the body into out: the id of events without one. */
 void scheme_body_id(char out[SCHEME_BODY_ID_SIZE], const unsigned char *body, size_t len);
 

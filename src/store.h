@@ -126,6 +126,55 @@ void store_counts_free(struct store_count *, size_t n);
  */
 int store_probe_write(struct store *, int64_t deadline_us);
 
+/*
+ * The hookq command's reads and writes. A row as an operator sees it:
+ * times are ms since the epoch, 0 when NULL; strings NULL when NULL.
+ * store_list() leaves headers and body NULL.
+ */
+struct store_row {
+	int64_t id;
+	char *source, *event_id, *event_type, *status;
+	int attempts;
+	int64_t received_at, next_attempt_at, lease_until, finished_at, failed_at;
+	char *claimed_by, *last_error;
+	char *headers;                       /* the stored JSON */
+	void *body;
+	size_t body_len;
+};
+void store_row_free(struct store_row *);
+void store_rows_free(struct store_row *, size_t n);
+/*
+ * Up to limit rows, newest first, of source and status (NULL: any). Fills
+ * *rows (malloc'd, n of them).
+ */
+int store_list(struct store *, const char *source, const char *status, int limit,
+    struct store_row **rows, size_t *n);
+/* Row id with its headers and body; *found says whether there is one. */
+int store_get(struct store *, int64_t id, struct store_row *row, bool *found);
+/*
+ * Puts row id back to pending if it is dead or done: attempts 0, due at
+ * now, finished_at, failed_at, last_error and the claim cleared. *status
+ * (room for 16 bytes) gets the row's status before, "" when there is no
+ * such row; *requeued whether it changed. source and event_id of the row
+ * go to *row_source and *row_event_id (malloc'd) when it exists.
+ */
+int store_requeue(struct store *, int64_t id, int64_t now, char *status, bool *requeued,
+    char **row_source, char **row_event_id);
+/*
+ * Puts every dead row (of source, unless NULL) back to pending as
+ * store_requeue() does, in one transaction; *rows gets the rows requeued
+ * (id, source, event_id filled in).
+ */
+int store_requeue_dead(struct store *, const char *source, int64_t now,
+    struct store_row **rows, size_t *n);
+/* Deletes up to limit rows of status (done or dead) finished before before. */
+int store_purge(struct store *, const char *status, int64_t before, int limit, int *deleted);
+/*
+ * The last row received per source (the highest id), by source: id,
+ * source, event_id, event_type, status and received_at filled in.
+ */
+int store_last_received(struct store *, struct store_row **rows, size_t *n);
+
 /* Calls fn(arg, pages) after each commit with the WAL's size in pages. */
 void store_on_wal(struct store *, void (*fn)(void *arg, int pages), void *arg);
 /* A passive checkpoint: copies WAL frames into the database without blocking writers. */

@@ -261,6 +261,35 @@ test_defaults(void **state)
 	assert_int_equal(src->tolerance, 300);
 	assert_null(src->events);
 	assert_int_equal(src->nevents, 0);
+	assert_null(cfg->metrics_path);
+	assert_null(cfg->health_path);
+}
+
+/* metrics_path and health_path read back as written: URL paths, not resolved like files. */
+static void
+test_metrics_keys(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+
+	cfg = load_ok(fx,
+	    "[hookq]\n"
+	    "database = q.db\n"
+	    "metrics_path = /hookq/metrics   ; a comment\n"
+	    "health_path = /-/healthy_1.0~x\n"
+	    "[source gh]\n"
+	    "scheme = github\n"
+	    "secret_file = gh.secret\n");
+	assert_string_equal(cfg->metrics_path, "/hookq/metrics");
+	assert_string_equal(cfg->health_path, "/-/healthy_1.0~x");
+	config_free(fx->cfg);
+	fx->cfg = NULL;
+
+	/* Either one alone. */
+	cfg = load_ok(fx, "[hookq]\ndatabase = q.db\nhealth_path = /\n"
+	    "[source gh]\nscheme = github\nsecret_file = gh.secret\n");
+	assert_null(cfg->metrics_path);
+	assert_string_equal(cfg->health_path, "/");
 }
 
 /* A source without max_body takes [hookq]'s, even when [hookq] comes after it. */
@@ -1086,6 +1115,30 @@ static const struct error_case E_ALGORITHM = {
 static const struct error_case E_NO_DATABASE = {
 	"[hookq]\nthreads = 2\n[source gh]\nscheme = github\nsecret_file = gh.secret\n", 0,
 	"[hookq] has no database" };
+#define HOOKQ_WITH(line) "[hookq]\ndatabase = q.db\n" line "\n[source gh]\nscheme = github\n" \
+	"secret_file = gh.secret\n"
+static const struct error_case E_METRICS_RELATIVE = { HOOKQ_WITH("metrics_path = hookq/metrics"), 3,
+	"metrics_path: 'hookq/metrics' is not a URL path" };
+static const struct error_case E_METRICS_QUERY = { HOOKQ_WITH("metrics_path = /metrics?x=1"), 3,
+	"metrics_path: '/metrics?x=1' is not a URL path" };
+static const struct error_case E_METRICS_FRAGMENT = { HOOKQ_WITH("metrics_path = /metrics#top"), 3,
+	"metrics_path: '/metrics#top' is not a URL path" };
+static const struct error_case E_HEALTH_BLANK = { HOOKQ_WITH("health_path = /he alth"), 3,
+	"health_path: '/he alth' is not a URL path" };
+static const struct error_case E_HEALTH_EMPTY = { HOOKQ_WITH("health_path ="), 3,
+	"health_path: '' is not a URL path" };
+static const struct error_case E_HEALTH_CONTROL = { HOOKQ_WITH("health_path = /a\tb"), 3,
+	"health_path: '/a\tb' is not a URL path" };
+static const struct error_case E_HEALTH_NON_ASCII = { HOOKQ_WITH("health_path = /sant\xc3\xa9"), 3,
+	"is not a URL path" };
+static const struct error_case E_HEALTH_SAME = {
+	HOOKQ_WITH("metrics_path = /hookq\nhealth_path = /hookq"), 4,
+	"health_path: the same as metrics_path" };
+static const struct error_case E_METRICS_TWICE = {
+	HOOKQ_WITH("metrics_path = /a\nmetrics_path = /b"), 4,
+	"'metrics_path' given twice (first at line 3)" };
+static const struct error_case E_METRICS_IN_SOURCE = { BASE "metrics_path = /m\n", 6,
+	"unknown key 'metrics_path' in [source]" };
 static const struct error_case E_NO_SOURCE = { "[hookq]\ndatabase = q.db\n", 0,
 	"no [source NAME] section" };
 
@@ -1098,6 +1151,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		TEST(test_every_key),
 		TEST(test_defaults),
+		TEST(test_metrics_keys),
 		TEST(test_max_body_inherited),
 		TEST(test_sizes),
 		TEST(test_comments),
@@ -1168,6 +1222,16 @@ main(void)
 		ERROR_CASE("algorithm md5", E_ALGORITHM),
 		ERROR_CASE("no database", E_NO_DATABASE),
 		ERROR_CASE("no [source]", E_NO_SOURCE),
+		ERROR_CASE("metrics_path without a leading /", E_METRICS_RELATIVE),
+		ERROR_CASE("metrics_path with a query", E_METRICS_QUERY),
+		ERROR_CASE("metrics_path with a fragment", E_METRICS_FRAGMENT),
+		ERROR_CASE("health_path with a blank", E_HEALTH_BLANK),
+		ERROR_CASE("health_path empty", E_HEALTH_EMPTY),
+		ERROR_CASE("health_path with a tab", E_HEALTH_CONTROL),
+		ERROR_CASE("health_path not ASCII", E_HEALTH_NON_ASCII),
+		ERROR_CASE("health_path the same as metrics_path", E_HEALTH_SAME),
+		ERROR_CASE("metrics_path given twice", E_METRICS_TWICE),
+		ERROR_CASE("metrics_path in [source]", E_METRICS_IN_SOURCE),
 		TEST(test_worker_keys),
 		TEST(test_worker_defaults),
 		ERROR_CASE("duration with an unknown unit", E_DURATION_UNIT),

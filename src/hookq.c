@@ -1,0 +1,150 @@
+/*
+ * hookq: the operator's command. Reads the same configuration as the
+ * daemons, and the queue through store.c: init, check, status, list,
+ * show, requeue, purge and sign. One table of commands; each is a function
+ * that parses its own options. See cli.h for the shared helpers and the
+ * exit codes.
+ */
+#include "autoconf.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+
+static const struct cli_command COMMANDS[] = {
+	{ "init", cli_init, "init" },
+	{ "check", cli_check, "check" },
+	{ "status", cli_status, "status" },
+	{ "list", cli_list, "list [--source S] [--status S] [--limit N]" },
+	{ "show", cli_show, "show ROWID" },
+	{ "requeue", cli_requeue, "requeue ROWID... | requeue --dead [--source S]" },
+	{ "purge", cli_purge, "purge --status done|dead --older-than DURATION" },
+	{ "sign", cli_sign, "sign SOURCE [--body FILE] [--type T] [--url URL]" },
+};
+
+static void
+usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: hookq [-c FILE] [--json] COMMAND [ARGS]\n");
+	for (i = 0; i < nitems(COMMANDS); i++)
+		fprintf(out, "       hookq %s\n", COMMANDS[i].usage);
+	fprintf(out,
+	    "  -c FILE  configuration file (default " CONFIG_DEFAULT_PATH ")\n"
+	    "  --json   output JSON (every command)\n"
+	    "  -V       print the version and exit\n"
+	    "\n"
+	    "init      create the database, or bring its schema up to date\n"
+	    "check     check the configuration as the daemons would, and more: secret\n"
+	    "          files others can read, handlers missing or not executable\n"
+	    "status    events per source and status, the oldest pending, dead letters,\n"
+	    "          the last event received per source\n"
+	    "list      the newest events (default 20), by source and status\n"
+	    "show      one event: its row, headers and body\n"
+	    "requeue   put dead or done rows back to pending, attempts reset (logged)\n"
+	    "purge     delete done or dead rows finished longer ago than DURATION\n"
+	    "          (7d, 12h, 30m, 45s; a bare number is seconds)\n"
+	    "sign      print a curl command that sends a test event signed with the\n"
+	    "          source's secret (HMAC schemes), to test the whole chain\n"
+	    "\n"
+	    "Exit codes: 0 done; 1 not found, refused, or check found problems;\n"
+	    "100 usage or configuration error; 111 system or database error.\n");
+}
+
+/* ---- the command table ---------------------------------------------------- */
+
+const struct cli_command *
+cli_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(COMMANDS); i++)
+		if (strcmp(COMMANDS[i].name, name) == 0)
+			return &COMMANDS[i];
+	return NULL;
+}
+
+int
+cli_usage(const struct cli_command *c)
+{
+	fprintf(stderr, "usage: hookq [-c FILE] [--json] %s\n", c->usage);
+	return EXIT_CONFIG;
+}
+
+int
+cli_common_option(struct cli *cli, const char *command, int ch)
+{
+	const struct cli_command *c = cli_find(command);
+
+	switch (ch) {
+	case 'J':
+		cli->json = true;
+		return -1;
+	case 'h':
+		printf("usage: hookq [-c FILE] [--json] %s\n", c->usage);
+		return EXIT_OK;
+	default:
+		return cli_usage(c);
+	}
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+int
+main(int argc, char **argv)
+{
+	static const struct option LONG[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cli cli;
+	const struct cli_command *c;
+	int ch, rc;
+
+	memset(&cli, 0, sizeof(cli));
+	cli.path = CONFIG_DEFAULT_PATH;
+	log_init("hookq");
+	while ((ch = getopt_long(argc, argv, "+c:hV", LONG, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cli.path = optarg;
+			break;
+		case 'J':
+			cli.json = true;
+			break;
+		case 'V':
+			printf("hookq %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_CONFIG;
+		}
+	}
+	if (optind == argc) {
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+	c = cli_find(argv[optind]);
+	if (c == NULL) {
+		cli_error("%s: no such command", argv[optind]);
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+	if (scheme_init() != 0) {
+		cli_error("cannot initialise libsodium");
+		return EXIT_SYSTEM;
+	}
+	rc = c->run(&cli, argc - optind, argv + optind);
+	store_close(cli.store);
+	config_free(cli.cfg);
+	return rc;
+}

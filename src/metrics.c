@@ -1,0 +1,481 @@
+/*
+ * metrics.c: counters, the Prometheus text format, and the two database
+ * connections of scrapes and health checks.
+ *
+ * Source labels are slots registered from the configuration, published with
+ * a release store of their count: the request path finds its slot by name
+ * without a lock and adds to it with a relaxed atomic add. Unknown names
+ * share the "" slot, so no request can add a label value.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "util.h"
+
+#define NAME_MAX_LEN 64
+
+/* Upper bounds of the duration buckets: in µs, and as Prometheus prints them. */
+static const int64_t BUCKET_US[] = {
+	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+	1000000, 2500000, 5000000, 10000000,
+};
+static const char *const BUCKET_LE[] = {
+	"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5",
+	"1", "2.5", "5", "10",
+};
+#define NBUCKETS nitems(BUCKET_US)
+_Static_assert(nitems(BUCKET_US) == nitems(BUCKET_LE), "one label per bucket");
+
+/* The queue statuses every source shows, zero or not. */
+static const char *const STATUSES[] = { "pending", "running", "done", "dead" };
+
+/*
+ * Outcomes in the order they are printed. Not "accepted": with ack = receipt
+ * a request counts, as its log line says, as stored, duplicate or lost.
+ */
+static const int PRINT_ORDER[] = {
+	OUTCOME_STORED, OUTCOME_DUPLICATE, OUTCOME_IGNORED, METRICS_LOST,
+	OUTCOME_BAD_REQUEST, OUTCOME_UNAUTHORIZED, OUTCOME_NOT_FOUND, OUTCOME_METHOD,
+	OUTCOME_TOO_LARGE, OUTCOME_UNAVAILABLE,
+};
+_Static_assert(nitems(PRINT_ORDER) == METRICS_NOUTCOMES - 1, "every outcome but accepted is printed");
+
+struct slot {
+	char name[NAME_MAX_LEN + 1];
+	atomic_uint_fast64_t count[METRICS_NOUTCOMES];
+};
+
+/* A connection of its own, opened on first use, one thread at a time. */
+struct conn {
+	pthread_mutex_t lock;
+	struct store *st;
+};
+
+struct metrics {
+	char *path;
+	struct store_options opt;
+
+	pthread_mutex_t reg_lock;         /* serialises registrations */
+	struct slot *slots[METRICS_MAX_SOURCES];
+	atomic_size_t nslots;             /* slots[0 .. nslots) are published; slots[0] is "" */
+
+	atomic_uint_fast64_t buckets[NBUCKETS + 1]; /* not cumulative; the last is +Inf */
+	atomic_uint_fast64_t sum_us;
+
+	struct conn reader, prober;
+};
+
+static struct slot *
+slot_new(const char *name)
+{
+	struct slot *s = xcalloc(1, sizeof(*s));
+	size_t i;
+
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	for (i = 0; i < METRICS_NOUTCOMES; i++)
+		atomic_init(&s->count[i], 0);
+	return s;
+}
+
+struct metrics *
+metrics_new(const char *path, const struct store_options *opt)
+{
+	struct metrics *m = xcalloc(1, sizeof(*m));
+	size_t i;
+
+	m->path = xstrdup(path);
+	m->opt = *opt;
+	pthread_mutex_init(&m->reg_lock, NULL);
+	pthread_mutex_init(&m->reader.lock, NULL);
+	pthread_mutex_init(&m->prober.lock, NULL);
+	m->slots[0] = slot_new("");
+	atomic_init(&m->nslots, 1);
+	for (i = 0; i <= NBUCKETS; i++)
+		atomic_init(&m->buckets[i], 0);
+	atomic_init(&m->sum_us, 0);
+	return m;
+}
+
+void
+metrics_free(struct metrics *m)
+{
+	size_t i, n;
+
+	if (m == NULL)
+		return;
+	n = atomic_load(&m->nslots);
+	for (i = 0; i < n; i++)
+		free(m->slots[i]);
+	store_close(m->reader.st);
+	store_close(m->prober.st);
+	pthread_mutex_destroy(&m->reader.lock);
+	pthread_mutex_destroy(&m->prober.lock);
+	pthread_mutex_destroy(&m->reg_lock);
+	free(m->path);
+	free(m);
+}
+
+/* The slot named name among the first n, or NULL. */
+static struct slot *
+slot_find(struct metrics *m, const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (strcmp(m->slots[i]->name, name) == 0)
+			return m->slots[i];
+	return NULL;
+}
+
+void
+metrics_add_sources(struct metrics *m, const struct config *cfg)
+{
+	size_t i, n;
+
+	pthread_mutex_lock(&m->reg_lock);
+	n = atomic_load_explicit(&m->nslots, memory_order_relaxed);
+	for (i = 0; i < cfg->nsources; i++) {
+		const char *name = cfg->sources[i].name;
+
+		if (strlen(name) > NAME_MAX_LEN || slot_find(m, name, n) != NULL)
+			continue;
+		if (n == METRICS_MAX_SOURCES) {
+			log_warn("metrics: more than %d sources; the others count under source=\"\"",
+			    METRICS_MAX_SOURCES - 1);
+			break;
+		}
+		m->slots[n] = slot_new(name);
+		n++;
+		/* The slot is whole before readers can see it. */
+		atomic_store_explicit(&m->nslots, n, memory_order_release);
+	}
+	pthread_mutex_unlock(&m->reg_lock);
+}
+
+void
+metrics_count(struct metrics *m, const char *source, int outcome, int64_t us)
+{
+	size_t n = atomic_load_explicit(&m->nslots, memory_order_acquire), b;
+	struct slot *s = source != NULL ? slot_find(m, source, n) : NULL;
+
+	if (s == NULL)
+		s = m->slots[0];
+	if (outcome < 0 || outcome >= METRICS_NOUTCOMES)
+		return;
+	if (us < 0)
+		us = 0;
+	atomic_fetch_add_explicit(&s->count[outcome], 1, memory_order_relaxed);
+	for (b = 0; b < NBUCKETS && us > BUCKET_US[b]; b++)
+		;
+	atomic_fetch_add_explicit(&m->buckets[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->sum_us, (uint_fast64_t)us, memory_order_relaxed);
+}
+
+const char *
+metrics_outcome_name(int outcome)
+{
+	if (outcome == METRICS_LOST)
+		return "lost";
+	return outcome_info((enum outcome)outcome)->name;
+}
+
+/* A growing text buffer. */
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void buf_printf(struct buf *, const char *fmt, ...) PRINTFLIKE(2, 3);
+
+static void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (b->len + (size_t)n + 1 > b->cap) {
+		while (b->len + (size_t)n + 1 > b->cap)
+			b->cap = b->cap ? b->cap * 2 : 4096;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/* A label value, escaped as the text format wants: \\, \" and \n. */
+static void
+buf_label(struct buf *b, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\')
+			buf_printf(b, "\\\\");
+		else if (*v == '"')
+			buf_printf(b, "\\\"");
+		else if (*v == '\n')
+			buf_printf(b, "\\n");
+		else
+			buf_printf(b, "%c", *v);
+	}
+}
+
+static void
+buf_help(struct buf *b, const char *name, const char *type, const char *help)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* The row of source and status in q, or NULL. */
+static const struct store_count *
+queue_row(const struct metrics_queue *q, const char *source, const char *status)
+{
+	size_t i;
+
+	for (i = 0; i < q->n; i++)
+		if (strcmp(q->rows[i].source, source) == 0 && strcmp(q->rows[i].status, status) == 0)
+			return &q->rows[i];
+	return NULL;
+}
+
+static bool
+known_status(const char *status)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(STATUSES); i++)
+		if (strcmp(STATUSES[i], status) == 0)
+			return true;
+	return false;
+}
+
+static void
+render_requests(struct metrics *m, struct buf *b, size_t n)
+{
+	size_t i, j;
+
+	buf_help(b, "hookq_requests_total", "counter",
+	    "Webhook requests by source and outcome (source=\"\": an unknown source).");
+	for (i = 0; i < n; i++) {
+		const struct slot *s = m->slots[i];
+
+		for (j = 0; j < nitems(PRINT_ORDER); j++) {
+			int o = PRINT_ORDER[j];
+			uint64_t v = atomic_load_explicit(&s->count[o], memory_order_relaxed);
+
+			/* The "" slot shows not_found always, the rest when they happened. */
+			if (i == 0 && o != OUTCOME_NOT_FOUND && v == 0)
+				continue;
+			buf_printf(b, "hookq_requests_total{source=\"");
+			buf_label(b, s->name);
+			buf_printf(b, "\",outcome=\"%s\"} %llu\n", metrics_outcome_name(o),
+			    (unsigned long long)v);
+		}
+	}
+}
+
+static void
+render_durations(struct metrics *m, struct buf *b)
+{
+	uint64_t cum = 0;
+	size_t i;
+
+	buf_help(b, "hookq_request_duration_seconds", "histogram",
+	    "Time from a webhook request's arrival to its log line.");
+	for (i = 0; i <= NBUCKETS; i++) {
+		cum += atomic_load_explicit(&m->buckets[i], memory_order_relaxed);
+		buf_printf(b, "hookq_request_duration_seconds_bucket{le=\"%s\"} %llu\n",
+		    i < NBUCKETS ? BUCKET_LE[i] : "+Inf", (unsigned long long)cum);
+	}
+	buf_printf(b, "hookq_request_duration_seconds_sum %.6f\n",
+	    (double)atomic_load_explicit(&m->sum_us, memory_order_relaxed) / 1e6);
+	buf_printf(b, "hookq_request_duration_seconds_count %llu\n", (unsigned long long)cum);
+}
+
+/* The sources the queue series show: the registered ones, then others in the table. */
+static const char **
+queue_sources(struct metrics *m, size_t nslots, const struct metrics_queue *q, size_t *count)
+{
+	const char **names = xcalloc(nslots + q->n + 1, sizeof(*names));
+	size_t n = 0, i, j;
+
+	for (i = 1; i < nslots; i++)
+		names[n++] = m->slots[i]->name;
+	for (i = 0; i < q->n; i++) {
+		for (j = 0; j < n; j++)
+			if (strcmp(names[j], q->rows[i].source) == 0)
+				break;
+		if (j == n)
+			names[n++] = q->rows[i].source;
+	}
+	*count = n;
+	return names;
+}
+
+static void
+render_queue(struct metrics *m, struct buf *b, size_t nslots, const struct metrics_queue *q)
+{
+	const char **names;
+	size_t n, i, j;
+
+	buf_help(b, "hookq_queue_up", "gauge", "1 when the queue could be read for this scrape.");
+	buf_printf(b, "hookq_queue_up %d\n", q->ok ? 1 : 0);
+	if (!q->ok)
+		return;
+	names = queue_sources(m, nslots, q, &n);
+
+	buf_help(b, "hookq_queue_events", "gauge", "Rows in the queue by source and status.");
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nitems(STATUSES); j++) {
+			const struct store_count *r = queue_row(q, names[i], STATUSES[j]);
+
+			buf_printf(b, "hookq_queue_events{source=\"");
+			buf_label(b, names[i]);
+			buf_printf(b, "\",status=\"%s\"} %lld\n", STATUSES[j],
+			    r ? (long long)r->events : 0LL);
+		}
+		for (j = 0; j < q->n; j++) {
+			const struct store_count *r = &q->rows[j];
+
+			if (strcmp(r->source, names[i]) != 0 || known_status(r->status))
+				continue;
+			buf_printf(b, "hookq_queue_events{source=\"");
+			buf_label(b, names[i]);
+			buf_printf(b, "\",status=\"");
+			buf_label(b, r->status);
+			buf_printf(b, "\"} %lld\n", (long long)r->events);
+		}
+	}
+
+	buf_help(b, "hookq_queue_oldest_pending_age_seconds", "gauge",
+	    "How long the source's oldest pending event has waited since it arrived (0: none).");
+	for (i = 0; i < n; i++) {
+		const struct store_count *r = queue_row(q, names[i], "pending");
+		int64_t age = r ? q->now_ms - r->oldest_received : 0;
+
+		buf_printf(b, "hookq_queue_oldest_pending_age_seconds{source=\"");
+		buf_label(b, names[i]);
+		buf_printf(b, "\"} %.3f\n", (double)(age > 0 ? age : 0) / 1000.0);
+	}
+
+	buf_help(b, "hookq_dead_letters", "gauge",
+	    "Dead rows by source: their handler failed max_attempts times.");
+	for (i = 0; i < n; i++) {
+		const struct store_count *r = queue_row(q, names[i], "dead");
+
+		buf_printf(b, "hookq_dead_letters{source=\"");
+		buf_label(b, names[i]);
+		buf_printf(b, "\"} %lld\n", r ? (long long)r->events : 0LL);
+	}
+	free(names);
+}
+
+char *
+metrics_render(struct metrics *m, const struct metrics_queue *q, size_t *len)
+{
+	size_t nslots = atomic_load_explicit(&m->nslots, memory_order_acquire);
+	struct buf b = { NULL, 0, 0 };
+
+	render_requests(m, &b, nslots);
+	render_durations(m, &b);
+	render_queue(m, &b, nslots, q);
+	*len = b.len;
+	return b.p;
+}
+
+/* Locks c's mutex, waiting until deadline_us at most; 0 or -1. */
+static int
+conn_lock(struct conn *c, int64_t deadline_us)
+{
+	struct timespec ts;
+	int64_t left = deadline_us - clock_mono_us(), ns;
+
+	if (pthread_mutex_trylock(&c->lock) == 0)
+		return 0;
+	if (left <= 0)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ns = (int64_t)ts.tv_nsec + (left % 1000000) * 1000;
+	ts.tv_sec += (time_t)(left / 1000000 + ns / 1000000000);
+	ts.tv_nsec = (long)(ns % 1000000000);
+	return pthread_mutex_timedlock(&c->lock, &ts) == 0 ? 0 : -1;
+}
+
+/* Opens c's connection if it is not yet; call with its lock held. 0, or -1 with why. */
+static int
+conn_open(struct metrics *m, struct conn *c, char *why, size_t whysize)
+{
+	char *cause = NULL;
+
+	if (c->st != NULL)
+		return 0;
+	c->st = store_open(m->path, &m->opt, &cause);
+	if (c->st == NULL) {
+		snprintf(why, whysize, "%s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+char *
+metrics_scrape(struct metrics *m, int64_t deadline_us, size_t *len, char *why, size_t whysize)
+{
+	struct metrics_queue q;
+	struct store_count *rows = NULL;
+	size_t n = 0;
+	char *text;
+
+	memset(&q, 0, sizeof(q));
+	why[0] = '\0';
+	if (conn_lock(&m->reader, deadline_us) != 0)
+		snprintf(why, whysize, "another scrape holds the queue reader");
+	else {
+		if (conn_open(m, &m->reader, why, whysize) == 0) {
+			if (store_counts(m->reader.st, &rows, &n) == 0)
+				q.ok = true;
+			else
+				snprintf(why, whysize, "%s", store_error(m->reader.st));
+		}
+		pthread_mutex_unlock(&m->reader.lock);
+	}
+	q.rows = rows;
+	q.n = n;
+	q.now_ms = clock_wall_ms();
+	text = metrics_render(m, &q, len);
+	store_counts_free(rows, n);
+	return text;
+}
+
+int
+metrics_health(struct metrics *m, int64_t deadline_us, char *why, size_t whysize)
+{
+	int rc = -1;
+
+	if (conn_lock(&m->prober, deadline_us) != 0) {
+		snprintf(why, whysize, "another health check is waiting for the write lock");
+		return -1;
+	}
+	if (conn_open(m, &m->prober, why, whysize) == 0) {
+		rc = store_probe_write(m->prober.st, deadline_us);
+		if (rc != 0)
+			snprintf(why, whysize, "%s", store_error(m->prober.st));
+	}
+	pthread_mutex_unlock(&m->prober.lock);
+	return rc;
+}

@@ -1,0 +1,381 @@
+#!/bin/bash
+# cli.sh: the hookq command on a database seeded through nginx and
+# hookq-receiver (plus sqlite3 UPDATEs for done, dead and running rows):
+# init, status, list, show, requeue, purge, check and sign, each for its
+# output (human and --json, parsed by python3) and its exit code. The
+# commands sign prints, run against nginx, are stored; no output ever
+# holds a secret.
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/integration/lib.sh"
+
+HOOKQ="$top_builddir/hookq"
+OUT="$T/out"   # stdout of the last run
+ERR="$T/err"   # stderr of the last run
+ALL="$T/all"   # everything hookq printed, checked for secrets at the end
+RC=
+
+# q ARGS...: runs hookq -c $T/hookq.conf ARGS; sets RC, OUT and ERR.
+q() {
+	"$HOOKQ" -c "$T/hookq.conf" "$@" > "$OUT" 2> "$ERR"
+	RC=$?
+	cat "$OUT" "$ERR" >> "$ALL"
+}
+# json PYTHON-EXPRESSION: evaluates it with j = the last stdout parsed as JSON.
+json() {
+	python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($1)" "$OUT" 2>&1
+}
+has() { grep -qE -- "$1" "$OUT"; }
+has_err() { grep -qE -- "$1" "$ERR"; }
+
+new_secret gh
+new_secret st
+new_secret gen
+printf 'whsec_%s\n' "$(head -c 24 /dev/urandom | base64)" > "$T/sw.secret"
+chmod 600 "$T/sw.secret"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/ed.secret"
+echo >> "$T/ed.secret"
+chmod 600 "$T/ed.secret"
+mkdir -p "$T/h"
+printf '#!/bin/sh\nexit 0\n' > "$T/h/ok.sh"
+chmod 755 "$T/h/ok.sh"
+
+write_config <<EOF
+[source gh]
+scheme = github
+secret_file = $T/gh.secret
+handler = $T/h/ok.sh
+
+[source st]
+scheme = stripe
+secret_file = $T/st.secret
+
+[source sw]
+scheme = standard-webhooks
+secret_file = $T/sw.secret
+
+[source gen]
+scheme = generic
+secret_file = $T/gen.secret
+signature_header = X-Sig
+signature_prefix = sha512=
+algorithm = hmac-sha512
+encoding = base64
+id_json = data.id
+type_json = data.type
+
+[source ed]
+scheme = generic
+secret_file = $T/ed.secret
+signature_header = X-Sig
+algorithm = ed25519
+EOF
+
+# ---- usage ---------------------------------------------------------------------
+
+case_start
+"$HOOKQ" > "$OUT" 2> "$ERR"; want "no command: exit" 100 "$?"
+"$HOOKQ" --help > "$OUT" 2> "$ERR"; want "--help: exit" 0 "$?"
+want_true "--help documents the exit codes" grep -q '100 usage or configuration error; 111 system' "$OUT"
+want_true "--help lists every command" grep -q 'hookq sign SOURCE' "$OUT"
+q frobnicate; want "unknown command: exit" 100 "$RC"
+q list --bogus; want "unknown option: exit" 100 "$RC"
+q list --help; want "a command's --help: exit" 0 "$RC"
+want_true "a command's --help: its usage" grep -q 'list \[--source S\]' "$OUT"
+"$HOOKQ" -c "$T/nonexistent.conf" status > "$OUT" 2> "$ERR"; want "missing config: exit" 100 "$?"
+case_end "usage, --help and unknown commands or options: exit 100 (0 for --help)"
+
+# ---- init ----------------------------------------------------------------------
+
+case_start
+q status; want "status before init: exit" 111 "$RC"
+want_true "status before init says init creates it" has_err 'hookq init creates it'
+want "status before init leaves no database" no "$([ -e "$DB" ] && echo yes || echo no)"
+q init; want "init: exit" 0 "$RC"
+want_true "init says created" has "created, schema version $SCHEMA_VERSION"
+want "user_version" "$SCHEMA_VERSION" "$(sql 'PRAGMA user_version')"
+want "journal mode" wal "$(sql 'PRAGMA journal_mode')"
+q --json init; want "init again: exit" 0 "$RC"
+want "init --json" "False $SCHEMA_VERSION" "$(json 'j["created"], j["schema_version"]')"
+case_end "init creates the database at the current schema; again, it is up to date"
+
+# ---- seed --------------------------------------------------------------------------
+
+start_receiver
+start_nginx
+b=$(body event.json '{"zen":"Keep it logically awesome.","hook_id":1}')
+for i in 1 2 3 4 5; do
+	s=$(post_github gh "$b" "d-$i" push)
+	[ "$s" = 200 ] || bail "seeding: POST d-$i answered $s"
+done
+printf 'bin\000\377\001ary' > "$T/binary.bin"
+[ "$(post_github gh "$T/binary.bin" d-bin push)" = 200 ] || bail "seeding: binary body"
+NOW=$(now_ms)
+DAY=86400000
+sql "UPDATE events SET status = 'done', attempts = 1, finished_at = $NOW - 10 * $DAY WHERE event_id = 'd-1';
+     UPDATE events SET status = 'dead', attempts = 10, finished_at = $NOW - 10 * $DAY,
+            failed_at = $NOW - 10 * $DAY, last_error = 'exit status 3' || char(10) || 'boom on stderr'
+      WHERE event_id = 'd-2';
+     UPDATE events SET status = 'dead', attempts = 10, finished_at = $NOW, failed_at = $NOW,
+            last_error = 'exit status 4' WHERE event_id = 'd-3';
+     UPDATE events SET status = 'running', attempts = 1, lease_until = $NOW + 60000,
+            claimed_by = 'host:1:abc' WHERE event_id = 'd-4';
+     UPDATE events SET status = 'done', attempts = 1, finished_at = $NOW WHERE event_id = 'd-bin';
+     UPDATE events SET received_at = received_at - 120000 WHERE event_id = 'd-5';"
+ROW() { sql "SELECT id FROM events WHERE event_id = '$1'"; }
+R1=$(ROW d-1) R2=$(ROW d-2) R3=$(ROW d-3) R4=$(ROW d-4) R5=$(ROW d-5) RB=$(ROW d-bin)
+
+# ---- status --------------------------------------------------------------------
+
+case_start
+q status; want "exit" 0 "$RC"
+want_true "done row count" has '^gh +done +2 '
+want_true "dead row count" has '^gh +dead +2 '
+want_true "running row count" has '^gh +running +1 '
+want_true "pending row count" has '^gh +pending +1 '
+want_true "oldest pending age" has '^oldest pending: 2m[0-9]+s ago \(source gh\)'
+want_true "dead letters" has '^dead letters: 2'
+want_true "last received of gh" has "^  gh +[0-9T:Z-]+ \\([0-9ms]+ ago\\)  row $RB id \"d-bin\" type \"push\""
+want_true "a source with no events" has '^  st +never'
+case_end "status: counts per source and status, oldest pending, dead letters, last received"
+
+case_start
+q --json status; want "exit" 0 "$RC"
+want "queue rows" "gh:dead:2 gh:done:2 gh:pending:1 gh:running:1" \
+	"$(json '" ".join("%s:%s:%d" % (r["source"], r["status"], r["events"]) for r in j["queue"])')"
+want "oldest pending" "True gh" \
+	"$(json '120 <= j["oldest_pending_age_s"] < 300, j["oldest_pending_source"]')"
+want "dead letters" 2 "$(json 'j["dead_letters"]')"
+want "last received" "gh:$RB:d-bin st:None ed:None" \
+	"$(json '" ".join("%s:%s%s" % (r["source"], r["row"], ":" + r["event_id"] if r["row"] else "") for r in j["last_received"] if r["source"] in ("gh", "st", "ed"))')"
+case_end "status --json: the same, parsed"
+
+# ---- list ----------------------------------------------------------------------
+
+case_start
+q list; want "exit" 0 "$RC"
+want "rows listed, newest first" "$RB $R5 $R4 $R3 $R2 $R1" "$(awk 'NR > 1 { printf "%s%s", sep, $1; sep = " " }' "$OUT")"
+want_true "a row's columns" has "^ +$R2  gh +dead +10  [0-9T:Z-]+ +[0-9dhms]+ +\"d-2\" \"push\"$"
+q list --status dead; want "--status dead: exit" 0 "$RC"
+want "--status dead rows" "$R3 $R2" "$(awk 'NR > 1 { printf "%s%s", sep, $1; sep = " " }' "$OUT")"
+q list --limit 2; want "--limit 2 rows" 2 "$(grep -c '"d-' "$OUT")"
+want_true "--limit says there are more" has '--limit N for more'
+q list --source nope; want "unknown source: exit" 0 "$RC"
+want "unknown source: no events" "no events" "$(cat "$OUT")"
+q list --status bogus; want "bad status: exit" 100 "$RC"
+q list --limit 0; want "bad limit: exit" 100 "$RC"
+q list extra; want "stray argument: exit" 100 "$RC"
+q list --json --source gh --status done; want "--json: exit" 0 "$RC"
+want "--json rows" "$RB:done:d-bin $R1:done:d-1" \
+	"$(json '" ".join("%d:%s:%s" % (r["id"], r["status"], r["event_id"]) for r in j)')"
+want "--json times" "True None" "$(json 'j[1]["finished_at_ms"] > 0, j[1]["last_error"]')"
+case_end "list: newest first, --status, --source, --limit, --json; bad values exit 100"
+
+# ---- show ----------------------------------------------------------------------
+
+case_start
+q show "$R2"; want "exit" 0 "$RC"
+want_true "row" has "^row +$R2\$"
+want_true "event id" has '^event_id +"d-2"$'
+want_true "status" has '^status +dead$'
+want_true "attempts" has '^attempts +10$'
+want_true "last error, each line indented" grep -qx '  boom on stderr' "$OUT"
+want_true "a header" has '^  x-github-event: push$'
+want_true "the body" grep -qxF '{"zen":"Keep it logically awesome.","hook_id":1}' "$OUT"
+q show "$R2" --json; want "--json: exit" 0 "$RC"
+want "--json fields" "d-2 dead 10 push" \
+	"$(json 'j["event_id"], j["status"], j["attempts"], j["headers"]["x-github-event"]')"
+want "--json body" "$(cat "$b")" "$(json 'j["body"]')"
+q show "$RB" --json
+want "binary body as base64" "$(base64 -w0 "$T/binary.bin")" "$(json 'j["body_base64"]')"
+q show "$RB"
+want_true "binary body in hex" has '^62696e00 ff016172 79$'
+q show 99999; want "no such row: exit" 1 "$RC"
+want_true "no such row: message" has_err 'row 99999: no such row'
+q show abc; want "not a row id: exit" 100 "$RC"
+q show; want "no row id: exit" 100 "$RC"
+case_end "show: metadata, last error, headers and body (hex or base64 when binary); missing row exits 1"
+
+# ---- requeue -------------------------------------------------------------------
+
+case_start
+q requeue "$R4"; want "running row: exit" 1 "$RC"
+want_true "running row: refused with a reason" has_err "row $R4 is running: only dead or done rows are requeued"
+want "running row unchanged" running "$(sql "SELECT status FROM events WHERE id = $R4")"
+q requeue "$R5"; want "pending row: exit" 1 "$RC"
+q requeue 99999; want "no such row: exit" 1 "$RC"
+want_true "no such row: message" has_err 'row 99999: no such row'
+q requeue; want "nothing to requeue: exit" 100 "$RC"
+q requeue "$R2" --dead; want "ids and --dead: exit" 100 "$RC"
+q requeue --source gh; want "--source without --dead: exit" 100 "$RC"
+q requeue "$R2" 99999; want "one dead, one missing: exit" 1 "$RC"
+want_true "says how many" has '^requeued 1 of 2 rows$'
+want_true "logs who and what" has_err "hookq\\[[0-9]+\\]: .*requeued row=$R2 source=gh id=\"d-2\" was=dead by=[^ ]+"
+want "requeued row" "pending|0|||" \
+	"$(sql "SELECT status, attempts, finished_at, last_error, failed_at FROM events WHERE id = $R2")"
+want "due now" 1 "$(sql "SELECT next_attempt_at BETWEEN $NOW AND $NOW + 600000 FROM events WHERE id = $R2")"
+case_end "requeue ROWID: dead or done rows only, back to pending with attempts reset; logged"
+
+case_start
+q requeue --dead --source st; want "--dead of a source without dead rows: exit" 0 "$RC"
+want_true "nothing requeued" has '^requeued 0 dead rows of source st$'
+q --json requeue --dead --source gh; want "--dead --json: exit" 0 "$RC"
+want "--dead requeued" "[$R3]" "$(json 'j["requeued"]')"
+want_true "logged" has_err "requeued row=$R3 source=gh id=\"d-3\" was=dead"
+want "no dead rows left" 0 "$(sql "SELECT count(*) FROM events WHERE status = 'dead'")"
+q --json requeue "$RB" "$R4"
+want "--json: requeued and refused" "[$RB] [$R4] 1" "$(json 'j["requeued"], j["refused"]') $RC"
+case_end "requeue --dead [--source S], and --json"
+
+# ---- purge ---------------------------------------------------------------------
+
+case_start
+sql "UPDATE events SET status = 'dead', finished_at = $NOW - 8 * $DAY WHERE id = $R3"
+q purge --status done --older-than 7d; want "exit" 0 "$RC"
+want_true "says how many" has '^purged 1 done row finished more than 7d0h ago'
+want "old done row gone, dead rows kept" "0 1" \
+	"$(sql "SELECT (SELECT count(*) FROM events WHERE id = $R1) || ' ' || (SELECT count(*) FROM events WHERE id = $R3)")"
+want_true "logged" has_err "purged 1 done rows finished before .* by="
+q --json purge --status dead --older-than 7d
+want "--json dead purge" "dead 1" "$(json 'j["status"], j["purged"]')"
+want "old dead row gone" 0 "$(sql "SELECT count(*) FROM events WHERE id = $R3")"
+q purge --status done --older-than 7d; want "nothing more: exit" 0 "$RC"
+want_true "nothing more" has '^purged 0 done rows'
+q purge --status pending --older-than 7d; want "pending: exit" 100 "$RC"
+q purge --status done; want "no --older-than: exit" 100 "$RC"
+q purge --status done --older-than soon; want "bad duration: exit" 100 "$RC"
+case_end "purge --status done|dead --older-than: only finished rows past the age"
+
+# ---- check ---------------------------------------------------------------------
+
+case_start
+q check; want "good config: exit" 0 "$RC"
+want "good config" "configuration OK" "$(cat "$OUT")"
+q --json check
+want "good config --json" "True []" "$(json 'j["ok"], j["problems"]')"
+case_end "check: a good configuration is OK"
+
+line_of() { grep -n -- "$1" "$T/$2" | head -n 1 | cut -d: -f1; }
+cp "$T/gh.secret" "$T/open.secret"
+chmod 644 "$T/open.secret"
+printf '#!/bin/sh\n' > "$T/h/noexec.sh"
+chmod 644 "$T/h/noexec.sh"
+cat > "$T/bad.conf" <<EOF
+[hookq]
+database = $DB
+
+[source a]
+scheme = github
+secret_file = $T/open.secret
+handler = $T/h/missing.sh --flag
+
+[source b]
+scheme = github
+secret_file = $T/gh.secret
+handler = $T/h/noexec.sh
+
+[source c]
+scheme = github
+secret_file = $T/gh.secret
+handler = hookq-no-such-program-in-path
+EOF
+case_start
+"$HOOKQ" -c "$T/bad.conf" check > "$OUT" 2> "$ERR"; RC=$?
+want "exit" 1 "$RC"
+want_true "world-readable secret" grep -qx "$T/bad.conf:$(line_of open.secret bad.conf): secret_file $T/open.secret is readable by every user (mode 0644): chmod 600 it" "$OUT"
+want_true "missing handler" grep -qx "$T/bad.conf:$(line_of missing.sh bad.conf): handler $T/h/missing.sh: No such file or directory" "$OUT"
+want_true "handler not executable" grep -qx "$T/bad.conf:$(line_of noexec.sh bad.conf): handler $T/h/noexec.sh: not executable (mode 0644)" "$OUT"
+want_true "bare name not in PATH" grep -q "^$T/bad.conf:$(line_of no-such-program bad.conf): handler hookq-no-such-program-in-path: not found in PATH" "$OUT"
+want_true "count" grep -qx '4 problems' "$OUT"
+"$HOOKQ" -c "$T/bad.conf" --json check > "$OUT" 2> "$ERR"
+want "--json" "False 4 $(line_of open.secret bad.conf)" "$(json 'j["ok"], len(j["problems"]), j["problems"][0]["line"]')"
+case_end "check: secret files others can read, handlers missing, not executable or not in PATH, with their lines"
+
+cat > "$T/broken.conf" <<EOF
+[hookq]
+database = $DB
+colour = blue
+
+[source a]
+scheme = gitlab
+secret_file = $T/gh.secret
+
+[source b]
+scheme = github
+secret_file = $T/no-such.secret
+EOF
+case_start
+"$HOOKQ" -c "$T/broken.conf" check > "$OUT" 2> "$ERR"; RC=$?
+want "exit" 1 "$RC"
+want_true "unknown key" grep -q "^$T/broken.conf:3: .*colour" "$OUT"
+want_true "unknown scheme" grep -q "^$T/broken.conf:6: unknown scheme 'gitlab'" "$OUT"
+want_true "unreadable secret file" grep -q "^$T/broken.conf:11: secret_file $T/no-such.secret: No such file" "$OUT"
+"$HOOKQ" -c "$T/broken.conf" --json check > "$OUT" 2> "$ERR"
+want "--json lines" "3 6 11" "$(json '" ".join(str(p["line"]) for p in j["problems"])')"
+case_end "check: what the daemons refuse (unknown keys and schemes, unreadable secrets), as FILE:LINE"
+
+# ---- sign ----------------------------------------------------------------------
+
+# run_signed SOURCE ARGS...: runs hookq sign, then the command it printed; sets RC,
+# and STATUS to the HTTP status and ANSWER to the response body of the command.
+run_signed() {
+	q sign "$@"
+	STATUS= ANSWER=
+	[ "$RC" = 0 ] || return 0
+	bash "$OUT" > "$T/curl.out" 2>&1
+	STATUS=$(sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$T/curl.out")
+	ANSWER=$(tail -n 1 "$T/curl.out")
+}
+
+case_start
+run_signed gh --url "$URL/hooks/gh"
+want "github: exit" 0 "$RC"
+want "github: answer" "200 stored" "$STATUS $ANSWER"
+want_true "github: curl command" grep -q "^curl -sS -i $URL/hooks/gh " "$OUT"
+want_true "github: delivery header" grep -q "x-github-delivery: hookq-test-" "$OUT"
+want "github: stored with the default type" "1" "$(sql "SELECT count(*) FROM events WHERE source = 'gh' AND event_type = 'hookq.test' AND event_id LIKE 'hookq-test-%'")"
+run_signed st --url "$URL/hooks/st"
+want "stripe: answer" "0 200 stored" "$RC $STATUS $ANSWER"
+want_true "stripe: timestamp note" has_err 'valid for 300 s'
+run_signed sw --url "$URL/hooks/sw" --type order.created
+want "standard-webhooks: answer" "0 200 stored" "$RC $STATUS $ANSWER"
+want "standard-webhooks: type" order.created "$(sql "SELECT event_type FROM events WHERE source = 'sw'")"
+run_signed gen --url "$URL/hooks/gen" --type x.y
+want "generic sha512 base64, nested JSON paths: answer" "0 200 stored" "$RC $STATUS $ANSWER"
+want "generic: id and type from the body" "1" \
+	"$(sql "SELECT count(*) FROM events WHERE source = 'gen' AND event_type = 'x.y' AND event_id LIKE 'hookq-test-%'")"
+case_end "sign: the printed curl command is stored, for github, stripe, standard-webhooks and generic"
+
+case_start
+b2=$(body mine.json '{"id":"evt_mine","type":"invoice.paid"}')
+(cd "$T/h" && "$HOOKQ" -c "$T/hookq.conf" sign st --body ../mine.json --url "$URL/hooks/st" > "$OUT" 2> "$ERR")
+want_true "--body: absolute path for curl" grep -q -- "--data-binary @$b2\$" "$OUT"
+bash "$OUT" > "$T/curl.out" 2>&1
+want "--body: stored" "invoice.paid" "$(sql "SELECT event_type FROM events WHERE event_id = 'evt_mine'")"
+bash "$OUT" > "$T/curl.out" 2>&1
+want "--body again: duplicate" duplicate "$(tail -n 1 "$T/curl.out")"
+q sign st --body "$b2" --type other; want "--type with a JSON type from --body: exit" 100 "$RC"
+q sign gh --body "$T/binary.bin" --type issues --url "$URL/hooks/gh"; bash "$OUT" > "$T/curl.out" 2>&1
+want "--body binary, --type header: stored" "issues" \
+	"$(sql "SELECT event_type FROM events WHERE source = 'gh' AND body = readfile('$T/binary.bin') AND event_id LIKE 'hookq-test-%'")"
+q sign gh
+want_true "default URL" grep -q '^curl -sS -i http://127.0.0.1:8080/hooks/gh ' "$OUT"
+q --json sign sw --url "$URL/hooks/sw"
+want "--json" "True True" "$(json '"webhook-signature" in j["headers"], j["command"].startswith("curl ")')"
+q sign ed; want "Ed25519: exit" 1 "$RC"
+want_true "Ed25519: can only verify" has_err 'can verify but not sign'
+want "Ed25519: nothing on stdout" "" "$(cat "$OUT")"
+q sign nope; want "unknown source: exit" 1 "$RC"
+q sign gh --body "$T/no-such-file"; want "missing body: exit" 1 "$RC"
+q sign; want "no source: exit" 100 "$RC"
+case_end "sign --body (absolute path, binary), --type, --json, default URL; Ed25519 and unknown sources refused"
+
+case_start
+for f in gh st gen sw; do
+	want_true "no $f secret in any output" eval "! grep -qF -- \"\$(head -n 1 '$T/$f.secret')\" '$ALL'"
+done
+want_true "no base64 standard-webhooks key in any output" \
+	eval "! grep -qF -- \"\$(head -n 1 '$T/sw.secret' | cut -c7-)\" '$ALL'"
+case_end "no secret in anything hookq printed"
+
+done_testing

@@ -1,0 +1,230 @@
+/*
+ * sign_test.c: scheme_sign() (src/scheme.c), which hookq sign uses.
+ *
+ * Signing must match the senders' published examples (published.json:
+ * GitHub's docs, Slack's SDK test, the Standard Webhooks libraries' sign
+ * test), and everything it signs must verify through scheme_verify(), for
+ * every HMAC scheme, so signing and verifying cannot disagree. Ed25519 is
+ * refused: hookq holds only public keys.
+ */
+#include "autoconf.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#include "headers.h"
+#include "scheme.h"
+
+/* Slack's v0 (as in scheme_test.c): a prefix, a timestamp header, a literal in the template. */
+static const struct scheme SLACK = {
+	.name = "slack",
+	.sig_header = "x-slack-signature",
+	.sigs = { { "v0=", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+	.signed_content = "v0:%t:%b",
+	.ts_header = "x-slack-request-timestamp",
+	.key_format = SCHEME_KEY_RAW,
+};
+
+/* Generic, as config.c builds it: sha512, base64, a prefix. */
+static const struct scheme GENERIC_SHA512_BASE64 = {
+	.name = "generic",
+	.sig_header = "x-signature",
+	.sigs = { { "sha512=", SCHEME_HMAC_SHA512, SCHEME_BASE64 } },
+	.signed_content = "%b",
+	.key_format = SCHEME_KEY_RAW,
+};
+
+static const struct scheme GENERIC_SHA256_HEX = {
+	.name = "generic",
+	.sig_header = "x-signature",
+	.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+	.signed_content = "%b",
+	.key_format = SCHEME_KEY_RAW,
+};
+
+static const struct scheme GENERIC_ED25519 = {
+	.name = "generic",
+	.sig_header = "x-signature",
+	.sigs = { { "", SCHEME_ED25519, SCHEME_HEX } },
+	.signed_content = "%b",
+	.key_format = SCHEME_KEY_ED25519,
+};
+
+static yajl_val published;
+
+static int
+group_setup(void **state)
+{
+	if (scheme_init() != 0)
+		return -1;
+	published = tu_load_json("published.json");
+	return published != NULL ? 0 : -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	yajl_tree_free(published);
+	return 0;
+}
+
+static yajl_val
+row(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < published->u.array.len; i++) {
+		yajl_val r = published->u.array.values[i];
+
+		if (strcmp(tu_str(r, "name"), name) == 0)
+			return r;
+	}
+	fail_msg("no row %s in published.json", name);
+	return NULL;
+}
+
+/* Signs a published row's body with its secret, id and timestamp; compares with expected. */
+static void
+sign_published(const char *name, const struct scheme *s, const char *want)
+{
+	yajl_val r = row(name);
+	const char *secret = tu_str(r, "secret"), *body = tu_str(r, "body"), *reason = NULL;
+	struct secret key;
+	char sig[SCHEME_SIGNATURE_MAX];
+
+	assert_int_equal(scheme_secret_parse(s, secret, strlen(secret), &key, &reason), 0);
+	assert_int_equal(scheme_sign(s, &key, tu_str(r, "timestamp"), tu_str(r, "id"),
+	    (const unsigned char *)body, strlen(body), sig, sizeof(sig), &reason), 0);
+	assert_string_equal(sig, want != NULL ? want : tu_str(r, "expected"));
+	scheme_secret_clear(&key);
+}
+
+static void
+test_published_github(void **state)
+{
+	sign_published("github_docs", scheme_find("github"), NULL);
+}
+
+static void
+test_published_slack(void **state)
+{
+	sign_published("slack_docs", &SLACK, NULL);
+}
+
+static void
+test_published_stdwebhooks(void **state)
+{
+	sign_published("stdwebhooks_sign", scheme_find("standard-webhooks"), NULL);
+	sign_published("stdwebhooks_rust_sign", scheme_find("standard-webhooks"), NULL);
+}
+
+/* Signs with scheme_sign, then verifies the request through scheme_verify. */
+static void
+round_trip(const struct scheme *s, const char *secret_line, const unsigned char *body,
+    size_t len)
+{
+	struct secret key;
+	struct headers h;
+	const char *reason = NULL, *id = "msg_round_trip", *ts = "1700000000";
+	char sig[SCHEME_SIGNATURE_MAX];
+	int rc;
+
+	assert_int_equal(scheme_secret_parse(s, secret_line, strlen(secret_line), &key, &reason), 0);
+	assert_int_equal(scheme_sign(s, &key, ts, id, body, len, sig, sizeof(sig), &reason), 0);
+	headers_init(&h);
+	headers_add(&h, s->sig_header, sig);
+	if (s->ts_header != NULL)
+		headers_add(&h, s->ts_header, ts);
+	if (s->id.from == SCHEME_FROM_HEADER)
+		headers_add(&h, s->id.name, id);
+	rc = scheme_verify(s, &key, 1, 300, 1700000000, &h, body, len, &reason);
+	if (rc != 0)
+		fail_msg("%s: %s (signature %s)", s->name, reason, sig);
+	/* One byte more and it no longer verifies. */
+	if (len > 0) {
+		unsigned char *copy = malloc(len);
+
+		memcpy(copy, body, len);
+		copy[0] ^= 1;
+		assert_int_not_equal(scheme_verify(s, &key, 1, 300, 1700000000, &h, copy, len, &reason),
+		    0);
+		free(copy);
+	}
+	headers_clear(&h);
+	scheme_secret_clear(&key);
+}
+
+static void
+test_round_trip(void **state)
+{
+	static const unsigned char body[] = "{\"id\":\"evt_1\",\"type\":\"x.y\",\"bin\":\"\x01\xff\"}";
+	static const unsigned char nul[] = { 'a', 0, 'b', 0xff };
+
+	round_trip(scheme_find("github"), "It's a Secret to Everybody", body, sizeof(body) - 1);
+	round_trip(scheme_find("stripe"), "whsec_test_secret", body, sizeof(body) - 1);
+	round_trip(scheme_find("standard-webhooks"), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", body,
+	    sizeof(body) - 1);
+	round_trip(&SLACK, "8f742231b10e8888abcd99yyyzzz85a5", body, sizeof(body) - 1);
+	round_trip(&GENERIC_SHA512_BASE64, "k", nul, sizeof(nul));
+	round_trip(&GENERIC_SHA256_HEX, "a much longer key than the block size of SHA-256, which is"
+	    " sixty-four bytes, so it is hashed first", body, 0);
+}
+
+/* Stripe's header carries the timestamp first: t=<ts>,v1=<hex>. */
+static void
+test_stripe_form(void **state)
+{
+	struct secret key = { false, 3, (unsigned char *)"key" };
+	const char *reason = NULL;
+	char sig[SCHEME_SIGNATURE_MAX];
+
+	assert_int_equal(scheme_sign(scheme_find("stripe"), &key, "1234", NULL,
+	    (const unsigned char *)"{}", 2, sig, sizeof(sig), &reason), 0);
+	assert_int_equal(strncmp(sig, "t=1234,v1=", 10), 0);
+	assert_int_equal(strlen(sig), 10 + 64);
+}
+
+static void
+test_refused(void **state)
+{
+	struct secret hmac = { false, 3, (unsigned char *)"key" };
+	unsigned char pk[32] = { 0 };
+	struct secret ed = { true, 32, pk };
+	const char *reason = NULL;
+	char sig[SCHEME_SIGNATURE_MAX], small[8];
+
+	/* An Ed25519 scheme, or an Ed25519 key: verify only. */
+	assert_int_equal(scheme_sign(&GENERIC_ED25519, &hmac, NULL, NULL,
+	    (const unsigned char *)"x", 1, sig, sizeof(sig), &reason), -1);
+	assert_non_null(strstr(reason, "Ed25519"));
+	assert_int_equal(scheme_sign(scheme_find("standard-webhooks"), &ed, "1", "i",
+	    (const unsigned char *)"x", 1, sig, sizeof(sig), &reason), -1);
+	assert_non_null(strstr(reason, "Ed25519"));
+	/* A timestamped scheme without a timestamp; an id-signing scheme without an id. */
+	assert_int_equal(scheme_sign(scheme_find("stripe"), &hmac, NULL, NULL,
+	    (const unsigned char *)"x", 1, sig, sizeof(sig), &reason), -1);
+	assert_int_equal(scheme_sign(scheme_find("standard-webhooks"), &hmac, "1", NULL,
+	    (const unsigned char *)"x", 1, sig, sizeof(sig), &reason), -1);
+	/* No room. */
+	assert_int_equal(scheme_sign(scheme_find("github"), &hmac, NULL, NULL,
+	    (const unsigned char *)"x", 1, small, sizeof(small), &reason), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_published_github),
+		cmocka_unit_test(test_published_slack),
+		cmocka_unit_test(test_published_stdwebhooks),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_stripe_form),
+		cmocka_unit_test(test_refused),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
