@@ -358,6 +358,9 @@ loader_path(const struct loader *L, const char *v)
 
 	if (v[0] == '/' || L->dir == NULL)
 		return xstrdup(v);
+	/* "./x" is "x": messages then name dir/x, not dir/./x. */
+	while (v[0] == '.' && v[1] == '/')
+		v += 2 + strspn(v + 2, "/");
 	n = strlen(L->dir) + 1 + strlen(v) + 1;
 	p = xmalloc(n);
 	snprintf(p, n, "%s/%s", L->dir, v);
