@@ -35,7 +35,6 @@ int
 cli_config(struct cli *cli)
 {
 	char *cause = NULL;
-	const char *p;
 
 	if (cli->cfg != NULL)
 		return 0;
@@ -43,14 +42,7 @@ cli_config(struct cli *cli)
 	if (cli->cfg != NULL)
 		return 0;
 	/* Each line is "FILE:LINE: message" already. */
-	for (p = cause; *p != '\0'; ) {
-		const char *nl = strchr(p, '\n');
-
-		if (nl == NULL)
-			nl = p + strlen(p);
-		fprintf(stderr, "hookq: %.*s\n", (int)(nl - p), p);
-		p = *nl ? nl + 1 : nl;
-	}
+	log_cause(cause);
 	free(cause);
 	return EXIT_CONFIG;
 }

@@ -110,6 +110,7 @@ main(int argc, char **argv)
 	memset(&cli, 0, sizeof(cli));
 	cli.path = CONFIG_DEFAULT_PATH;
 	log_init("hookq");
+	fds_sanitize();
 	while ((ch = getopt_long(argc, argv, "+c:hV", LONG, NULL)) != -1) {
 		switch (ch) {
 		case 'c':

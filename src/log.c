@@ -85,6 +85,36 @@ fatal(int code, const char *fmt, ...)
 	exit(code);
 }
 
+void
+log_cause(const char *cause)
+{
+	const char *p = cause;
+
+	while (p != NULL && *p != '\0') {
+		const char *nl = strchr(p, '\n');
+
+		if (nl == NULL)
+			nl = p + strlen(p);
+		fprintf(stderr, "%s: %.*s\n", log_progname, (int)(nl - p), p);
+		p = *nl ? nl + 1 : nl;
+	}
+}
+
+void
+log_warn_lines(const char *cause)
+{
+	const char *p = cause;
+
+	while (p != NULL && *p != '\0') {
+		const char *nl = strchr(p, '\n');
+
+		if (nl == NULL)
+			nl = p + strlen(p);
+		log_warn("%.*s", (int)(nl - p), p);
+		p = *nl ? nl + 1 : nl;
+	}
+}
+
 char *
 log_quote(char *dst, size_t dstsize, const char *src, size_t len)
 {

@@ -27,6 +27,15 @@ void log_warn(const char *fmt, ...) PRINTFLIKE(1, 2);
 void fatal(int code, const char *fmt, ...) PRINTFLIKE(2, 3) __attribute__((noreturn));
 
 /*
+ * Prints a multi-line cause (config_load's "FILE:LINE: message" lines) to
+ * stderr, each line as "PROGRAM: line": for start-up and the CLI, where a
+ * person reads them.
+ */
+void log_cause(const char *cause);
+/* Logs each line of a multi-line cause as a warning line of its own. */
+void log_warn_lines(const char *cause);
+
+/*
  * Writes src (len bytes, may hold any byte) into dst as a double-quoted log
  * value: printable ASCII as is, quote and backslash escaped, other bytes as
  * \xHH, cut with "..." when longer than fits. Returns dst.

@@ -9,7 +9,6 @@
 #include "autoconf.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include "front.h"
 #include "log.h"
 #include "scheme.h"
+#include "util.h"
 
 static void
 usage(FILE *out)
@@ -36,34 +36,6 @@ usage(FILE *out)
 	    "OK; 100 usage or configuration error; 111 system error (database, socket).\n");
 }
 
-/* Prints each line of a multi-line cause, prefixed by the program name. */
-static void
-print_cause(const char *cause)
-{
-	const char *p = cause;
-
-	while (*p != '\0') {
-		const char *nl = strchr(p, '\n');
-
-		if (nl == NULL)
-			nl = p + strlen(p);
-		fprintf(stderr, "hookq-receiver: %.*s\n", (int)(nl - p), p);
-		p = *nl ? nl + 1 : nl;
-	}
-}
-
-/* Makes sure fds 1 and 2 are open, so no socket or database gets them. */
-static void
-sanitize_fds(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
-}
-
 /* Reloads the config on SIGHUP; keeps the old one if the new one is bad. */
 static void
 reload(struct front *front, const char *path, const struct config *running)
@@ -74,7 +46,7 @@ reload(struct front *front, const char *path, const struct config *running)
 	cfg = config_load(path, &cause);
 	if (cfg == NULL) {
 		log_warn("reload failed, keeping the running configuration:");
-		print_cause(cause);
+		log_warn_lines(cause);
 		free(cause);
 		return;
 	}
@@ -125,11 +97,11 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_CONFIG;
 	}
-	sanitize_fds();
+	fds_sanitize();
 
 	cfg = config_load(path, &cause);
 	if (cfg == NULL) {
-		print_cause(cause);
+		log_cause(cause);
 		free(cause);
 		return EXIT_CONFIG;
 	}

@@ -1,5 +1,5 @@
 /*
- * util.h: the few helpers every hookq module needs: clocks and allocation
+ * util.h: the few helpers every hookq module needs: clocks, standard fds and allocation
  * that cannot fail (an allocation failure ends the process, like tmux and git:
  * every size hookq allocates is capped before it gets here).
  */
@@ -17,6 +17,9 @@
 int64_t clock_wall_ms(void);
 /* Microseconds from CLOCK_MONOTONIC (for durations and deadlines). */
 int64_t clock_mono_us(void);
+
+/* Makes sure fds 0, 1 and 2 are open, so no socket, pipe or database gets one of them. */
+void fds_sanitize(void);
 
 void *xmalloc(size_t);
 void *xcalloc(size_t, size_t);

@@ -100,21 +100,6 @@ usage(FILE *out)
 	    "configuration error; 111 system error (database, inotify).\n");
 }
 
-static void
-print_cause(const char *cause)
-{
-	const char *p = cause;
-
-	while (*p != '\0') {
-		const char *nl = strchr(p, '\n');
-
-		if (nl == NULL)
-			nl = p + strlen(p);
-		fprintf(stderr, "hookq-worker: %.*s\n", (int)(nl - p), p);
-		p = *nl ? nl + 1 : nl;
-	}
-}
-
 /* The JSON array of the sources with a handler; logs the ones without. */
 static char *
 handled_sources(const struct config *cfg)
@@ -343,12 +328,8 @@ reload(struct worker *w)
 
 	cfg = config_load(w->path, &cause);
 	if (cfg == NULL) {
-		char *line, *save = NULL;
-
 		log_warn("reload failed, keeping the running configuration:");
-		for (line = strtok_r(cause, "\n", &save); line != NULL;
-		    line = strtok_r(NULL, "\n", &save))
-			log_warn("%s", line);
+		log_warn_lines(cause);
 		free(cause);
 		return;
 	}
@@ -610,9 +591,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_CONFIG;
 	}
+	fds_sanitize();
 	w.cfg = config_load(w.path, &cause);
 	if (w.cfg == NULL) {
-		print_cause(cause);
+		log_cause(cause);
 		free(cause);
 		return EXIT_CONFIG;
 	}
