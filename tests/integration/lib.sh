@@ -208,9 +208,10 @@ file_hex() {
 	od -An -v -tx1 "$1" | tr -d ' \n' | tr 'a-f' 'A-F'
 }
 
-# now_ms: milliseconds since the Unix epoch.
+# now_ms: milliseconds since the Unix epoch (bash's clock: no process to start).
 now_ms() {
-	python3 -c 'import time; print(int(time.time() * 1000))'
+	local us=${EPOCHREALTIME/./}
+	echo "${us%???}"
 }
 
 # sql_str TEXT: TEXT as an SQL string literal (quotes doubled).
@@ -395,6 +396,28 @@ wait_sql() {
 		sleep 0.05
 	done
 	echo "$out"
+}
+# row_id SOURCE EVENT_ID: the row's id.
+row_id() {
+	sql "SELECT id FROM events WHERE source = $(sql_str "$1") AND event_id = $(sql_str "$2")"
+}
+# wait_file FILE SECONDS: waits until FILE exists and is not empty.
+wait_file() {
+	local i
+	for i in $(seq 1 $(($2 * 20))); do
+		[ -s "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# wait_gone PID SECONDS: waits until PID is no longer a live process.
+wait_gone() {
+	local i
+	for i in $(seq 1 $(($2 * 20))); do
+		alive "$1" || return 0
+		sleep 0.05
+	done
+	return 1
 }
 # wlog_mark [NAME] / wlog_since MARK [NAME] / wlog_wait MARK REGEX [N] [SECONDS] [NAME]:
 # log_mark, log_since and log_wait on a worker's log.

@@ -63,26 +63,6 @@ field() {
 runs() {
 	grep "^$1 " "$T/runs.log"
 }
-# ms: wall-clock milliseconds since the epoch (cheaper than lib.sh's now_ms).
-ms() {
-	date +%s%3N
-}
-# wait_gone PID [SECONDS]: waits until PID is no longer a live process.
-wait_gone() {
-	for _ in $(seq 1 $((${2:-5} * 20))); do
-		alive "$1" || return 0
-		sleep 0.05
-	done
-	return 1
-}
-# wait_file FILE [SECONDS]
-wait_file() {
-	for _ in $(seq 1 $((${2:-10} * 20))); do
-		[ -s "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # ---- the first worker claims crash-1 and its handler blocks ---------------------------
 
@@ -158,7 +138,7 @@ while :; do
 	seen=$(field crash-1 "status || '|' || attempts || '|' || claimed_by")
 	nruns=$(runs crash-1 | wc -l)
 	nlog=$(grep -c "row=$ROW1 " "$T/w2.log")
-	t=$(ms)
+	t=$(now_ms)
 	[ "$t" -lt "$LEASE_UNTIL" ] || break
 	samples=$((samples + 1))
 	last=$((LEASE_UNTIL - t))
@@ -176,7 +156,7 @@ case_end "crash-1 is not claimed again before its lease_until (row, handler runs
 
 # ---- after lease_until: claimed again, attempt 2, done ------------------------------
 
-left=$(( (LEASE_UNTIL - $(ms)) / 1000 + 15 ))
+left=$(( (LEASE_UNTIL - $(now_ms)) / 1000 + 15 ))
 case_start
 want "crash-1 done after the lease" 'done' \
 	"$(wait_sql "SELECT status FROM events WHERE event_id = 'crash-1'" 'done' "$left")"

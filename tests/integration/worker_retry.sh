@@ -95,15 +95,6 @@ start_nginx
 col() {
 	sql "SELECT $1 FROM events WHERE id = $2"
 }
-# row_id SOURCE EVENT_ID
-row_id() {
-	sql "SELECT id FROM events WHERE source = $(sql_str "$1") AND event_id = $(sql_str "$2")"
-}
-# ms: wall clock ms since the epoch (no fork).
-ms() {
-	local us=${EPOCHREALTIME/./}
-	echo "${us%???}"
-}
 # logged_delay MARK SOURCE ROW ATTEMPT: the "result=retry in=Nms" of that run in the worker log.
 logged_delay() {
 	wlog_since "$1" | grep -E "source=$2 row=$3 attempt=$4 exit [0-9]+ ms=[0-9]+ result=retry in=" |
@@ -170,7 +161,7 @@ want "POST slow" 200 "$(post_github slow "$b" d-slow-1 push)"
 sid=$(row_id slow d-slow-1)
 want "status|attempts within 15 s" "pending|1" \
 	"$(wait_sql "SELECT status || '|' || attempts FROM events WHERE id = ${sid:-0}" 'pending|1' 15)"
-t_obs=$(ms)
+t_obs=$(now_ms)
 t_end=$(cat "$T/slow.end" 2>/dev/null)
 next=$(col next_attempt_at "${sid:-0}")
 want_true "handler's end time recorded" [ -n "$t_end" ]

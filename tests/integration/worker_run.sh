@@ -97,10 +97,6 @@ start_nginx
 col() {
 	sql "SELECT $1 FROM events WHERE id = $2"
 }
-# row_id SOURCE EVENT_ID
-row_id() {
-	sql "SELECT id FROM events WHERE source = $(sql_str "$1") AND event_id = $(sql_str "$2")"
-}
 # env_names FILE: the names in a NUL-separated environment dump, one a line, in order.
 env_names() {
 	local e LC_ALL=C

@@ -78,10 +78,6 @@ conf "" no
 start_receiver
 start_nginx
 
-# ms: wall-clock milliseconds since the epoch.
-ms() {
-	date +%s%3N
-}
 # field ID COLUMNS: one row's columns, '|'-separated.
 field() {
 	sql "SELECT $2 FROM events WHERE event_id = $(sql_str "$1")"
@@ -97,22 +93,6 @@ status_of() {
 # runs ID: the handler's log lines for event ID.
 runs() {
 	grep "^$1 " "$T/runs.log"
-}
-# wait_file FILE [SECONDS]
-wait_file() {
-	for _ in $(seq 1 $((${2:-10} * 20))); do
-		[ -s "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-# wait_gone PID [SECONDS]
-wait_gone() {
-	for _ in $(seq 1 $((${2:-5} * 20))); do
-		alive "$1" || return 0
-		sleep 0.05
-	done
-	return 1
 }
 # gh SOURCE ID: posts a small GitHub-signed event; prints the status.
 gh() {
@@ -183,10 +163,10 @@ case_end "long-1: attempt 1 failed, attempt 2 running (would take 30 s)"
 
 case_start
 mark=$(wlog_mark w2)
-t_term=$(ms)
+t_term=$(now_ms)
 kill -TERM "$W2_PID"
 wait_exit "$W2_PID" 15
-t_exit=$(ms)
+t_exit=$(now_ms)
 forget "$W2_PID"
 want "w2 exit status" 0 "$EXIT_RC"
 want_true "w2 exited within 8 s of SIGTERM ($((t_exit - t_term)) ms)" [ $((t_exit - t_term)) -lt 8000 ]
@@ -197,7 +177,7 @@ want_true "the handler (pid ${LONG_PID:-?}) is gone" wait_gone "${LONG_PID:-0}" 
 want "long-1 status|attempts|lease_until" "pending|1|" \
 	"$(field long-1 "status || '|' || attempts || '|' || ifnull(lease_until, '')")"
 want_true "long-1 is due again at once (next_attempt_at <= now)" \
-	[ "$(field long-1 next_attempt_at)" -le "$(ms)" ]
+	[ "$(field long-1 next_attempt_at)" -le "$(now_ms)" ]
 want "long-1 last_error" "stopped by the worker's shutdown" "$(field long-1 "substr(last_error, 1, 32)")"
 want_true "w2 logs the release" \
 	wlog_wait "$mark" 'source=github row=[0-9]+ attempt=2 (signal 15|exit 143) .*result=released' 1 1 w2

@@ -74,33 +74,6 @@ start_nginx
 col() {
 	sql "SELECT $1 FROM events WHERE id = $2"
 }
-# row_id SOURCE EVENT_ID
-row_id() {
-	sql "SELECT id FROM events WHERE source = $(sql_str "$1") AND event_id = $(sql_str "$2")"
-}
-# ms: wall clock ms since the epoch (no fork).
-ms() {
-	local us=${EPOCHREALTIME/./}
-	echo "${us%???}"
-}
-# wait_file FILE [SECONDS]: waits (default 10 s) until FILE exists.
-wait_file() {
-	local i
-	for i in $(seq 1 $((${2:-10} * 20))); do
-		[ -e "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-# wait_gone PID [SECONDS]: waits (default 10 s) until PID is no longer running.
-wait_gone() {
-	local i
-	for i in $(seq 1 $((${2:-10} * 20))); do
-		alive "$1" || return 0
-		sleep 0.05
-	done
-	return 1
-}
 # run_ms MARK SOURCE ROW ATTEMPT: the ms= of that run's result line in the worker log.
 run_ms() {
 	wlog_since "$1" | grep -E "source=$2 row=$3 attempt=$4 [a-z]+( [0-9]+)? ms=[0-9]+ result=" |
@@ -194,8 +167,8 @@ touch "$T/stubborn.ok"
 read -r spid sstart schild < "$T/stubborn.pid" 2>/dev/null
 # Past the timeout's SIGTERM (1 s) and well before the SIGKILL (1 s + grace),
 # it must still be there. A machine too slow to look in time skips this look.
-while [ $(( $(ms) - ${sstart:-0} / 1000 )) -lt 2500 ]; do sleep 0.05; done
-t_look=$(( $(ms) - ${sstart:-0} / 1000 ))
+while [ $(( $(now_ms) - ${sstart:-0} / 1000 )) -lt 2500 ]; do sleep 0.05; done
+t_look=$(( $(now_ms) - ${sstart:-0} / 1000 ))
 if [ "$t_look" -lt $((KILL_GRACE_MS - 500)) ]; then
 	want_true "handler $spid alive at $t_look ms, after the SIGTERM" alive "${spid:-0}"
 	want_true "its child $schild alive at $t_look ms" alive "${schild:-0}"
