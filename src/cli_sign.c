@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -115,12 +116,12 @@ make_body(const struct scheme *s, const char *id, const char *type, size_t *len)
 	yajl_gen g = yajl_gen_alloc(NULL);
 	char *out;
 
-	if (s->id.from == SCHEME_FROM_JSON) {
-		paths[n] = s->id.name;
+	if (s->id[0].from == SCHEME_FROM_JSON) {
+		paths[n] = s->id[0].name;
 		values[n++] = id;
 	}
-	if (s->type.from == SCHEME_FROM_JSON) {
-		paths[n] = s->type.name;
+	if (s->type[0].from == SCHEME_FROM_JSON) {
+		paths[n] = s->type[0].name;
 		values[n++] = type;
 	}
 	paths[n] = "hookq_sign";
@@ -230,9 +231,9 @@ cli_sign(struct cli *cli, int argc, char **argv)
 		    " public key, so it can verify but not sign; send a test from the sender", src->name);
 		return EXIT_REFUSED;
 	}
-	if (body_file != NULL && type != NULL && s->type.from == SCHEME_FROM_JSON) {
+	if (body_file != NULL && type != NULL && s->type[0].from == SCHEME_FROM_JSON) {
 		cli_error("--type: source %s reads the type from the body's JSON (%s): set it in %s",
-		    src->name, s->type.name, body_file);
+		    src->name, s->type[0].name, body_file);
 		return EXIT_CONFIG;
 	}
 	if (type == NULL)
@@ -240,7 +241,13 @@ cli_sign(struct cli *cli, int argc, char **argv)
 	randombytes_buf(rnd, sizeof(rnd));
 	memcpy(id, "hookq-test-", 11);
 	sodium_bin2hex(id + 11, sizeof(id) - 11, rnd, sizeof(rnd));
-	snprintf(ts, sizeof(ts), "%lld", (long long)(clock_wall_ms() / 1000));
+	if (s->ts_format == SCHEME_TS_ISO8601) {
+		time_t now = (time_t)(clock_wall_ms() / 1000);
+		struct tm tm;
+
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	} else
+		snprintf(ts, sizeof(ts), "%lld", (long long)(clock_wall_ms() / 1000));
 
 	if (body_file != NULL) {
 		char resolved[PATH_MAX];
@@ -261,8 +268,8 @@ cli_sign(struct cli *cli, int argc, char **argv)
 	} else
 		body = make_body(s, id, type, &body_len);
 
-	if (scheme_sign(s, key, ts, id, (const unsigned char *)body, body_len, sig, sizeof(sig),
-	    &reason) != 0) {
+	if (scheme_sign(s, key, ts, id, src->notification_url, (const unsigned char *)body, body_len,
+	    sig, sizeof(sig), &reason) != 0) {
 		cli_error("source %s: %s", src->name, reason);
 		code = EXIT_REFUSED;
 		goto out;
@@ -270,12 +277,12 @@ cli_sign(struct cli *cli, int argc, char **argv)
 
 	hdrs[nh].name = "Content-Type";
 	hdrs[nh++].value = xstrdup("application/json");
-	if (s->id.from == SCHEME_FROM_HEADER) {
-		hdrs[nh].name = s->id.name;
+	if (s->id[0].from == SCHEME_FROM_HEADER) {
+		hdrs[nh].name = s->id[0].name;
 		hdrs[nh++].value = xstrdup(id);
 	}
-	if (s->type.from == SCHEME_FROM_HEADER) {
-		hdrs[nh].name = s->type.name;
+	if (s->type[0].from == SCHEME_FROM_HEADER) {
+		hdrs[nh].name = s->type[0].name;
 		hdrs[nh++].value = xstrdup(type);
 	}
 	if (s->ts_header != NULL) {
@@ -337,7 +344,7 @@ cli_sign(struct cli *cli, int argc, char **argv)
 			cli_json_kstr(g, "body_file", abs_body);
 		else
 			cli_json_kstr(g, "body", body);
-		cli_json_kstr(g, "event_id", s->id.from == SCHEME_FROM_NONE ? NULL : id);
+		cli_json_kstr(g, "event_id", s->id[0].from == SCHEME_FROM_NONE ? NULL : id);
 		cli_json_kstr(g, "event_type", type);
 		cli_json_kstr(g, "command", cmd);
 		yajl_gen_map_close(g);
@@ -352,7 +359,7 @@ cli_sign(struct cli *cli, int argc, char **argv)
 	if (!config_type_allowed(src, type))
 		cli_error("note: type %s is not in source %s's events: the receiver answers 200"
 		    " ignored and stores nothing", type, src->name);
-	if (body_file != NULL && s->id.from != SCHEME_FROM_HEADER)
+	if (body_file != NULL && s->id[0].from != SCHEME_FROM_HEADER)
 		cli_error("note: the event id comes from the body: sending the same body again"
 		    " answers duplicate");
 out:

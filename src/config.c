@@ -105,6 +105,8 @@ static const struct key KEYS[] = {
 	{ "max_attempts", SECTION_SOURCE, KEY_INT, SRC(max_attempts), 1, 1000, NULL, false },
 	{ "backoff_base", SECTION_SOURCE, KEY_DURATION, SRC(backoff_base), 1, 30 * DAY, NULL, false },
 	{ "backoff_max", SECTION_SOURCE, KEY_DURATION, SRC(backoff_max), 1, 30 * DAY, NULL, false },
+	{ "notification_url", SECTION_SOURCE, KEY_STRING, SRC(notification_url), 0, 0, NULL, false },
+	{ "verify_token", SECTION_SOURCE, KEY_STRING, SRC(verify_token), 0, 0, NULL, false },
 	{ "signature_header", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_SIGNATURE_HEADER), 0, 0, NULL, true },
 	{ "signature_prefix", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_SIGNATURE_PREFIX), 0, 0, NULL, true },
 	{ "encoding", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_ENCODING), 0, 0, ENCODING_CHOICES, true },
@@ -551,13 +553,13 @@ build_generic(struct loader *L, struct source *src)
 		loader_error(L, source_line(src, "type_json"),
 		    "[source %s]: type_header and type_json both given", src->name);
 	if (g[GENERIC_ID_HEADER] != NULL)
-		s->id = (struct scheme_field){ SCHEME_FROM_HEADER, g[GENERIC_ID_HEADER] };
+		s->id[0] = (struct scheme_field){ SCHEME_FROM_HEADER, g[GENERIC_ID_HEADER] };
 	else if (g[GENERIC_ID_JSON] != NULL)
-		s->id = (struct scheme_field){ SCHEME_FROM_JSON, g[GENERIC_ID_JSON] };
+		s->id[0] = (struct scheme_field){ SCHEME_FROM_JSON, g[GENERIC_ID_JSON] };
 	if (g[GENERIC_TYPE_HEADER] != NULL)
-		s->type = (struct scheme_field){ SCHEME_FROM_HEADER, g[GENERIC_TYPE_HEADER] };
+		s->type[0] = (struct scheme_field){ SCHEME_FROM_HEADER, g[GENERIC_TYPE_HEADER] };
 	else if (g[GENERIC_TYPE_JSON] != NULL)
-		s->type = (struct scheme_field){ SCHEME_FROM_JSON, g[GENERIC_TYPE_JSON] };
+		s->type[0] = (struct scheme_field){ SCHEME_FROM_JSON, g[GENERIC_TYPE_JSON] };
 }
 
 /*
@@ -668,6 +670,24 @@ split_handler(struct loader *L, struct source *src)
 		loader_error(L, source_line(src, "handler"), "handler: empty value");
 }
 
+/* notification_url and verify_token: given exactly where the scheme uses them. */
+static void
+check_scheme_keys(struct loader *L, struct source *src)
+{
+	bool url = scheme_signs(&src->scheme, 'u');
+	bool token = src->scheme.handshake.token.from != SCHEME_FROM_NONE;
+
+	if (url && src->notification_url == NULL)
+		loader_error(L, src->line, "[source %s]: scheme %s needs notification_url, the URL"
+		    " the sender posts to (it signs it with the body)", src->name, src->scheme_name);
+	if (!url && src->notification_url != NULL)
+		loader_error(L, source_line(src, "notification_url"),
+		    "'notification_url' applies only to scheme square, not %s", src->scheme_name);
+	if (!token && src->verify_token != NULL)
+		loader_error(L, source_line(src, "verify_token"),
+		    "'verify_token' applies only to scheme meta, not %s", src->scheme_name);
+}
+
 /* Checks a source once its section is read, and derives what it needs. */
 static void
 finish_source(struct loader *L, struct source *src)
@@ -704,7 +724,7 @@ finish_source(struct loader *L, struct source *src)
 				    "'%s' applies only to scheme generic, not %s", KEYS[i].name,
 				    src->scheme_name);
 	} else {
-		char names[256];
+		char names[512];
 		const char *const *n;
 		size_t off = 0;
 
@@ -716,6 +736,7 @@ finish_source(struct loader *L, struct source *src)
 		    src->scheme_name, names);
 		return;
 	}
+	check_scheme_keys(L, src);
 	if (src->secret_file == NULL) {
 		loader_error(L, src->line, "[source %s]: no secret_file", src->name);
 		return;
@@ -848,6 +869,10 @@ config_free(struct config *cfg)
 		free(src->events);
 		free(src->name);
 		free(src->scheme_name);
+		free(src->notification_url);
+		if (src->verify_token != NULL)
+			explicit_bzero(src->verify_token, strlen(src->verify_token));
+		free(src->verify_token);
 		free(src->secret_file);
 		free(src->events_raw);
 		free(src->handler);

@@ -40,6 +40,8 @@ struct source {
 	size_t nevents;
 	size_t max_body;             /* bytes */
 	int tolerance;               /* seconds, timestamped schemes */
+	char *notification_url;      /* square: the URL the sender signs with the body */
+	char *verify_token;          /* meta: what the verification GET must carry */
 
 	/* The worker's: durations in ms. */
 	char **handler_argv;         /* NULL-terminated; NULL: no handler, rows stay pending */

@@ -227,22 +227,30 @@ read_body(FCGX_Request *fr, struct request *req, size_t max)
 	return 0;
 }
 
-/* Writes the status line, headers and body of the outcome's answer. */
-static void
-answer(FCGX_Request *fr, enum outcome o)
+/* Writes the status line, headers and body of the answer to req for outcome o; returns the status. */
+static int
+answer(FCGX_Request *fr, const struct request *req, enum outcome o)
 {
-	const struct outcome_info *oi = outcome_info(o);
-	char head[256];
+	struct response r;
+	char head[512];
 	int n;
 
-	n = snprintf(head, sizeof(head),
-	    "Status: %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-	    "Content-Length: %zu\r\n%s%s\r\n",
-	    oi->status, oi->reason_phrase, strlen(oi->body),
+	request_response(req, o, &r);
+	n = snprintf(head, sizeof(head), "Status: %d %s\r\n", r.status, r.reason_phrase);
+	if (r.content_type != NULL)
+		n += snprintf(head + n, sizeof(head) - (size_t)n,
+		    "Content-Type: %s\r\nX-Content-Type-Options: nosniff\r\n", r.content_type);
+	if (r.status != 204)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Length: %zu\r\n", r.len);
+	if (o == OUTCOME_HANDSHAKE)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Cache-Control: no-store\r\n");
+	n += snprintf(head + n, sizeof(head) - (size_t)n, "%s%s\r\n",
 	    o == OUTCOME_UNAVAILABLE ? "Retry-After: " STRINGIFY(RETRY_AFTER) "\r\n" : "",
 	    o == OUTCOME_METHOD ? "Allow: POST\r\n" : "");
 	FCGX_PutStr(head, n, fr->out);
-	FCGX_PutStr(oi->body, (int)strlen(oi->body), fr->out);
+	if (r.len > 0)
+		FCGX_PutStr(r.body, (int)r.len, fr->out);
+	return r.status;
 }
 
 /* The one log line of a request. */
@@ -255,8 +263,13 @@ log_request(const struct request *req, int status, const char *outcome,
 	double ms = (double)us / 1000.0;
 
 	/* Before verification, a header id still helps match the sender's delivery log. */
-	if (idv == NULL && req->source != NULL && req->source->scheme.id.from == SCHEME_FROM_HEADER)
-		idv = headers_get(&req->headers, req->source->scheme.id.name);
+	if (idv == NULL && req->source != NULL) {
+		const struct scheme_field *ids = req->source->scheme.id;
+		size_t i;
+
+		for (i = 0; i < SCHEME_MAX_FIELDS && idv == NULL && ids[i].from == SCHEME_FROM_HEADER; i++)
+			idv = headers_get(&req->headers, ids[i].name);
+	}
 	log_quote(source, sizeof(source), req->source_name ? req->source_name : "",
 	    req->source_name ? strlen(req->source_name) : 0);
 	log_quote(id, sizeof(id), idv ? idv : "", idv ? strlen(idv) : 0);
@@ -421,6 +434,7 @@ handle(struct front *f, FCGX_Request *fr)
 	char why[200];
 	int64_t start = clock_mono_us();
 	enum outcome result;
+	int status;
 
 	if ((param = own_path(cfg, fr)) != NULL) {
 		handle_own(f, fr, cfg, param, param == cfg->metrics_path, start);
@@ -431,6 +445,9 @@ handle(struct front *f, FCGX_Request *fr)
 	req.received_at = clock_wall_ms();
 	param = FCGX_GetParam("REQUEST_METHOD", fr->envp);
 	req.method = param ? xstrdup(param) : NULL;
+	param = FCGX_GetParam("QUERY_STRING", fr->envp);
+	if (param != NULL && *param != '\0')
+		req.query = xstrdup(param);
 	param = FCGX_GetParam("HOOKQ_SOURCE", fr->envp);
 	if (param != NULL && *param != '\0')
 		req.source_name = xstrdup(param);
@@ -446,19 +463,19 @@ handle(struct front *f, FCGX_Request *fr)
 
 	if (cfg->ack == ACK_RECEIPT) {
 		/* The operator traded durability for latency: answer, then insert. */
-		answer(fr, OUTCOME_ACCEPTED);
+		answer(fr, &req, OUTCOME_ACCEPTED);
 		FCGX_Finish_r(fr);
 		result = store_event(f, &req, why, sizeof(why));
 		finish(f, &req, 200, result == OUTCOME_UNAVAILABLE ? METRICS_LOST : (int)result, start);
 		goto done;
 	}
 	result = store_event(f, &req, why, sizeof(why));
-	answer(fr, result);
-	finish(f, &req, outcome_info(result)->status, (int)result, start);
+	status = answer(fr, &req, result);
+	finish(f, &req, status, (int)result, start);
 	goto done;
 refused:
-	answer(fr, req.outcome);
-	finish(f, &req, outcome_info(req.outcome)->status, (int)req.outcome, start);
+	status = answer(fr, &req, req.outcome);
+	finish(f, &req, status, (int)req.outcome, start);
 done:
 	request_clear(&req);
 	front_config_put(f, cfg);

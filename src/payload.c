@@ -13,6 +13,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 
+#include "log.h"
 #include "payload.h"
 #include "util.h"
 
@@ -48,11 +49,11 @@ walk_value(struct walk *w, const char *s, size_t len)
 		if (len == 0)
 			continue;
 		if (len > PAYLOAD_MAX_VALUE) {
-			w->reason = "event id or type longer than 256 bytes";
+			w->reason = "a value read from the body is longer than 256 bytes";
 			return 0;
 		}
 		if (memchr(s, '\0', len) != NULL) {
-			w->reason = "event id or type holds a NUL character";
+			w->reason = "a value read from the body holds a NUL character";
 			return 0;
 		}
 		w->values[i] = xstrndup(s, len);
@@ -325,6 +326,29 @@ payload_headers_json(const struct headers *h, const char *const *omit, size_t *l
 		}
 		gen_text(g, joined, vlen);
 		free(joined);
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &blen);
+	out = xstrndup((const char *)buf, blen);
+	*len = blen;
+	yajl_gen_free(g);
+	return out;
+}
+
+char *
+payload_json_object(const char *const *names, const char *const *values, size_t n, size_t *len)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	char *out;
+	size_t i, blen;
+
+	if (g == NULL)
+		fatal(EXIT_SYSTEM, "out of memory");
+	yajl_gen_map_open(g);
+	for (i = 0; i < n; i++) {
+		gen_text(g, names[i], strlen(names[i]));
+		gen_text(g, values[i], strlen(values[i]));
 	}
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &blen);

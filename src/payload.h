@@ -37,4 +37,11 @@ int payload_extract(const unsigned char *body, size_t len,
 char *payload_headers_json(const struct headers *, const char *const *omit,
     size_t *len);
 
+/*
+ * Returns a malloc'd JSON object of n string members {"names[0]": "values[0]", ...},
+ * with *len its length (a handshake's answer).
+ */
+char *payload_json_object(const char *const *names, const char *const *values, size_t n,
+    size_t *len);
+
 #endif

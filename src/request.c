@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fields.h"
 #include "payload.h"
 #include "request.h"
 #include "scheme.h"
@@ -23,6 +24,8 @@ static const struct outcome_info OUTCOMES[] = {
 	[OUTCOME_NOT_FOUND] = { 404, "Not Found", "not_found", "unknown source\n" },
 	[OUTCOME_METHOD] = { 405, "Method Not Allowed", "method_not_allowed", "method not allowed\n" },
 	[OUTCOME_TOO_LARGE] = { 413, "Content Too Large", "too_large", "payload too large\n" },
+	[OUTCOME_HANDSHAKE] = { 200, "OK", "handshake", "" },
+	[OUTCOME_FORBIDDEN] = { 403, "Forbidden", "forbidden", "forbidden\n" },
 	[OUTCOME_UNAVAILABLE] = { 503, "Service Unavailable", "unavailable", "try again later\n" },
 };
 
@@ -52,6 +55,8 @@ request_clear(struct request *req)
 {
 	free(req->method);
 	free(req->source_name);
+	free(req->query);
+	free(req->answer_body);
 	headers_clear(&req->headers);
 	free(req->body);
 	free(req->event_id);
@@ -84,26 +89,108 @@ refuse(struct request *req, enum outcome o, const char *reason)
 int
 request_route(struct request *req, const struct config *cfg)
 {
+	const char *hs;
+
 	req->source = req->source_name ? config_source(cfg, req->source_name) : NULL;
 	if (req->source == NULL)
 		return refuse(req, OUTCOME_NOT_FOUND, "no such source");
-	if (req->method == NULL || strcmp(req->method, "POST") != 0)
-		return refuse(req, OUTCOME_METHOD, "method is not POST");
-	return 0;
+	hs = req->source->scheme.handshake.method;
+	if (req->method != NULL && (strcmp(req->method, "POST") == 0 ||
+	    (hs != NULL && strcmp(hs, "GET") == 0 && strcmp(req->method, "GET") == 0)))
+		return 0;
+	return refuse(req, OUTCOME_METHOD, "method is not POST");
 }
 
-/* Copies a header field's value into *out (NULL when absent or empty). */
+/* Copies a value into *out; a header's may be too long (the body's are capped by their parser). */
 static int
-field_from_header(struct request *req, const struct scheme_field *f, char **out)
+take_value(struct request *req, const char *v, char **out)
 {
-	const char *v = headers_get(&req->headers, f->name);
-
 	*out = NULL;
-	if (v == NULL || *v == '\0')
+	if (v == NULL)
 		return 0;
 	if (strlen(v) > PAYLOAD_MAX_VALUE)
 		return refuse(req, OUTCOME_BAD_REQUEST, "event id or type longer than 256 bytes");
 	*out = xstrdup(v);
+	return 0;
+}
+
+/*
+ * Makes the scheme's handshake answer; key is the secret that verified the
+ * request (NULL for a GET). Returns -1 with the outcome set either way.
+ */
+static int
+handshake(struct request *req, const struct scheme_answer *a, struct fields *f,
+    const struct secret *key)
+{
+	const char *v = NULL;
+
+	if (a->kind != SCHEME_ANSWER_TEXT && (v = fields_get(f, &a->value)) == NULL)
+		return refuse(req, OUTCOME_BAD_REQUEST, "handshake without the value to answer");
+	switch (a->kind) {
+	case SCHEME_ANSWER_TEXT:
+		req->answer_body = xstrdup(a->text);
+		req->answer_len = strlen(a->text);
+		break;
+	case SCHEME_ANSWER_ECHO:
+		req->answer_body = xstrdup(v);
+		req->answer_len = strlen(v);
+		break;
+	case SCHEME_ANSWER_TOKEN_MAC: {
+		char mac[SCHEME_MAC_HEX_SIZE];
+		const char *names[2] = { a->key, a->mac_key }, *values[2] = { v, mac };
+
+		/* Only a verified POST has a secret to answer with (no row pairs this with a GET). */
+		if (key == NULL || key->ed25519)
+			return refuse(req, OUTCOME_BAD_REQUEST, "handshake needs an HMAC secret");
+		scheme_mac_hex(key, v, mac);
+		req->answer_body = payload_json_object(names, values, 2, &req->answer_len);
+		break;
+	}
+	}
+	req->answer = a;
+	return refuse(req, OUTCOME_HANDSHAKE, NULL);
+}
+
+/* A verification GET (Meta): the mode, then the token against the source's verify_token. */
+static int
+check_get(struct request *req, struct fields *f)
+{
+	const struct source *src = req->source;
+	const struct scheme_handshake *hs = &src->scheme.handshake;
+	const char *mode = fields_get(f, &hs->when), *token;
+
+	if (mode == NULL || strcmp(mode, hs->equals) != 0)
+		return refuse(req, OUTCOME_FORBIDDEN, "GET is not a subscription check");
+	if (src->verify_token == NULL)
+		return refuse(req, OUTCOME_FORBIDDEN, "the source has no verify_token");
+	token = fields_get(f, &hs->token);
+	if (token == NULL || !scheme_token_equal(token, src->verify_token))
+		return refuse(req, OUTCOME_FORBIDDEN, "verify token does not match");
+	return handshake(req, &hs->answer, f, NULL);
+}
+
+/* Reads the event id and type, once the request verified; 0 or -1 with the outcome set. */
+static int
+extract(struct request *req, struct fields *f)
+{
+	const struct scheme *s = &req->source->scheme;
+	const char *reason;
+
+	if ((fields_in_body(s->id) || fields_in_body(s->type)) && fields_body(f, &reason) != 0 &&
+	    !s->any_body)
+		return refuse(req, OUTCOME_BAD_REQUEST, reason);
+	if (take_value(req, fields_first(f, s->id), &req->event_id) != 0 ||
+	    take_value(req, fields_first(f, s->type), &req->event_type) != 0)
+		return -1;
+	if (!config_type_allowed(req->source, req->event_type))
+		return refuse(req, OUTCOME_IGNORED, "event type not in the allow-list");
+	if (req->event_id == NULL) {
+		if (s->id[0].from != SCHEME_FROM_NONE && !s->id_body_hash)
+			return refuse(req, OUTCOME_BAD_REQUEST, s->id[0].from == SCHEME_FROM_HEADER ?
+			    "event id header missing" : "event id missing from the body");
+		req->event_id = xmalloc(SCHEME_BODY_ID_SIZE);
+		scheme_body_id(req->event_id, req->body, req->body_len);
+	}
 	return 0;
 }
 
@@ -112,54 +199,78 @@ request_check(struct request *req, int64_t now)
 {
 	const struct source *src = req->source;
 	const struct scheme *s = &src->scheme;
-	const char *reason;
+	const struct scheme_handshake *hs = &s->handshake;
+	struct scheme_params params = { src->secrets, src->nsecrets, src->tolerance,
+	    src->notification_url };
+	const char *unstored[nitems(UNSTORED_HEADERS) + 1];
+	struct fields f;
+	const char *reason, *v;
+	size_t matched = 0, i;
+	int rc = -1;
 
-	if (scheme_verify(s, src->secrets, src->nsecrets, src->tolerance, now,
-	    &req->headers, req->body, req->body_len, &reason) != 0)
-		return refuse(req, OUTCOME_UNAUTHORIZED, reason);
-
-	if (scheme_needs_json(s)) {
-		const char *paths[2];
-		char *values[2];
-		char **dest[2];
-		size_t n = 0, i;
-
-		if (s->id.from == SCHEME_FROM_JSON) {
-			paths[n] = s->id.name;
-			dest[n++] = &req->event_id;
-		}
-		if (s->type.from == SCHEME_FROM_JSON) {
-			paths[n] = s->type.name;
-			dest[n++] = &req->event_type;
-		}
-		if (payload_extract(req->body, req->body_len, paths, values, n, &reason) != 0)
-			return refuse(req, OUTCOME_BAD_REQUEST, reason);
-		for (i = 0; i < n; i++)
-			*dest[i] = values[i];
+	fields_init(&f, s, &req->headers, req->body, req->body_len, req->query);
+	if (req->method != NULL && strcmp(req->method, "GET") == 0) {
+		rc = check_get(req, &f);
+		goto out;
 	}
-	if (s->id.from == SCHEME_FROM_HEADER &&
-	    field_from_header(req, &s->id, &req->event_id) != 0)
-		return -1;
-	if (s->type.from == SCHEME_FROM_HEADER &&
-	    field_from_header(req, &s->type, &req->event_type) != 0)
-		return -1;
-
-	if (!config_type_allowed(src, req->event_type))
-		return refuse(req, OUTCOME_IGNORED, "event type not in the allow-list");
-
-	if (req->event_id == NULL) {
-		if (s->id.from != SCHEME_FROM_NONE)
-			return refuse(req, OUTCOME_BAD_REQUEST, s->id.from == SCHEME_FROM_HEADER ?
-			    "event id header missing" : "event id missing from the JSON body");
-		req->event_id = xmalloc(SCHEME_BODY_ID_SIZE);
-		scheme_body_id(req->event_id, req->body, req->body_len);
+	if (scheme_verify(s, &params, &f, now, &matched, &reason) != 0) {
+		refuse(req, OUTCOME_UNAUTHORIZED, reason);
+		goto out;
 	}
+	if (hs->method != NULL && strcmp(hs->method, "POST") == 0 &&
+	    (v = fields_get(&f, &hs->when)) != NULL && strcmp(v, hs->equals) == 0) {
+		rc = handshake(req, &hs->answer, &f, &src->secrets[matched]);
+		goto out;
+	}
+	if (extract(req, &f) != 0)
+		goto out;
 
-	req->headers_json = payload_headers_json(&req->headers, UNSTORED_HEADERS,
-	    &req->headers_json_len);
-	if (req->headers_json == NULL)
-		return refuse(req, OUTCOME_UNAVAILABLE, "out of memory");
-	return 0;
+	/* The signature header is kept with the event unless it is the secret itself (GitLab). */
+	for (i = 0; UNSTORED_HEADERS[i] != NULL; i++)
+		unstored[i] = UNSTORED_HEADERS[i];
+	unstored[i++] = s->unstored_sig_header ? s->sig_header : NULL;
+	unstored[i] = NULL;
+	req->headers_json = payload_headers_json(&req->headers, unstored, &req->headers_json_len);
+	if (req->headers_json == NULL) {
+		refuse(req, OUTCOME_UNAVAILABLE, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	fields_clear(&f);
+	return rc;
+}
+
+void
+request_response(const struct request *req, enum outcome o, struct response *r)
+{
+	const struct outcome_info *oi = outcome_info(o);
+	const struct scheme_answer *a = NULL;
+
+	r->status = oi->status;
+	r->reason_phrase = oi->reason_phrase;
+	r->content_type = "text/plain; charset=utf-8";
+	r->body = oi->body;
+	r->len = strlen(oi->body);
+	if (o == OUTCOME_HANDSHAKE && req->answer != NULL) {
+		a = req->answer;
+		r->body = req->answer_body;
+		r->len = req->answer_len;
+	} else if (oi->status == 200 && o != OUTCOME_HANDSHAKE && req->source != NULL &&
+	    req->source->scheme.stored.status != 0) {
+		a = &req->source->scheme.stored;
+		r->body = a->text;
+		r->len = strlen(a->text);
+	}
+	if (a == NULL)
+		return;
+	r->status = a->status;
+	r->reason_phrase = a->status == 204 ? "No Content" : "OK";
+	r->content_type = a->content_type;
+	if (a->status == 204) {
+		r->body = "";
+		r->len = 0;
+	}
 }
 
 void

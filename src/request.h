@@ -26,6 +26,8 @@ enum outcome {
 	OUTCOME_NOT_FOUND,    /* 404 */
 	OUTCOME_METHOD,       /* 405 */
 	OUTCOME_TOO_LARGE,    /* 413 */
+	OUTCOME_HANDSHAKE,    /* the sender's check of the endpoint, answered as its scheme says */
+	OUTCOME_FORBIDDEN,    /* 403: a verification GET with the wrong token */
 	OUTCOME_UNAVAILABLE,  /* 503 with Retry-After */
 };
 
@@ -45,6 +47,7 @@ struct request {
 	/* Filled by the front; owned by the request. */
 	char *method;
 	char *source_name;
+	char *query;                  /* the URL's query string, or NULL */
 	struct headers headers;
 	unsigned char *body;
 	size_t body_len;
@@ -58,6 +61,18 @@ struct request {
 	char *event_type;
 	char *headers_json;
 	size_t headers_json_len;
+	const struct scheme_answer *answer; /* OUTCOME_HANDSHAKE: the scheme's answer ... */
+	char *answer_body;                  /* ... and its body */
+	size_t answer_len;
+};
+
+/* What to send back: status line, content type and body. */
+struct response {
+	int status;
+	const char *reason_phrase;
+	const char *content_type;     /* NULL: no body, no Content-Type */
+	const char *body;
+	size_t len;
 };
 
 void request_init(struct request *);
@@ -71,18 +86,27 @@ void request_clear(struct request *);
 char *request_source_from_uri(const char *uri);
 
 /*
- * Finds the source and checks the method. Returns 0 to go on (req->source
- * set), or -1 with req->outcome (404, 405) and req->reason set.
+ * Finds the source and checks the method: POST, or GET for a scheme whose
+ * handshake is a GET. Returns 0 to go on (req->source set), or -1 with
+ * req->outcome (404, 405) and req->reason set.
  */
 int request_route(struct request *, const struct config *);
 
 /*
- * Verifies the signature over the body, then reads the event id and type
- * and applies the allow-list. Returns 0 when the event is to be stored
- * (event_id, event_type and headers_json set), or -1 with req->outcome
- * (401, 400, or 200 ignored) and req->reason set. now is in seconds.
+ * Verifies the signature over the body, answers the scheme's handshake,
+ * then reads the event id and type and applies the allow-list. Returns 0
+ * when the event is to be stored (event_id, event_type and headers_json
+ * set), or -1 with req->outcome (a handshake, 401, 403, 400, or 200
+ * ignored) and req->reason set. now is in seconds.
  */
 int request_check(struct request *, int64_t now);
+
+/*
+ * The answer to the request for outcome o: a handshake's, the scheme's
+ * answer to a stored event (Discord interactions, Slack), or hookq's own.
+ * It points into the request and static data.
+ */
+void request_response(const struct request *, enum outcome o, struct response *);
 
 /* The row to insert for a checked request; points into the request. */
 void request_event(const struct request *, struct store_event *);

@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "fields.h"
 #include "scheme.h"
 #include "util.h"
 
@@ -24,6 +25,11 @@
  * The built-in senders. Each row cites where the sender documents it; the
  * vectors under tests/vectors/ pin the behaviour down.
  */
+#define HEADER(n) { SCHEME_FROM_HEADER, n }
+#define JSON(n) { SCHEME_FROM_JSON, n }
+#define FORM(n) { SCHEME_FROM_FORM, n }
+#define QUERY(n) { SCHEME_FROM_QUERY, n }
+
 static const struct scheme SCHEMES[] = {
 	/*
 	 * GitHub: docs.github.com "Validating webhook deliveries":
@@ -35,8 +41,8 @@ static const struct scheme SCHEMES[] = {
 		.sigs = { { "sha256=", SCHEME_HMAC_SHA256, SCHEME_HEX } },
 		.signed_content = "%b",
 		.key_format = SCHEME_KEY_RAW,
-		.id = { SCHEME_FROM_HEADER, "x-github-delivery" },
-		.type = { SCHEME_FROM_HEADER, "x-github-event" },
+		.id = { HEADER("x-github-delivery") },
+		.type = { HEADER("x-github-event") },
 	},
 	/*
 	 * Stripe: docs.stripe.com/webhooks "Verify manually": Stripe-Signature:
@@ -53,8 +59,8 @@ static const struct scheme SCHEMES[] = {
 		.ts_item = "t=",
 		.ts_future_ok = true,
 		.key_format = SCHEME_KEY_RAW,
-		.id = { SCHEME_FROM_JSON, "id" },
-		.type = { SCHEME_FROM_JSON, "type" },
+		.id = { JSON("id") },
+		.type = { JSON("type") },
 	},
 	/*
 	 * Standard Webhooks (standardwebhooks.com, spec/standard-webhooks.md):
@@ -73,13 +79,292 @@ static const struct scheme SCHEMES[] = {
 		.signed_content = "%i.%t.%b",
 		.ts_header = "webhook-timestamp",
 		.key_format = SCHEME_KEY_WHSEC,
-		.id = { SCHEME_FROM_HEADER, "webhook-id" },
-		.type = { SCHEME_FROM_JSON, "type" },
+		.id = { HEADER("webhook-id") },
+		.type = { JSON("type") },
+	},
+	/*
+	 * Svix (docs.svix.com "Verifying payloads manually"): Standard Webhooks
+	 * under the svix-id, svix-timestamp and svix-signature names.
+	 */
+	{
+		.name = "svix",
+		.sig_header = "svix-signature",
+		.sig_separator = ' ',
+		.sigs = {
+			{ "v1,", SCHEME_HMAC_SHA256, SCHEME_BASE64 },
+			{ "v1a,", SCHEME_ED25519, SCHEME_BASE64 },
+		},
+		.signed_content = "%i.%t.%b",
+		.ts_header = "svix-timestamp",
+		.key_format = SCHEME_KEY_WHSEC,
+		.id = { HEADER("svix-id") },
+		.type = { JSON("type") },
+	},
+	/*
+	 * Shopify (shopify.dev "Verify webhooks"): X-Shopify-Hmac-Sha256 is the
+	 * base64 HMAC-SHA256 of the body under the app's client secret.
+	 * X-Shopify-Event-Id stays the same across retries of one event.
+	 */
+	{
+		.name = "shopify",
+		.sig_header = "x-shopify-hmac-sha256",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_BASE64 } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { HEADER("x-shopify-event-id"), HEADER("x-shopify-webhook-id") },
+		.type = { HEADER("x-shopify-topic") },
+	},
+	/*
+	 * Slack (api.slack.com/authentication/verifying-requests-from-slack):
+	 * X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:" ts ":" body>, ts in
+	 * X-Slack-Request-Timestamp. Events API bodies are JSON; slash commands
+	 * and interactivity post forms. The Events API's url_verification is
+	 * answered with its challenge (api.slack.com/events/url_verification),
+	 * and every other 200 is empty: a slash command shows the body to the user.
+	 */
+	{
+		.name = "slack",
+		.sig_header = "x-slack-signature",
+		.sigs = { { "v0=", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "v0:%t:%b",
+		.ts_header = "x-slack-request-timestamp",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { JSON("event_id") },
+		.id_body_hash = true,
+		.type = { JSON("event.type"), JSON("type"), FORM("command") },
+		.form_body = true,
+		.handshake = {
+			.method = "POST",
+			.when = JSON("type"),
+			.equals = "url_verification",
+			.answer = { 200, "text/plain; charset=utf-8", SCHEME_ANSWER_ECHO,
+			    .value = JSON("challenge") },
+		},
+		.stored = { 200, "text/plain; charset=utf-8", SCHEME_ANSWER_TEXT, .text = "" },
+	},
+	/*
+	 * Zendesk (developer.zendesk.com/documentation/webhooks/verifying):
+	 * X-Zendesk-Webhook-Signature is base64(HMAC-SHA256(timestamp + body)),
+	 * the timestamp an ISO 8601 time in
+	 * X-Zendesk-Webhook-Signature-Timestamp ("anatomy of a webhook request").
+	 * Trigger webhooks may send XML or form bodies: stored without a type.
+	 */
+	{
+		.name = "zendesk",
+		.sig_header = "x-zendesk-webhook-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_BASE64 } },
+		.signed_content = "%t%b",
+		.ts_header = "x-zendesk-webhook-signature-timestamp",
+		.ts_format = SCHEME_TS_ISO8601,
+		.key_format = SCHEME_KEY_RAW,
+		.id = { HEADER("x-zendesk-webhook-invocation-id") },
+		.id_body_hash = true,
+		.type = { JSON("type") },
+		.any_body = true,
+	},
+	/*
+	 * GitLab (docs.gitlab.com "Webhooks"): X-Gitlab-Token carries the secret
+	 * token itself, so it is compared in constant time and never stored.
+	 * Idempotency-Key stays the same across retries; X-Gitlab-Event-UUID
+	 * before GitLab sent it.
+	 */
+	{
+		.name = "gitlab",
+		.sig_header = "x-gitlab-token",
+		.sigs = { { "", SCHEME_TOKEN, SCHEME_TEXT } },
+		.signed_content = "",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { HEADER("idempotency-key"), HEADER("x-gitlab-event-uuid") },
+		.type = { HEADER("x-gitlab-event") },
+		.unstored_sig_header = true,
+	},
+	/*
+	 * Discord Webhook Events (discord.com/developers/docs/events/webhook-events):
+	 * X-Signature-Ed25519 is the hex Ed25519 signature of timestamp + body
+	 * under the application's public key (hex); a PING (type 0) wants 204.
+	 */
+	{
+		.name = "discord",
+		.sig_header = "x-signature-ed25519",
+		.sigs = { { "", SCHEME_ED25519, SCHEME_HEX } },
+		.signed_content = "%t%b",
+		.ts_header = "x-signature-timestamp",
+		.key_format = SCHEME_KEY_ED25519,
+		.type = { JSON("event.type") },
+		.handshake = {
+			.method = "POST",
+			.when = JSON("type"),
+			.equals = "0",
+			.answer = { 204, NULL, SCHEME_ANSWER_TEXT, .text = "" },
+		},
+	},
+	/*
+	 * Discord Interactions endpoint (discord.com/developers/docs/interactions/
+	 * receiving-and-responding): the same signature; a PING (type 1) wants
+	 * {"type":1}; other interactions are deferred ({"type":5},
+	 * DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE) for the handler to follow up.
+	 */
+	{
+		.name = "discord-interactions",
+		.sig_header = "x-signature-ed25519",
+		.sigs = { { "", SCHEME_ED25519, SCHEME_HEX } },
+		.signed_content = "%t%b",
+		.ts_header = "x-signature-timestamp",
+		.key_format = SCHEME_KEY_ED25519,
+		.id = { JSON("id") },
+		.type = { JSON("data.name"), JSON("type") },
+		.handshake = {
+			.method = "POST",
+			.when = JSON("type"),
+			.equals = "1",
+			.answer = { 200, "application/json", SCHEME_ANSWER_TEXT, .text = "{\"type\":1}" },
+		},
+		.stored = { 200, "application/json", SCHEME_ANSWER_TEXT, .text = "{\"type\":5}" },
+	},
+	/*
+	 * Paddle Billing (developer.paddle.com/webhooks/signature-verification):
+	 * Paddle-Signature: ts=<unix>;h1=<hex HMAC-SHA256 of "ts:body">, more
+	 * than one h1 while a secret is rotated.
+	 */
+	{
+		.name = "paddle",
+		.sig_header = "paddle-signature",
+		.sig_separator = ';',
+		.sigs = { { "h1=", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%t:%b",
+		.ts_item = "ts=",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { JSON("event_id") },
+		.type = { JSON("event_type") },
+	},
+	/*
+	 * Linear (linear.app/developers/webhooks "Securing webhooks"):
+	 * Linear-Signature is the hex HMAC-SHA256 of the body; the body's
+	 * webhookTimestamp (ms) guards against replays.
+	 */
+	{
+		.name = "linear",
+		.sig_header = "linear-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%b",
+		.ts_body = { JSON("webhookTimestamp") },
+		.ts_format = SCHEME_TS_UNIX_MS,
+		.key_format = SCHEME_KEY_RAW,
+		.id = { HEADER("linear-delivery") },
+		.id_body_hash = true,
+		.type = { JSON("type") },
+	},
+	/*
+	 * PagerDuty v3 (developer.pagerduty.com "Verifying Signatures"):
+	 * X-PagerDuty-Signature: v1=<hex HMAC-SHA256 of the body>[,v1=…].
+	 */
+	{
+		.name = "pagerduty",
+		.sig_header = "x-pagerduty-signature",
+		.sig_separator = ',',
+		.sigs = { { "v1=", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { JSON("event.id") },
+		.type = { JSON("event.event_type") },
+	},
+	/*
+	 * Jira Cloud (developer.atlassian.com "Webhooks", secure admin webhooks):
+	 * X-Hub-Signature: sha256=<hex HMAC-SHA256 of the body>.
+	 */
+	{
+		.name = "jira",
+		.sig_header = "x-hub-signature",
+		.sigs = { { "sha256=", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { HEADER("x-atlassian-webhook-identifier") },
+		.id_body_hash = true,
+		.type = { JSON("webhookEvent") },
+	},
+	/*
+	 * Meta (developers.facebook.com/docs/graph-api/webhooks/getting-started):
+	 * X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body> under the app
+	 * secret; the verification GET echoes hub.challenge when hub.verify_token
+	 * is the one typed into the dashboard.
+	 */
+	{
+		.name = "meta",
+		.sig_header = "x-hub-signature-256",
+		.sigs = { { "sha256=", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.type = { JSON("object") },
+		.handshake = {
+			.method = "GET",
+			.when = QUERY("hub.mode"),
+			.equals = "subscribe",
+			.token = QUERY("hub.verify_token"),
+			.answer = { 200, "text/plain; charset=utf-8", SCHEME_ANSWER_ECHO,
+			    .value = QUERY("hub.challenge") },
+		},
+	},
+	/*
+	 * Zoom (developers.zoom.us/docs/api/webhooks): x-zm-signature:
+	 * v0=<hex HMAC-SHA256 of "v0:" ts ":" body> under the secret token, ts in
+	 * x-zm-request-timestamp; endpoint.url_validation wants plainToken and
+	 * encryptedToken = hex HMAC-SHA256(secret token, plainToken).
+	 */
+	{
+		.name = "zoom",
+		.sig_header = "x-zm-signature",
+		.sigs = { { "v0=", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "v0:%t:%b",
+		.ts_header = "x-zm-request-timestamp",
+		.key_format = SCHEME_KEY_RAW,
+		.type = { JSON("event") },
+		.handshake = {
+			.method = "POST",
+			.when = JSON("event"),
+			.equals = "endpoint.url_validation",
+			.answer = { 200, "application/json", SCHEME_ANSWER_TOKEN_MAC,
+			    .value = JSON("payload.plainToken"), .key = "plainToken",
+			    .mac_key = "encryptedToken" },
+		},
+	},
+	/*
+	 * Mailgun (documentation.mailgun.com "Securing webhooks"): the body
+	 * carries signature.timestamp, .token and .signature, the hex
+	 * HMAC-SHA256 of timestamp + token under the webhook signing key; form
+	 * posts (routes, legacy webhooks) carry timestamp, token and signature.
+	 */
+	{
+		.name = "mailgun",
+		.sig_body = { JSON("signature.signature"), FORM("signature") },
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%t%k",
+		.ts_body = { JSON("signature.timestamp"), FORM("timestamp") },
+		.token = { JSON("signature.token"), FORM("token") },
+		.key_format = SCHEME_KEY_RAW,
+		.id = { JSON("signature.token"), FORM("token") },
+		.type = { JSON("event-data.event"), FORM("event") },
+		.form_body = true,
+	},
+	/*
+	 * Square (developer.squareup.com "Validate webhook event notifications"):
+	 * x-square-hmacsha256-signature is the base64 HMAC-SHA256 of the
+	 * notification URL + body under the subscription's signature key.
+	 */
+	{
+		.name = "square",
+		.sig_header = "x-square-hmacsha256-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_BASE64 } },
+		.signed_content = "%u%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { JSON("event_id") },
+		.type = { JSON("type") },
 	},
 };
 
 static const char *const SCHEME_NAMES[] = {
-	"github", "stripe", "standard-webhooks", "generic", NULL
+	"github", "stripe", "standard-webhooks", "svix", "shopify", "slack", "zendesk", "gitlab",
+	"discord", "discord-interactions", "paddle", "linear", "pagerduty", "jira", "meta",
+	"zoom", "mailgun", "square", "generic", NULL
 };
 
 int
@@ -105,12 +390,6 @@ scheme_names(void)
 	return SCHEME_NAMES;
 }
 
-bool
-scheme_needs_json(const struct scheme *s)
-{
-	return s->id.from == SCHEME_FROM_JSON || s->type.from == SCHEME_FROM_JSON;
-}
-
 /* Bytes of a signature made by alg. */
 static size_t
 alg_size(enum scheme_alg alg)
@@ -122,6 +401,8 @@ alg_size(enum scheme_alg alg)
 		return crypto_auth_hmacsha512_BYTES;
 	case SCHEME_ED25519:
 		return crypto_sign_ed25519_BYTES;
+	case SCHEME_TOKEN:
+		return crypto_hash_sha256_BYTES;
 	}
 	return 0;
 }
@@ -247,6 +528,8 @@ struct signed_input {
 	const char *template;
 	const char *ts;
 	const char *id;
+	const char *token;
+	const char *url;
 	const unsigned char *body;
 	size_t len;
 };
@@ -287,6 +570,12 @@ signed_walk(const struct signed_input *in,
 			break;
 		case 'i':
 			emit(arg, (const unsigned char *)in->id, strlen(in->id));
+			break;
+		case 'k':
+			emit(arg, (const unsigned char *)in->token, strlen(in->token));
+			break;
+		case 'u':
+			emit(arg, (const unsigned char *)in->url, strlen(in->url));
 			break;
 		case '%':
 			emit(arg, (const unsigned char *)"%", 1);
@@ -361,7 +650,7 @@ signed_hmac(unsigned char *mac, enum scheme_alg alg, const struct secret *key,
  */
 static bool
 verify_ed25519(const struct secret *secrets, size_t nsecrets,
-    const struct candidate *cands, int ncands, const struct signed_input *in)
+    const struct candidate *cands, int ncands, const struct signed_input *in, size_t *matched)
 {
 	struct message m = { NULL, 0 };
 	const unsigned char *msg = in->body;
@@ -382,8 +671,10 @@ verify_ed25519(const struct secret *secrets, size_t nsecrets,
 		for (c = 0; c < ncands && !ok; c++)
 			if (cands[c].alg == SCHEME_ED25519 &&
 			    crypto_sign_ed25519_verify_detached(cands[c].sig, msg, msglen,
-			    secrets[k].key) == 0)
+			    secrets[k].key) == 0) {
 				ok = true;
+				*matched = k;
+			}
 	}
 	free(m.buf);
 	return ok;
@@ -402,7 +693,9 @@ trim(const char **s, const char **e)
 /*
  * Splits the signature header into items and decodes every signature of a
  * kind the scheme knows into cands. A timestamp item (ts_item) is copied
- * into ts. Returns the number of candidates, or -1 with *reason set.
+ * into ts. A token (SCHEME_TOKEN) is kept as its SHA-256, so that comparing
+ * it with a secret takes the same time whatever either's length. Returns the
+ * number of candidates, or -1 with *reason set.
  */
 static int
 parse_signature_header(const struct scheme *s, const char *hdr,
@@ -454,7 +747,11 @@ parse_signature_header(const struct scheme *s, const char *hdr,
 				continue;
 			if (n == SCHEME_MAX_CANDIDATES)
 				break;
-			if (k->encoding == SCHEME_HEX)
+			if (k->encoding == SCHEME_TEXT) {
+				crypto_hash_sha256(cands[n].sig, (const unsigned char *)v,
+				    (unsigned long long)(ie - v));
+				rc = 0;
+			} else if (k->encoding == SCHEME_HEX)
 				rc = hex_decode_exact(cands[n].sig, want, v, (size_t)(ie - v));
 			else
 				rc = base64_decode_exact(cands[n].sig, want, v, (size_t)(ie - v));
@@ -467,16 +764,16 @@ parse_signature_header(const struct scheme *s, const char *hdr,
 	return n;
 }
 
-/* Parses a decimal timestamp of at most 15 digits. Returns 0 on success. */
+/* Parses 1 to 15 decimal digits. Returns 0 on success. */
 static int
-parse_timestamp(const char *s, int64_t *out)
+parse_decimal(const char *s, size_t len, int64_t *out)
 {
 	int64_t v = 0;
 	size_t i;
 
-	if (*s == '\0' || strlen(s) > 15)
+	if (len == 0 || len > 15)
 		return -1;
-	for (i = 0; s[i] != '\0'; i++) {
+	for (i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
 		v = v * 10 + (s[i] - '0');
@@ -485,88 +782,247 @@ parse_timestamp(const char *s, int64_t *out)
 	return 0;
 }
 
+/* Days from 1970-01-01 to the date (proleptic Gregorian; H. Hinnant's days_from_civil). */
+static int64_t
+days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/*
+ * Parses an RFC 3339 time, "2021-03-25T05:09:27Z": a fraction of a second
+ * is allowed and dropped, the zone is Z or +hh:mm / -hh:mm. Returns 0 with
+ * *out in seconds since the epoch.
+ */
+static int
+parse_iso8601(const char *s, int64_t *out)
+{
+	int64_t y, mo, d, h, mi, sec, off = 0, oh, om;
+	size_t n = strlen(s), i = 19;
+
+	if (n < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+	    s[13] != ':' || s[16] != ':' ||
+	    parse_decimal(s, 4, &y) != 0 || parse_decimal(s + 5, 2, &mo) != 0 ||
+	    parse_decimal(s + 8, 2, &d) != 0 || parse_decimal(s + 11, 2, &h) != 0 ||
+	    parse_decimal(s + 14, 2, &mi) != 0 || parse_decimal(s + 17, 2, &sec) != 0)
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	if (s[i] == '.') {
+		for (i++; s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == 20)
+			return -1;
+	}
+	if ((s[i] == 'Z' || s[i] == 'z') && s[i + 1] == '\0')
+		off = 0;
+	else if ((s[i] == '+' || s[i] == '-') && n - i == 6 && s[i + 3] == ':' &&
+	    parse_decimal(s + i + 1, 2, &oh) == 0 && parse_decimal(s + i + 4, 2, &om) == 0 &&
+	    oh <= 23 && om <= 59)
+		off = (s[i] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+	else
+		return -1;
+	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+	return 0;
+}
+
+/* Parses a timestamp as the scheme writes them into seconds since the epoch. */
+static int
+parse_timestamp(enum scheme_ts_format fmt, const char *s, int64_t *out)
+{
+	switch (fmt) {
+	case SCHEME_TS_UNIX:
+		return parse_decimal(s, strlen(s), out);
+	case SCHEME_TS_UNIX_MS:
+		if (parse_decimal(s, strlen(s), out) != 0)
+			return -1;
+		*out /= 1000;
+		return 0;
+	case SCHEME_TS_ISO8601:
+		return parse_iso8601(s, out);
+	}
+	return -1;
+}
+
+/* Checks the timestamp's form and that it is within tolerance of now. */
+static int
+check_timestamp(const struct scheme *s, const char *ts, int tolerance, int64_t now,
+    const char **reason)
+{
+	int64_t t;
+
+	if (parse_timestamp(s->ts_format, ts, &t) != 0) {
+		*reason = "malformed timestamp";
+		return -1;
+	}
+	if (now - t > tolerance) {
+		*reason = "timestamp older than the tolerance";
+		return -1;
+	}
+	if (t - now > tolerance && !s->ts_future_ok) {
+		*reason = "timestamp ahead of the clock by more than the tolerance";
+		return -1;
+	}
+	return 0;
+}
+
+static bool
+has_fields(const struct scheme_field list[SCHEME_MAX_FIELDS])
+{
+	return list[0].from != SCHEME_FROM_NONE;
+}
+
+bool
+scheme_token_equal(const char *a, const char *b)
+{
+	unsigned char ha[crypto_hash_sha256_BYTES], hb[crypto_hash_sha256_BYTES];
+	bool eq;
+
+	/* Hashing first makes the comparison's time independent of the lengths too. */
+	crypto_hash_sha256(ha, (const unsigned char *)a, strlen(a));
+	crypto_hash_sha256(hb, (const unsigned char *)b, strlen(b));
+	eq = sodium_memcmp(ha, hb, sizeof(ha)) == 0;
+	sodium_memzero(ha, sizeof(ha));
+	sodium_memzero(hb, sizeof(hb));
+	return eq;
+}
+
+bool
+scheme_signs(const struct scheme *s, char c)
+{
+	return template_uses(s->signed_content, c);
+}
+
+/*
+ * The signed input's pieces that come before the MAC: the timestamp when
+ * the signed content holds it or it is a header or item, the id header,
+ * the token and the URL. Returns 0, or -1 with *reason.
+ */
+static int
+gather_signed(const struct scheme *s, const struct scheme_params *p, struct fields *f,
+    char *tsbuf, struct signed_input *in, const char **reason)
+{
+	if (s->ts_header != NULL) {
+		const char *v = headers_get(f->headers, s->ts_header);
+
+		if (v == NULL) {
+			*reason = "missing timestamp header";
+			return -1;
+		}
+		in->ts = v;
+	} else if (s->ts_item != NULL) {
+		if (tsbuf[0] == '\0') {
+			*reason = "missing timestamp in the signature header";
+			return -1;
+		}
+		in->ts = tsbuf;
+	} else if (has_fields(s->ts_body) && template_uses(s->signed_content, 't')) {
+		if ((in->ts = fields_first(f, s->ts_body)) == NULL) {
+			*reason = "missing timestamp in the body";
+			return -1;
+		}
+	}
+	if (template_uses(s->signed_content, 'i')) {
+		in->id = headers_get(f->headers, s->id[0].name);
+		if (in->id == NULL) {
+			*reason = "missing id header, which the signature covers";
+			return -1;
+		}
+	}
+	if (template_uses(s->signed_content, 'k') &&
+	    (in->token = fields_first(f, s->token)) == NULL) {
+		*reason = "missing token, which the signature covers";
+		return -1;
+	}
+	if (template_uses(s->signed_content, 'u')) {
+		if (p->url == NULL) {
+			*reason = "no notification_url, which the signature covers";
+			return -1;
+		}
+		in->url = p->url;
+	}
+	return 0;
+}
+
+/* Reads the signature (header or body fields) into cands; returns their count or -1. */
+static int
+read_signatures(const struct scheme *s, struct fields *f, struct candidate *cands,
+    char *tsbuf, size_t tssize, const char **reason)
+{
+	const char *sig;
+	int n;
+
+	if (s->sig_header != NULL) {
+		if ((sig = headers_get(f->headers, s->sig_header)) == NULL) {
+			*reason = "missing signature header";
+			return -1;
+		}
+	} else {
+		if (fields_body(f, reason) != 0)
+			return -1;
+		if ((sig = fields_first(f, s->sig_body)) == NULL) {
+			*reason = "no signature in the body";
+			return -1;
+		}
+	}
+	n = parse_signature_header(s, sig, cands, tsbuf, tssize, reason);
+	if (n == 0) {
+		*reason = "no well-formed signature";
+		return -1;
+	}
+	return n;
+}
+
 int
-scheme_verify(const struct scheme *s, const struct secret *secrets,
-    size_t nsecrets, int tolerance, int64_t now, const struct headers *h,
-    const unsigned char *body, size_t len, const char **reason)
+scheme_verify(const struct scheme *s, const struct scheme_params *p, struct fields *f,
+    int64_t now, size_t *matched, const char **reason)
 {
 	struct candidate cands[SCHEME_MAX_CANDIDATES];
-	struct signed_input in = { s->signed_content, "", "", body, len };
+	struct signed_input in = { s->signed_content, NULL, "", "", "", f->body, f->len };
 	unsigned char mac[64];
 	char tsbuf[32];
-	const char *hdr;
-	bool has_ts = s->ts_header != NULL || s->ts_item != NULL;
-	bool want_alg[3] = { false, false, false };
+	bool want_alg[4] = { false, false, false, false };
 	static const enum scheme_alg hmacs[] = { SCHEME_HMAC_SHA256, SCHEME_HMAC_SHA512 };
 	bool ok = false;
 	int ncands, c;
 	size_t k, a;
 
-	hdr = headers_get(h, s->sig_header);
-	if (hdr == NULL) {
-		*reason = "missing signature header";
-		return -1;
-	}
 	tsbuf[0] = '\0';
-	ncands = parse_signature_header(s, hdr, cands, tsbuf, sizeof(tsbuf), reason);
+	ncands = read_signatures(s, f, cands, tsbuf, sizeof(tsbuf), reason);
 	if (ncands < 0)
 		return -1;
-	if (ncands == 0) {
-		*reason = "no well-formed signature in the signature header";
+	if (gather_signed(s, p, f, tsbuf, &in, reason) != 0)
 		return -1;
-	}
-
-	if (has_ts) {
-		int64_t ts;
-
-		if (s->ts_header != NULL) {
-			const char *v = headers_get(h, s->ts_header);
-
-			if (v == NULL) {
-				*reason = "missing timestamp header";
-				return -1;
-			}
-			if (strlen(v) >= sizeof(tsbuf)) {
-				*reason = "malformed timestamp";
-				return -1;
-			}
-			memcpy(tsbuf, v, strlen(v) + 1);
-		} else if (tsbuf[0] == '\0') {
-			*reason = "missing timestamp in the signature header";
-			return -1;
-		}
-		if (parse_timestamp(tsbuf, &ts) != 0) {
-			*reason = "malformed timestamp";
-			return -1;
-		}
-		if (now - ts > tolerance) {
-			*reason = "timestamp older than the tolerance";
-			return -1;
-		}
-		if (ts - now > tolerance && !s->ts_future_ok) {
-			*reason = "timestamp ahead of the clock by more than the tolerance";
-			return -1;
-		}
-		in.ts = tsbuf;
-	}
-	if (template_uses(s->signed_content, 'i')) {
-		in.id = headers_get(h, s->id.name);
-		if (in.id == NULL) {
-			*reason = "missing id header, which the signature covers";
-			return -1;
-		}
-	}
+	/* A timestamp read so far is checked before any MAC is computed. */
+	if (in.ts != NULL && check_timestamp(s, in.ts, p->tolerance, now, reason) != 0)
+		return -1;
+	if (in.ts == NULL)
+		in.ts = "";
 
 	for (c = 0; c < ncands; c++)
 		want_alg[cands[c].alg] = true;
 
 	if (want_alg[SCHEME_ED25519])
-		ok = verify_ed25519(secrets, nsecrets, cands, ncands, &in);
-	for (k = 0; k < nsecrets && !ok; k++) {
-		const struct secret *sec = &secrets[k];
+		ok = verify_ed25519(p->secrets, p->nsecrets, cands, ncands, &in, matched);
+	for (k = 0; k < p->nsecrets && !ok; k++) {
+		const struct secret *sec = &p->secrets[k];
 
 		if (sec->ed25519)
 			continue;
+		if (want_alg[SCHEME_TOKEN]) {
+			crypto_hash_sha256(mac, sec->key, sec->len);
+			for (c = 0; c < ncands; c++)
+				if (cands[c].alg == SCHEME_TOKEN &&
+				    sodium_memcmp(mac, cands[c].sig, crypto_hash_sha256_BYTES) == 0)
+					ok = true;
+		}
 		for (a = 0; a < nitems(hmacs); a++) {
 			if (!want_alg[hmacs[a]])
 				continue;
@@ -576,13 +1032,40 @@ scheme_verify(const struct scheme *s, const struct secret *secrets,
 				    sodium_memcmp(mac, cands[c].sig, alg_size(hmacs[a])) == 0)
 					ok = true;
 		}
+		if (ok)
+			*matched = k;
 	}
 	sodium_memzero(mac, sizeof(mac));
 	if (!ok) {
 		*reason = "no signature matched any secret";
 		return -1;
 	}
+	/* A timestamp only in the body is read once the body is known to be the sender's. */
+	if (has_fields(s->ts_body) && !template_uses(s->signed_content, 't')) {
+		const char *ts = fields_first(f, s->ts_body);
+
+		if (ts == NULL) {
+			*reason = "missing timestamp in the body";
+			return -1;
+		}
+		if (check_timestamp(s, ts, p->tolerance, now, reason) != 0)
+			return -1;
+	}
 	return 0;
+}
+
+void
+scheme_mac_hex(const struct secret *key, const char *value, char out[SCHEME_MAC_HEX_SIZE])
+{
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state st;
+
+	crypto_auth_hmacsha256_init(&st, key->key, key->len);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)value, strlen(value));
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_memzero(&st, sizeof(st));
+	sodium_bin2hex(out, SCHEME_MAC_HEX_SIZE, mac, sizeof(mac));
+	sodium_memzero(mac, sizeof(mac));
 }
 
 void
@@ -597,10 +1080,11 @@ scheme_body_id(char out[SCHEME_BODY_ID_SIZE], const unsigned char *body, size_t 
 
 int
 scheme_sign(const struct scheme *s, const struct secret *key, const char *ts, const char *id,
-    const unsigned char *body, size_t len, char *out, size_t outsize, const char **reason)
+    const char *url, const unsigned char *body, size_t len, char *out, size_t outsize,
+    const char **reason)
 {
 	struct signed_input in = { s->signed_content, ts != NULL ? ts : "", id != NULL ? id : "",
-	    body, len };
+	    "", url != NULL ? url : "", body, len };
 	const struct scheme_sig *k;
 	unsigned char mac[64];
 	char enc[160];
@@ -615,13 +1099,23 @@ scheme_sign(const struct scheme *s, const struct secret *key, const char *ts, co
 		    " it can verify but not sign";
 		return -1;
 	}
+	if (k->alg == SCHEME_TOKEN) {
+		*reason = "the sender sends the secret itself, which hookq does not print";
+		return -1;
+	}
+	if (s->sig_header == NULL || has_fields(s->ts_body) || has_fields(s->token)) {
+		*reason = "the scheme's signature or timestamp is inside the body:"
+		    " send a test from the sender";
+		return -1;
+	}
 	if (key->ed25519) {
 		*reason = "the secret is an Ed25519 public key: hookq can verify but not sign";
 		return -1;
 	}
 	if ((ts == NULL && (template_uses(s->signed_content, 't') || s->ts_item != NULL)) ||
-	    (id == NULL && template_uses(s->signed_content, 'i'))) {
-		*reason = "the signed content needs a timestamp or an id that was not given";
+	    (id == NULL && template_uses(s->signed_content, 'i')) ||
+	    (url == NULL && template_uses(s->signed_content, 'u'))) {
+		*reason = "the signed content needs a timestamp, an id or a URL that was not given";
 		return -1;
 	}
 	signed_hmac(mac, k->alg, key, &in);

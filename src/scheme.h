@@ -20,11 +20,13 @@ enum scheme_alg {
 	SCHEME_HMAC_SHA256,
 	SCHEME_HMAC_SHA512,
 	SCHEME_ED25519,
+	SCHEME_TOKEN,       /* the item is the secret itself (GitLab), compared in constant time */
 };
 
 enum scheme_encoding {
 	SCHEME_HEX,
 	SCHEME_BASE64, /* standard alphabet, padded or not */
+	SCHEME_TEXT,   /* SCHEME_TOKEN: the bytes as sent */
 };
 
 /* How a line of a source's secret_file becomes a key. */
@@ -35,15 +37,20 @@ enum scheme_key_format {
 };
 
 enum scheme_from {
-	SCHEME_FROM_NONE,   /* not given by the sender */
+	SCHEME_FROM_NONE,   /* not given by the sender; ends a list of fields */
 	SCHEME_FROM_HEADER, /* a request header (lower-case name) */
-	SCHEME_FROM_JSON,   /* a dotted path into the JSON body ("data.object.id") */
+	SCHEME_FROM_JSON,   /* a dotted path into a JSON body ("data.object.id") */
+	SCHEME_FROM_FORM,   /* a field of an application/x-www-form-urlencoded body */
+	SCHEME_FROM_QUERY,  /* a parameter of the URL's query string */
 };
 
 struct scheme_field {
 	enum scheme_from from;
 	const char *name;
 };
+
+/* Where a value may be, in order of preference: the first one present counts. */
+#define SCHEME_MAX_FIELDS 3
 
 /* One kind of signature the header may carry. */
 struct scheme_sig {
@@ -54,22 +61,74 @@ struct scheme_sig {
 
 #define SCHEME_MAX_SIGS 2
 
+enum scheme_ts_format {
+	SCHEME_TS_UNIX,     /* seconds since the epoch, decimal */
+	SCHEME_TS_UNIX_MS,  /* milliseconds since the epoch, decimal */
+	SCHEME_TS_ISO8601,  /* 2021-03-25T05:09:27Z (a fraction and a +hh:mm offset allowed) */
+};
+
+enum scheme_answer_kind {
+	SCHEME_ANSWER_TEXT,      /* the body is text */
+	SCHEME_ANSWER_ECHO,      /* the body is the value of a field (a challenge) */
+	SCHEME_ANSWER_TOKEN_MAC, /* {"<key>": value, "<mac_key>": hex HMAC-SHA256(secret, value)} */
+};
+
+/* An answer given instead of hookq's own text (status 0: none). */
+struct scheme_answer {
+	int status;
+	const char *content_type;
+	enum scheme_answer_kind kind;
+	const char *text;            /* SCHEME_ANSWER_TEXT */
+	struct scheme_field value;   /* ECHO, TOKEN_MAC */
+	const char *key, *mac_key;   /* TOKEN_MAC: the JSON object's names */
+};
+
+/*
+ * A sender's request that checks the endpoint rather than bringing an event.
+ * It is answered, never stored. A POST handshake counts only once the
+ * request's signature verified; a GET one (Meta) carries no signature and is
+ * authorised by the token field equalling the source's verify_token.
+ */
+struct scheme_handshake {
+	const char *method;          /* "POST", "GET", or NULL: the scheme has none */
+	struct scheme_field when;    /* the field that marks a handshake ... */
+	const char *equals;          /* ... by having this value */
+	struct scheme_field token;   /* GET: must equal the source's verify_token */
+	struct scheme_answer answer;
+};
+
 struct scheme {
 	const char *name;
-	const char *sig_header;    /* lower case */
+	const char *sig_header;    /* lower case; NULL: the signature is in the body (sig_body) */
+	struct scheme_field sig_body[SCHEME_MAX_FIELDS];
 	char sig_separator;        /* splits the header into items; '\0': one item */
 	struct scheme_sig sigs[SCHEME_MAX_SIGS + 1];
 	/*
 	 * The signed bytes: literal text with %b (body), %t (timestamp), %i (the
-	 * id header's value) and %% (a percent sign). "%t.%b" is Stripe's.
+	 * id header's value), %k (the token field), %u (the source's
+	 * notification_url) and %% (a percent sign). "%t.%b" is Stripe's.
 	 */
 	const char *signed_content;
 	const char *ts_header;     /* timestamp header, or NULL */
 	const char *ts_item;       /* or: prefix of the timestamp item in the signature header ("t=") */
+	struct scheme_field ts_body[SCHEME_MAX_FIELDS]; /* or: fields of the body */
+	enum scheme_ts_format ts_format;
 	bool ts_future_ok;         /* only timestamps older than the tolerance are refused */
+	struct scheme_field token[SCHEME_MAX_FIELDS];   /* %k */
 	enum scheme_key_format key_format;
-	struct scheme_field id;    /* SCHEME_FROM_NONE: the id is sha256:<hex of the body> */
-	struct scheme_field type;
+	/*
+	 * The event id: the first of these present. When none is (or none is
+	 * listed) and id_body_hash is set, or the list is empty, the id is
+	 * sha256:<hex of the body>; otherwise the request is refused.
+	 */
+	struct scheme_field id[SCHEME_MAX_FIELDS];
+	bool id_body_hash;
+	struct scheme_field type[SCHEME_MAX_FIELDS];
+	bool form_body;            /* a urlencoded body is read as a form, else as JSON */
+	bool any_body;             /* a body that is not JSON is stored without id/type from it */
+	bool unstored_sig_header;  /* the signature header is a secret: not kept with the event */
+	struct scheme_handshake handshake;
+	struct scheme_answer stored; /* every 200 of an event (stored, duplicate, ...), if set */
 };
 
 /* A decoded secret: an HMAC key of any length or an Ed25519 public key. */
@@ -94,9 +153,6 @@ int scheme_init(void);
 const struct scheme *scheme_find(const char *name);
 /* The names of the built-in schemes, NULL-terminated, for error messages. */
 const char *const *scheme_names(void);
-/* True when verifying or routing the scheme needs the body parsed as JSON. */
-bool scheme_needs_json(const struct scheme *);
-
 /*
  * Decodes one secret line (len bytes, no line terminator) as the scheme's
  * key format wants. On failure returns -1 and sets *reason to a message that
@@ -106,35 +162,58 @@ int scheme_secret_parse(const struct scheme *, const char *line, size_t len,
     struct secret *out, const char **reason) __attribute__((warn_unused_result));
 void scheme_secret_clear(struct secret *);
 
+struct fields;
+
+/* What a source gives verification besides the scheme. */
+struct scheme_params {
+	const struct secret *secrets;
+	size_t nsecrets;
+	int tolerance;     /* seconds */
+	const char *url;   /* %u: the source's notification_url, or NULL */
+};
+
 /*
- * Verifies a request: some signature in the scheme's header, under some
- * secret, over the exact body bytes, with the timestamp (if the scheme has
- * one) within tolerance seconds of now (seconds since the epoch). Every
- * signature is tried against every secret and compared in constant time.
- * Returns 0 when one matches; -1 otherwise, with *reason saying why (a static
- * string fit for a log line, never for the response).
+ * Verifies a request: some signature from the scheme's header (or body
+ * fields), under some secret, over the exact signed bytes, then the
+ * timestamp (if the scheme has one) within tolerance seconds of now (seconds
+ * since the epoch). Every signature is tried against every secret and
+ * compared in constant time. The request's values come from f (fields.h);
+ * a body is parsed only for a scheme that signs or timestamps with body
+ * fields, and only when the MAC cannot be checked without them. Returns 0
+ * when one matches, with *matched the index of the secret that did; -1
+ * otherwise, with *reason saying why (a static string fit for a log line,
+ * never for the response).
  */
-int scheme_verify(const struct scheme *, const struct secret *secrets,
-    size_t nsecrets, int tolerance, int64_t now, const struct headers *,
-    const unsigned char *body, size_t len, const char **reason)
-    __attribute__((warn_unused_result));
+int scheme_verify(const struct scheme *, const struct scheme_params *, struct fields *f,
+    int64_t now, size_t *matched, const char **reason) __attribute__((warn_unused_result));
+
+/* Writes the hex HMAC-SHA256 of value under an HMAC secret into out (65 bytes). */
+#define SCHEME_MAC_HEX_SIZE 65
+void scheme_mac_hex(const struct secret *, const char *value, char out[SCHEME_MAC_HEX_SIZE]);
 
 /*
  * Signs a request as the scheme's sender would, so an operator can test the
  * chain (hookq sign): the MAC of the same signed content scheme_verify()
- * checks (body, and ts and id where the scheme's template has them), made
- * with the first HMAC kind of signature the scheme reads, under key. Writes
- * the signature header's value into out: "sha256=<hex>" for GitHub,
+ * checks (body, and ts, id and url where the scheme's template has them),
+ * made with the first HMAC kind of signature the scheme reads, under key.
+ * Writes the signature header's value into out: "sha256=<hex>" for GitHub,
  * "t=<ts>,v1=<hex>" for Stripe, "v1,<base64>" for Standard Webhooks. The
  * caller sends ts and id in their own headers where the scheme reads them
  * there (ts_header, id). Returns 0, or -1 with *reason (a static string:
- * the scheme or the key is Ed25519, a needed ts or id is NULL, out is too
- * small; never any key material).
+ * the scheme or the key is Ed25519, the signature or timestamp is in the
+ * body, the signature is the secret itself, a needed ts, id or url is NULL,
+ * out is too small; never any key material).
  */
 #define SCHEME_SIGNATURE_MAX 256
 int scheme_sign(const struct scheme *, const struct secret *key, const char *ts, const char *id,
-    const unsigned char *body, size_t len, char *out, size_t outsize, const char **reason)
-    __attribute__((warn_unused_result));
+    const char *url, const unsigned char *body, size_t len, char *out, size_t outsize,
+    const char **reason) __attribute__((warn_unused_result));
+
+/* True when a and b are equal, in time that depends on neither's contents nor length. */
+bool scheme_token_equal(const char *a, const char *b);
+
+/* True when the scheme's signed content uses the escape %c ('u': notification_url). */
+bool scheme_signs(const struct scheme *, char c);
 
 /* Writes "sha256:<hex>" of the body into out: the id of events without one. */
 void scheme_body_id(char out[SCHEME_BODY_ID_SIZE], const unsigned char *body, size_t len);

@@ -297,7 +297,7 @@ database = $DB
 colour = blue
 
 [source a]
-scheme = gitlab
+scheme = gitlub
 secret_file = $T/gh.secret
 
 [source b]
@@ -308,7 +308,7 @@ case_start
 "$HOOKQ" -c "$T/broken.conf" check > "$OUT" 2> "$ERR"; RC=$?
 want "exit" 1 "$RC"
 want_true "unknown key" grep -q "^$T/broken.conf:3: .*colour" "$OUT"
-want_true "unknown scheme" grep -q "^$T/broken.conf:6: unknown scheme 'gitlab'" "$OUT"
+want_true "unknown scheme" grep -q "^$T/broken.conf:6: unknown scheme 'gitlub'" "$OUT"
 want_true "unreadable secret file" grep -q "^$T/broken.conf:11: secret_file $T/no-such.secret: No such file" "$OUT"
 "$HOOKQ" -c "$T/broken.conf" --json check > "$OUT" 2> "$ERR"
 want "--json lines" "3 6 11" "$(json '" ".join(str(p["line"]) for p in j["problems"])')"

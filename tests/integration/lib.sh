@@ -15,6 +15,9 @@ WORKER="$top_builddir/hookq-worker"
 SCHEMA_VERSION=$(grep -c '^-- migration [0-9]*:' "$top_srcdir/sql/schema.sql")
 . "$top_srcdir/scripts/nginx.sh"
 SIGN="$top_srcdir/tests/integration/sign.py"
+# python3 may be a slow wrapper (a pyenv shim starts in about a second): run
+# the interpreter itself.
+PY=$(python3 -c 'import sys; print(sys.executable)')
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/hookq-test.XXXXXX")
@@ -153,7 +156,38 @@ post() {
 signed_headers() {
 	local scheme=$1 secret=$2 body=$3
 	shift 3
-	python3 "$SIGN" "$scheme" --secret-file "$secret" --body "$body" "$@"
+	"$PY" "$SIGN" "$scheme" --secret-file "$secret" --body "$body" "$@"
+}
+
+# sign_to HEADERFILE SCHEME SECRETFILE BODYFILE [sign.py args]: the signed
+# headers, one per line, into HEADERFILE for curl -H @FILE (never printed:
+# GitLab's header is the secret itself).
+sign_to() {
+	local out=$1
+	shift
+	signed_headers "$@" > "$out" || bail "sign.py failed for $2"
+}
+
+# send SOURCE BODYFILE CONTENT_TYPE [curl args]: POSTs; prints the status.
+send() {
+	local src=$1 b=$2 ct=$3
+	shift 3
+	curl -s -o "$T/response" -D "$T/response.headers" -w '%{http_code}' \
+		-H "Content-Type: $ct" --data-binary "@$b" "$@" "$URL/hooks/$src"
+}
+
+# ed25519_key NAME: a new Ed25519 key, $T/NAME.pem, with $T/NAME.sign (the
+# PEM's path: sign.py's "secret") and $T/NAME.public (hex public key, a
+# secret_file line for discord sources).
+ed25519_key() {
+	openssl genpkey -algorithm ed25519 -out "$T/$1.pem" 2>/dev/null ||
+		bail "openssl cannot make an Ed25519 key"
+	chmod 600 "$T/$1.pem"
+	echo "$T/$1.pem" > "$T/$1.sign"
+	openssl pkey -in "$T/$1.pem" -pubout -outform DER 2>/dev/null | tail -c 32 | od -An -v -tx1 |
+		tr -d ' \n' > "$T/$1.public"
+	echo >> "$T/$1.public"
+	[ "$(tr -d '\n' < "$T/$1.public" | wc -c)" -eq 64 ] || bail "could not extract the Ed25519 public key"
 }
 
 # post_signed SOURCE SCHEME SECRETFILE BODYFILE [extra header lines via EXTRA_HEADERS] [sign.py args]

@@ -749,29 +749,29 @@ test_generic(void **state)
 	assert_null(s->sigs[1].prefix);
 	assert_string_equal(s->signed_content, "%b");
 	assert_int_equal(s->key_format, SCHEME_KEY_RAW);
-	assert_int_equal(s->id.from, SCHEME_FROM_HEADER);
-	assert_string_equal(s->id.name, "x-foo-delivery");
-	assert_int_equal(s->type.from, SCHEME_FROM_JSON);
-	assert_string_equal(s->type.name, "data.Kind");
-	assert_true(scheme_needs_json(s));
+	assert_int_equal(s->id[0].from, SCHEME_FROM_HEADER);
+	assert_string_equal(s->id[0].name, "x-foo-delivery");
+	assert_int_equal(s->type[0].from, SCHEME_FROM_JSON);
+	assert_string_equal(s->type[0].name, "data.Kind");
+	assert_int_equal(s->type[0].from, SCHEME_FROM_JSON);
 
 	s = &config_source(cfg, "plain")->scheme;
 	assert_string_equal(s->sig_header, "signature");
 	assert_string_equal(s->sigs[0].prefix, "");
 	assert_int_equal(s->sigs[0].encoding, SCHEME_HEX);
 	assert_int_equal(s->sigs[0].alg, SCHEME_HMAC_SHA256);
-	assert_int_equal(s->id.from, SCHEME_FROM_NONE);
-	assert_int_equal(s->type.from, SCHEME_FROM_NONE);
+	assert_int_equal(s->id[0].from, SCHEME_FROM_NONE);
+	assert_int_equal(s->type[0].from, SCHEME_FROM_NONE);
 	assert_null(s->ts_header);
 	assert_null(s->ts_item);
-	assert_false(scheme_needs_json(s));
+	assert_int_equal(s->id[0].from, SCHEME_FROM_NONE);
 	assert_int_equal(config_source(cfg, "plain")->nsecrets, 1);
 
 	s = &config_source(cfg, "other")->scheme;
-	assert_int_equal(s->id.from, SCHEME_FROM_JSON);
-	assert_string_equal(s->id.name, "data.object.id");
-	assert_int_equal(s->type.from, SCHEME_FROM_HEADER);
-	assert_string_equal(s->type.name, "x-event-type");
+	assert_int_equal(s->id[0].from, SCHEME_FROM_JSON);
+	assert_string_equal(s->id[0].name, "data.object.id");
+	assert_int_equal(s->type[0].from, SCHEME_FROM_HEADER);
+	assert_string_equal(s->type[0].name, "x-event-type");
 }
 
 /* generic with algorithm ed25519 takes a 64-hex-digit public key as its secret. */
@@ -1069,8 +1069,18 @@ static const struct error_case E_MAX_BODY_HUGE = { BASE "max_body = 999999999999
 static const struct error_case E_TOLERANCE_0 = { BASE "tolerance = 0\n", 6, "tolerance: '0'" };
 static const struct error_case E_EMPTY_VALUE = { BASE "events =\n", 6, "events: empty value" };
 static const struct error_case E_UNKNOWN_SCHEME = {
-	"[hookq]\ndatabase = q.db\n[source gh]\nsecret_file = gh.secret\nscheme = gitlab\n", 5,
-	"unknown scheme 'gitlab' (known: github, stripe, standard-webhooks, generic)" };
+	"[hookq]\ndatabase = q.db\n[source gh]\nsecret_file = gh.secret\nscheme = gitlub\n", 5,
+	"unknown scheme 'gitlub' (known: github, stripe, standard-webhooks, svix, shopify, slack,"
+	" zendesk, gitlab, discord, discord-interactions, paddle, linear, pagerduty, jira, meta,"
+	" zoom, mailgun, square, generic)" };
+static const struct error_case E_SQUARE_NO_URL = {
+	"[hookq]\ndatabase = q.db\n[source sq]\nscheme = square\nsecret_file = gh.secret\n", 3,
+	"[source sq]: scheme square needs notification_url" };
+static const struct error_case E_URL_NOT_SQUARE = {
+	BASE "notification_url = https://example.com/hooks/gh\n", 6,
+	"'notification_url' applies only to scheme square, not github" };
+static const struct error_case E_VERIFY_TOKEN_NOT_META = {
+	BASE "verify_token = t0k3n\n", 6, "'verify_token' applies only to scheme meta, not github" };
 static const struct error_case E_NO_SCHEME = {
 	"[hookq]\ndatabase = q.db\n[source gh]\nsecret_file = gh.secret\n", 3, "[source gh]: no scheme" };
 static const struct error_case E_NO_SECRET_FILE = {
@@ -1206,6 +1216,9 @@ main(void)
 		ERROR_CASE("tolerance 0", E_TOLERANCE_0),
 		ERROR_CASE("empty value", E_EMPTY_VALUE),
 		ERROR_CASE("unknown scheme", E_UNKNOWN_SCHEME),
+		ERROR_CASE("square without notification_url", E_SQUARE_NO_URL),
+		ERROR_CASE("notification_url for github", E_URL_NOT_SQUARE),
+		ERROR_CASE("verify_token for github", E_VERIFY_TOKEN_NOT_META),
 		ERROR_CASE("no scheme", E_NO_SCHEME),
 		ERROR_CASE("no secret_file", E_NO_SECRET_FILE),
 		ERROR_CASE("secret_file is a directory", E_SECRET_DIR),

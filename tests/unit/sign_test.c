@@ -16,18 +16,9 @@
 
 #include "testutil.h"
 
+#include "fields.h"
 #include "headers.h"
 #include "scheme.h"
-
-/* Slack's v0 (as in scheme_test.c): a prefix, a timestamp header, a literal in the template. */
-static const struct scheme SLACK = {
-	.name = "slack",
-	.sig_header = "x-slack-signature",
-	.sigs = { { "v0=", SCHEME_HMAC_SHA256, SCHEME_HEX } },
-	.signed_content = "v0:%t:%b",
-	.ts_header = "x-slack-request-timestamp",
-	.key_format = SCHEME_KEY_RAW,
-};
 
 /* Generic, as config.c builds it: sha512, base64, a prefix. */
 static const struct scheme GENERIC_SHA512_BASE64 = {
@@ -97,7 +88,7 @@ sign_published(const char *name, const struct scheme *s, const char *want)
 	char sig[SCHEME_SIGNATURE_MAX];
 
 	assert_int_equal(scheme_secret_parse(s, secret, strlen(secret), &key, &reason), 0);
-	assert_int_equal(scheme_sign(s, &key, tu_str(r, "timestamp"), tu_str(r, "id"),
+	assert_int_equal(scheme_sign(s, &key, tu_str(r, "timestamp"), tu_str(r, "id"), NULL,
 	    (const unsigned char *)body, strlen(body), sig, sizeof(sig), &reason), 0);
 	assert_string_equal(sig, want != NULL ? want : tu_str(r, "expected"));
 	scheme_secret_clear(&key);
@@ -112,7 +103,7 @@ test_published_github(void **state)
 static void
 test_published_slack(void **state)
 {
-	sign_published("slack_docs", &SLACK, NULL);
+	sign_published("slack_docs", scheme_find("slack"), NULL);
 }
 
 static void
@@ -122,6 +113,22 @@ test_published_stdwebhooks(void **state)
 	sign_published("stdwebhooks_rust_sign", scheme_find("standard-webhooks"), NULL);
 }
 
+/* Verifies body under key with the headers h; returns scheme_verify's result. */
+static int
+verify(const struct scheme *s, const struct secret *key, const char *url, struct headers *h,
+    const unsigned char *body, size_t len, const char **reason)
+{
+	struct scheme_params p = { key, 1, 300, url };
+	struct fields f;
+	size_t matched;
+	int rc;
+
+	fields_init(&f, s, h, body, len, NULL);
+	rc = scheme_verify(s, &p, &f, 1700000000, &matched, reason);
+	fields_clear(&f);
+	return rc;
+}
+
 /* Signs with scheme_sign, then verifies the request through scheme_verify. */
 static void
 round_trip(const struct scheme *s, const char *secret_line, const unsigned char *body,
@@ -129,29 +136,33 @@ round_trip(const struct scheme *s, const char *secret_line, const unsigned char 
 {
 	struct secret key;
 	struct headers h;
-	const char *reason = NULL, *id = "msg_round_trip", *ts = "1700000000";
+	const char *reason = NULL, *id = "msg_round_trip", *url = "https://example.com/hooks/sq";
+	/* 1700000000 as each scheme writes its timestamp. */
+	const char *ts = s->ts_format == SCHEME_TS_ISO8601 ? "2023-11-14T22:13:20Z" : "1700000000";
 	char sig[SCHEME_SIGNATURE_MAX];
 	int rc;
 
 	assert_int_equal(scheme_secret_parse(s, secret_line, strlen(secret_line), &key, &reason), 0);
-	assert_int_equal(scheme_sign(s, &key, ts, id, body, len, sig, sizeof(sig), &reason), 0);
+	assert_int_equal(scheme_sign(s, &key, ts, id, url, body, len, sig, sizeof(sig), &reason), 0);
 	headers_init(&h);
 	headers_add(&h, s->sig_header, sig);
 	if (s->ts_header != NULL)
 		headers_add(&h, s->ts_header, ts);
-	if (s->id.from == SCHEME_FROM_HEADER)
-		headers_add(&h, s->id.name, id);
-	rc = scheme_verify(s, &key, 1, 300, 1700000000, &h, body, len, &reason);
+	if (s->id[0].from == SCHEME_FROM_HEADER)
+		headers_add(&h, s->id[0].name, id);
+	rc = verify(s, &key, url, &h, body, len, &reason);
 	if (rc != 0)
 		fail_msg("%s: %s (signature %s)", s->name, reason, sig);
-	/* One byte more and it no longer verifies. */
+	/* Another URL (Square signs it) or one byte changed, and it no longer verifies. */
+	if (scheme_signs(s, 'u'))
+		assert_int_not_equal(verify(s, &key, "https://example.com/hooks/other", &h, body, len,
+		    &reason), 0);
 	if (len > 0) {
 		unsigned char *copy = malloc(len);
 
 		memcpy(copy, body, len);
 		copy[0] ^= 1;
-		assert_int_not_equal(scheme_verify(s, &key, 1, 300, 1700000000, &h, copy, len, &reason),
-		    0);
+		assert_int_not_equal(verify(s, &key, url, &h, copy, len, &reason), 0);
 		free(copy);
 	}
 	headers_clear(&h);
@@ -163,15 +174,46 @@ test_round_trip(void **state)
 {
 	static const unsigned char body[] = "{\"id\":\"evt_1\",\"type\":\"x.y\",\"bin\":\"\x01\xff\"}";
 	static const unsigned char nul[] = { 'a', 0, 'b', 0xff };
+	static const char *const raw[] = {
+		"github", "stripe", "shopify", "slack", "zendesk", "paddle", "pagerduty", "jira",
+		"meta", "zoom", "square",
+	};
+	size_t i;
 
-	round_trip(scheme_find("github"), "It's a Secret to Everybody", body, sizeof(body) - 1);
-	round_trip(scheme_find("stripe"), "whsec_test_secret", body, sizeof(body) - 1);
+	for (i = 0; i < sizeof(raw) / sizeof(raw[0]); i++)
+		round_trip(scheme_find(raw[i]), "It's a Secret to Everybody", body, sizeof(body) - 1);
 	round_trip(scheme_find("standard-webhooks"), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", body,
 	    sizeof(body) - 1);
-	round_trip(&SLACK, "8f742231b10e8888abcd99yyyzzz85a5", body, sizeof(body) - 1);
+	round_trip(scheme_find("svix"), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", body,
+	    sizeof(body) - 1);
 	round_trip(&GENERIC_SHA512_BASE64, "k", nul, sizeof(nul));
 	round_trip(&GENERIC_SHA256_HEX, "a much longer key than the block size of SHA-256, which is"
 	    " sixty-four bytes, so it is hashed first", body, 0);
+}
+
+/* Schemes whose signature hookq cannot make: the reason says why, and no key leaks. */
+static void
+test_refused_schemes(void **state)
+{
+	static const char *const names[] = {
+		"gitlab", "mailgun", "linear", "discord", "discord-interactions",
+	};
+	struct secret hmac = { false, 3, (unsigned char *)"key" };
+	const char *reason;
+	char sig[SCHEME_SIGNATURE_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		reason = NULL;
+		sig[0] = '\0';
+		assert_int_equal(scheme_sign(scheme_find(names[i]), &hmac, "1700000000", "id", "u",
+		    (const unsigned char *)"{}", 2, sig, sizeof(sig), &reason), -1);
+		assert_non_null(reason);
+		assert_string_equal(sig, "");
+	}
+	/* Square without the URL it signs. */
+	assert_int_equal(scheme_sign(scheme_find("square"), &hmac, NULL, NULL, NULL,
+	    (const unsigned char *)"{}", 2, sig, sizeof(sig), &reason), -1);
 }
 
 /* Stripe's header carries the timestamp first: t=<ts>,v1=<hex>. */
@@ -182,7 +224,7 @@ test_stripe_form(void **state)
 	const char *reason = NULL;
 	char sig[SCHEME_SIGNATURE_MAX];
 
-	assert_int_equal(scheme_sign(scheme_find("stripe"), &key, "1234", NULL,
+	assert_int_equal(scheme_sign(scheme_find("stripe"), &key, "1234", NULL, NULL,
 	    (const unsigned char *)"{}", 2, sig, sizeof(sig), &reason), 0);
 	assert_int_equal(strncmp(sig, "t=1234,v1=", 10), 0);
 	assert_int_equal(strlen(sig), 10 + 64);
@@ -198,19 +240,19 @@ test_refused(void **state)
 	char sig[SCHEME_SIGNATURE_MAX], small[8];
 
 	/* An Ed25519 scheme, or an Ed25519 key: verify only. */
-	assert_int_equal(scheme_sign(&GENERIC_ED25519, &hmac, NULL, NULL,
+	assert_int_equal(scheme_sign(&GENERIC_ED25519, &hmac, NULL, NULL, NULL,
 	    (const unsigned char *)"x", 1, sig, sizeof(sig), &reason), -1);
 	assert_non_null(strstr(reason, "Ed25519"));
-	assert_int_equal(scheme_sign(scheme_find("standard-webhooks"), &ed, "1", "i",
+	assert_int_equal(scheme_sign(scheme_find("standard-webhooks"), &ed, "1", "i", NULL,
 	    (const unsigned char *)"x", 1, sig, sizeof(sig), &reason), -1);
 	assert_non_null(strstr(reason, "Ed25519"));
 	/* A timestamped scheme without a timestamp; an id-signing scheme without an id. */
-	assert_int_equal(scheme_sign(scheme_find("stripe"), &hmac, NULL, NULL,
+	assert_int_equal(scheme_sign(scheme_find("stripe"), &hmac, NULL, NULL, NULL,
 	    (const unsigned char *)"x", 1, sig, sizeof(sig), &reason), -1);
-	assert_int_equal(scheme_sign(scheme_find("standard-webhooks"), &hmac, "1", NULL,
+	assert_int_equal(scheme_sign(scheme_find("standard-webhooks"), &hmac, "1", NULL, NULL,
 	    (const unsigned char *)"x", 1, sig, sizeof(sig), &reason), -1);
 	/* No room. */
-	assert_int_equal(scheme_sign(scheme_find("github"), &hmac, NULL, NULL,
+	assert_int_equal(scheme_sign(scheme_find("github"), &hmac, NULL, NULL, NULL,
 	    (const unsigned char *)"x", 1, small, sizeof(small), &reason), -1);
 }
 
@@ -222,6 +264,7 @@ main(void)
 		cmocka_unit_test(test_published_slack),
 		cmocka_unit_test(test_published_stdwebhooks),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_refused_schemes),
 		cmocka_unit_test(test_stripe_form),
 		cmocka_unit_test(test_refused),
 	};
