@@ -697,8 +697,6 @@ finish_source(struct loader *L, struct source *src)
 
 	if (src->max_body == 0)
 		src->max_body = L->cfg->max_body;
-	if (src->tolerance == 0)
-		src->tolerance = DEFAULT_TOLERANCE;
 	if (src->handler_timeout == 0)
 		src->handler_timeout = DEFAULT_HANDLER_TIMEOUT;
 	if (src->max_attempts == 0)
@@ -737,6 +735,8 @@ finish_source(struct loader *L, struct source *src)
 		return;
 	}
 	check_scheme_keys(L, src);
+	if (src->tolerance == 0)
+		src->tolerance = src->scheme.tolerance != 0 ? src->scheme.tolerance : DEFAULT_TOLERANCE;
 	if (src->secret_file == NULL) {
 		loader_error(L, src->line, "[source %s]: no secret_file", src->name);
 		return;

@@ -114,6 +114,7 @@ struct scheme {
 	struct scheme_field ts_body[SCHEME_MAX_FIELDS]; /* or: fields of the body */
 	enum scheme_ts_format ts_format;
 	bool ts_future_ok;         /* only timestamps older than the tolerance are refused */
+	int tolerance;             /* the source's tolerance when it sets none, s; 0: 300 */
 	struct scheme_field token[SCHEME_MAX_FIELDS];   /* %k */
 	enum scheme_key_format key_format;
 	/*

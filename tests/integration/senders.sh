@@ -186,6 +186,24 @@ malformed() {
 	want_true "receiver alive" alive "$RECEIVER_PID"
 }
 
+# refusals SOURCE BODYFILE CONTENT_TYPE HEADERFILE ROWS HEADER PREFIX ENCODING NAME
+#          [SEPARATOR ITEM_PREFIX]: the two refusals every header-signed source
+# gets: the body with one byte changed after signing (401, still ROWS rows),
+# and malformed HEADERs (malformed's arguments).
+refusals() {
+	local src=$1 b=$2 ct=$3 h=$4 n=$5 hdr=$6 prefix=$7 enc=$8 name=$9
+	shift 9
+	tamper "$b" "$T/$src.t"
+	case_start
+	s=$(send "$src" "$T/$src.t" "$ct" -H "@$h")
+	want_refused "$s" "$src" "$n"
+	case_end "$name: one body byte changed after signing gets 401 and no row"
+
+	case_start
+	malformed "$src" "$b" "$ct" "$h" "$hdr" "$prefix" "$enc" "$@"
+	case_end "$name: malformed $hdr headers get 401, no row, no 5xx"
+}
+
 # ---- svix ---------------------------------------------------------------------
 
 b=$(body svix.json '{"type":"invoice.paid","data":{"id":"inv_svix_1","amount":100}}')
@@ -230,16 +248,8 @@ want status 200 "$s"
 want_stored shopify wh-shopify-2 orders/paid "$b2"
 case_end "shopify: without X-Shopify-Event-Id the id is X-Shopify-Webhook-Id"
 
-tamper "$b" "$T/shopify.t"
 sign_to "$T/shopify.h3" shopify "$T/shopify.secret" "$b" --id evt-shopify-t --type orders/create
-case_start
-s=$(send shopify "$T/shopify.t" $JSON -H "@$T/shopify.h3")
-want_refused "$s" shopify 2
-case_end "shopify: one body byte changed after signing gets 401 and no row"
-
-case_start
-malformed shopify "$b" $JSON "$T/shopify.h3" X-Shopify-Hmac-Sha256 "" base64
-case_end "shopify: malformed X-Shopify-Hmac-Sha256 headers get 401, no row, no 5xx"
+refusals shopify "$b" $JSON "$T/shopify.h3" 2 X-Shopify-Hmac-Sha256 "" base64 shopify
 
 # ---- slack --------------------------------------------------------------------
 
@@ -261,15 +271,7 @@ want_response ""
 want_stored slack "$(body_id "$f")" /weather "$f"
 case_end "slack: slash-command form body stored with id sha256:<body hash>, type the command"
 
-tamper "$b" "$T/slack.t"
-case_start
-s=$(send slack "$T/slack.t" $JSON -H "@$T/slack.h")
-want_refused "$s" slack 2
-case_end "slack: one body byte changed after signing gets 401 and no row"
-
-case_start
-malformed slack "$b" $JSON "$T/slack.h" X-Slack-Signature "v0=" hex
-case_end "slack: malformed X-Slack-Signature headers get 401, no row, no 5xx"
+refusals slack "$b" $JSON "$T/slack.h" 2 X-Slack-Signature "v0=" hex slack
 
 # ---- zendesk ------------------------------------------------------------------
 
@@ -387,15 +389,7 @@ want_response $'stored\n'
 want_stored discord "$(body_id "$b")" APPLICATION_AUTHORIZED "$b"
 case_end "discord: Ed25519 (hex) over timestamp + body; id sha256:<body hash>, type event.type"
 
-tamper "$b" "$T/discord.t"
-case_start
-s=$(send discord "$T/discord.t" $JSON -H "@$T/discord.h")
-want_refused "$s" discord 1
-case_end "discord: one body byte changed after signing gets 401 and no row"
-
-case_start
-malformed discord "$b" $JSON "$T/discord.h" X-Signature-Ed25519 "" hex
-case_end "discord: malformed X-Signature-Ed25519 headers get 401, no row, no 5xx"
+refusals discord "$b" $JSON "$T/discord.h" 1 X-Signature-Ed25519 "" hex discord
 
 # ---- discord-interactions -----------------------------------------------------
 
@@ -409,15 +403,7 @@ want "content type" application/json "$(response_header Content-Type)"
 want_stored interactions 1151234567890123456 blep "$b"
 case_end "discord-interactions: application command stored (id id, type data.name), answered {\"type\":5}"
 
-tamper "$b" "$T/inter.t"
-case_start
-s=$(send interactions "$T/inter.t" $JSON -H "@$T/inter.h")
-want_refused "$s" interactions 1
-case_end "discord-interactions: one body byte changed after signing gets 401 and no row"
-
-case_start
-malformed interactions "$b" $JSON "$T/inter.h" X-Signature-Ed25519 "" hex
-case_end "discord-interactions: malformed X-Signature-Ed25519 headers get 401, no row, no 5xx"
+refusals interactions "$b" $JSON "$T/inter.h" 1 X-Signature-Ed25519 "" hex discord-interactions
 
 # ---- paddle -------------------------------------------------------------------
 
@@ -430,16 +416,7 @@ want_response $'stored\n'
 want_stored paddle evt_01h8bzakzx3hm2fmen703n5q45 transaction.completed "$b"
 case_end "paddle: ts=;h1= over ts:body; id event_id, type event_type"
 
-tamper "$b" "$T/paddle.t"
-case_start
-s=$(send paddle "$T/paddle.t" $JSON -H "@$T/paddle.h")
-want_refused "$s" paddle 1
-case_end "paddle: one body byte changed after signing gets 401 and no row"
-
-ts=$(date +%s)
-case_start
-malformed paddle "$b" $JSON "$T/paddle.h" Paddle-Signature "ts=$ts;h1=" hex ";" "h1="
-case_end "paddle: malformed Paddle-Signature headers get 401, no row, no 5xx"
+refusals paddle "$b" $JSON "$T/paddle.h" 1 Paddle-Signature "ts=$(date +%s);h1=" hex paddle ";" "h1="
 
 # ---- linear -------------------------------------------------------------------
 
@@ -460,15 +437,7 @@ want status 200 "$s"
 want_stored linear "$(body_id "$b2")" Comment "$b2"
 case_end "linear: without Linear-Delivery the id is sha256:<body hash>"
 
-tamper "$b" "$T/linear.t"
-case_start
-s=$(send linear "$T/linear.t" $JSON -H "@$T/linear.h")
-want_refused "$s" linear 2
-case_end "linear: one body byte changed after signing gets 401 and no row"
-
-case_start
-malformed linear "$b" $JSON "$T/linear.h" Linear-Signature "" hex
-case_end "linear: malformed Linear-Signature headers get 401, no row, no 5xx"
+refusals linear "$b" $JSON "$T/linear.h" 2 Linear-Signature "" hex linear
 
 # ---- pagerduty ----------------------------------------------------------------
 
@@ -481,15 +450,7 @@ want_response $'stored\n'
 want_stored pagerduty 01DEN4HPBQAGOI1L6QJHOSQN2C incident.triggered "$b"
 case_end "pagerduty: v1= hex HMAC of the body; id event.id, type event.event_type"
 
-tamper "$b" "$T/pagerduty.t"
-case_start
-s=$(send pagerduty "$T/pagerduty.t" $JSON -H "@$T/pagerduty.h")
-want_refused "$s" pagerduty 1
-case_end "pagerduty: one body byte changed after signing gets 401 and no row"
-
-case_start
-malformed pagerduty "$b" $JSON "$T/pagerduty.h" X-PagerDuty-Signature "v1=" hex "," "v1="
-case_end "pagerduty: malformed X-PagerDuty-Signature headers get 401, no row, no 5xx"
+refusals pagerduty "$b" $JSON "$T/pagerduty.h" 1 X-PagerDuty-Signature "v1=" hex pagerduty "," "v1="
 
 # ---- jira ---------------------------------------------------------------------
 
@@ -510,15 +471,7 @@ want status 200 "$s"
 want_stored jira "$(body_id "$b2")" jira:issue_updated "$b2"
 case_end "jira: without X-Atlassian-Webhook-Identifier the id is sha256:<body hash>"
 
-tamper "$b" "$T/jira.t"
-case_start
-s=$(send jira "$T/jira.t" $JSON -H "@$T/jira.h")
-want_refused "$s" jira 2
-case_end "jira: one body byte changed after signing gets 401 and no row"
-
-case_start
-malformed jira "$b" $JSON "$T/jira.h" X-Hub-Signature "sha256=" hex
-case_end "jira: malformed X-Hub-Signature headers get 401, no row, no 5xx"
+refusals jira "$b" $JSON "$T/jira.h" 2 X-Hub-Signature "sha256=" hex jira
 
 # ---- meta ---------------------------------------------------------------------
 
@@ -531,15 +484,7 @@ want_response $'stored\n'
 want_stored meta "$(body_id "$b")" page "$b"
 case_end "meta: X-Hub-Signature-256 sha256= hex (app secret); id sha256:<body hash>, type object"
 
-tamper "$b" "$T/meta.t"
-case_start
-s=$(send meta "$T/meta.t" $JSON -H "@$T/meta.h")
-want_refused "$s" meta 1
-case_end "meta: one body byte changed after signing gets 401 and no row"
-
-case_start
-malformed meta "$b" $JSON "$T/meta.h" X-Hub-Signature-256 "sha256=" hex
-case_end "meta: malformed X-Hub-Signature-256 headers get 401, no row, no 5xx"
+refusals meta "$b" $JSON "$T/meta.h" 1 X-Hub-Signature-256 "sha256=" hex meta
 
 # ---- zoom ---------------------------------------------------------------------
 
@@ -552,15 +497,7 @@ want_response $'stored\n'
 want_stored zoom "$(body_id "$b")" meeting.started "$b"
 case_end "zoom: x-zm-signature v0= over v0:ts:body; id sha256:<body hash>, type event"
 
-tamper "$b" "$T/zoom.t"
-case_start
-s=$(send zoom "$T/zoom.t" $JSON -H "@$T/zoom.h")
-want_refused "$s" zoom 1
-case_end "zoom: one body byte changed after signing gets 401 and no row"
-
-case_start
-malformed zoom "$b" $JSON "$T/zoom.h" x-zm-signature "v0=" hex
-case_end "zoom: malformed x-zm-signature headers get 401, no row, no 5xx"
+refusals zoom "$b" $JSON "$T/zoom.h" 1 x-zm-signature "v0=" hex zoom
 
 # ---- square -------------------------------------------------------------------
 
@@ -584,15 +521,7 @@ want_refused "$s" square 1
 want "rows with the id" 0 "$(rows square sq-other-url)"
 case_end "square: signed with another notification URL (other path, trailing slash) gets 401 and no row"
 
-tamper "$b" "$T/square.t"
-case_start
-s=$(send square "$T/square.t" $JSON -H "@$T/square.h")
-want_refused "$s" square 1
-case_end "square: one body byte changed after signing gets 401 and no row"
-
-case_start
-malformed square "$b" $JSON "$T/square.h" x-square-hmacsha256-signature "" base64
-case_end "square: malformed x-square-hmacsha256-signature headers get 401, no row, no 5xx"
+refusals square "$b" $JSON "$T/square.h" 1 x-square-hmacsha256-signature "" base64 square
 
 # ---- mailgun ------------------------------------------------------------------
 

@@ -265,6 +265,33 @@ test_defaults(void **state)
 	assert_null(cfg->health_path);
 }
 
+/*
+ * A scheme may set the default tolerance (mailgun: its 8-hour retry window
+ * plus one), and notification_url and verify_token read back as written.
+ */
+static void
+test_scheme_defaults_and_keys(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+
+	cfg = load_ok(fx,
+	    "[hookq]\ndatabase = q.db\n"
+	    "[source mg]\nscheme = mailgun\nsecret_file = gh.secret\n"
+	    "[source mg2]\nscheme = mailgun\nsecret_file = gh.secret\ntolerance = 60\n"
+	    "[source sq]\nscheme = square\nsecret_file = gh.secret\n"
+	    "notification_url = https://example.com/hooks/sq\n"
+	    "[source fb]\nscheme = meta\nsecret_file = gh.secret\nverify_token = t0k3n\n"
+	    "[source fb2]\nscheme = meta\nsecret_file = gh.secret\n");
+	assert_int_equal(cfg->sources[0].tolerance, 9 * 3600);
+	assert_int_equal(cfg->sources[1].tolerance, 60);
+	assert_int_equal(cfg->sources[2].tolerance, 300);
+	assert_string_equal(cfg->sources[2].notification_url, "https://example.com/hooks/sq");
+	assert_null(cfg->sources[2].verify_token);
+	assert_string_equal(cfg->sources[3].verify_token, "t0k3n");
+	assert_null(cfg->sources[4].verify_token);
+}
+
 /* metrics_path and health_path read back as written: URL paths, not resolved like files. */
 static void
 test_metrics_keys(void **state)
