@@ -69,6 +69,63 @@ scheme = generic
 secret_file = $T/ed.secret
 signature_header = X-Sig
 algorithm = ed25519
+
+[source svix]
+scheme = svix
+secret_file = $T/sw.secret
+
+[source shopify]
+scheme = shopify
+secret_file = $T/gh.secret
+
+[source slack]
+scheme = slack
+secret_file = $T/gh.secret
+
+[source zendesk]
+scheme = zendesk
+secret_file = $T/gh.secret
+
+[source paddle]
+scheme = paddle
+secret_file = $T/gh.secret
+
+[source pagerduty]
+scheme = pagerduty
+secret_file = $T/gh.secret
+
+[source jira]
+scheme = jira
+secret_file = $T/gh.secret
+
+[source meta]
+scheme = meta
+secret_file = $T/gh.secret
+
+[source zoom]
+scheme = zoom
+secret_file = $T/gh.secret
+
+[source square]
+scheme = square
+secret_file = $T/gh.secret
+notification_url = https://example.com/hooks/square
+
+[source gitlab]
+scheme = gitlab
+secret_file = $T/gh.secret
+
+[source mailgun]
+scheme = mailgun
+secret_file = $T/gh.secret
+
+[source linear]
+scheme = linear
+secret_file = $T/gh.secret
+
+[source discord]
+scheme = discord
+secret_file = $T/ed.secret
 EOF
 
 # ---- usage ---------------------------------------------------------------------
@@ -345,6 +402,26 @@ want "generic sha512 base64, nested JSON paths: answer" "0 200 stored" "$RC $STA
 want "generic: id and type from the body" "1" \
 	"$(sql "SELECT count(*) FROM events WHERE source = 'gen' AND event_type = 'x.y' AND event_id LIKE 'hookq-test-%'")"
 case_end "sign: the printed curl command is stored, for github, stripe, standard-webhooks and generic"
+
+# Every other sender whose signature is an HMAC in a header: zendesk's
+# timestamp is ISO 8601, square signs its notification_url, slack answers
+# an empty 200.
+case_start
+for src in svix shopify slack zendesk paddle pagerduty jira meta zoom square; do
+	run_signed "$src" --url "$URL/hooks/$src" --type "$src.test"
+	want "$src: exit and status" "0 200" "$RC $STATUS"
+	want "$src: one row of the type" 1 \
+		"$(sql "SELECT count(*) FROM events WHERE source = '$src' AND event_type = '$src.test'")"
+	[ "$src" = slack ] && want_true "slack: empty answer" grep -qi '^content-length: 0' "$T/curl.out"
+done
+for src in gitlab:'secret itself' mailgun:'inside the body' linear:'inside the body' \
+	discord:'can verify but not sign'; do
+	q sign "${src%%:*}"
+	want "${src%%:*}: refused, exit" 1 "$RC"
+	want "${src%%:*}: nothing on stdout" "" "$(cat "$OUT")"
+	want_true "${src%%:*}: says why" has_err "${src#*:}"
+done
+case_end "sign: every HMAC header sender (svix ... square) is stored; gitlab, mailgun, linear, discord refused with the reason"
 
 case_start
 b2=$(body mine.json '{"id":"evt_mine","type":"invoice.paid"}')
