@@ -275,6 +275,17 @@ row("svix_webhook_headers", "svix", [SVIX_SECRET],
     {"webhook-id": SVIX_ID, "webhook-timestamp": T, "webhook-signature": svix_sig(T, SVIX_BODY)},
     "unauthorized", "the svix scheme reads svix-* headers; webhook-* ones belong to standard-webhooks",
     SVIX_HOW, SVIX_SRC, body=SVIX_BODY)
+# Published: the Standard Webhooks libraries' sign test and Svix's own Ed25519
+# example (published.json), sent as Svix sends them, under svix-* headers.
+for pname, secret in (("stdwebhooks_sign", None), ("svix_v1a_ed25519", "public")):
+    pr = PUB[pname]
+    line = pr["public"] if secret == "public" else pr["secret"]
+    row("svix_published_" + pname, "svix", [line],
+        {"svix-id": pr["id"], "svix-timestamp": pr["timestamp"], "svix-signature": pr["expected"]},
+        "stored", "published.json %s (%s) under svix-* headers" % (pname, pr["source"]),
+        "the signature as published (published.json %s)" % pname, pr["source"], body=pr["body"],
+        now=int(pr["timestamp"]), event_id=pr["id"], event_type=None, published=True)
+
 _good = svix_sig(T, SVIX_BODY)[3:]
 for sfx, val, why in malformed("v1,", _good):
     row("svix_sig_" + sfx, "svix", [SVIX_SECRET], svix_hdr(T, val), "unauthorized", why,
