@@ -1188,6 +1188,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		TEST(test_every_key),
 		TEST(test_defaults),
+		TEST(test_scheme_defaults_and_keys),
 		TEST(test_metrics_keys),
 		TEST(test_max_body_inherited),
 		TEST(test_sizes),
