@@ -675,7 +675,12 @@ static void
 check_scheme_keys(struct loader *L, struct source *src)
 {
 	bool url = scheme_signs(&src->scheme, 'u');
-	bool token = src->scheme.handshake.token.from != SCHEME_FROM_NONE;
+	bool token = false;
+	size_t i;
+
+	for (i = 0; i < SCHEME_MAX_HANDSHAKES && src->scheme.handshakes[i].method != NULL; i++)
+		if (src->scheme.handshakes[i].token.from != SCHEME_FROM_NONE)
+			token = true;
 
 	if (url && src->notification_url == NULL)
 		loader_error(L, src->line, "[source %s]: scheme %s needs notification_url, the URL"

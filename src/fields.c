@@ -39,6 +39,7 @@ fields_init(struct fields *f, const struct scheme *s, const struct headers *h,
 {
 	const char *ct = headers_get(h, "content-type");
 	enum scheme_from from;
+	size_t i;
 
 	memset(f, 0, sizeof(*f));
 	f->scheme = s;
@@ -53,8 +54,10 @@ fields_init(struct fields *f, const struct scheme *s, const struct headers *h,
 	want(f, s->token, SCHEME_MAX_FIELDS, from);
 	want(f, s->id, SCHEME_MAX_FIELDS, from);
 	want(f, s->type, SCHEME_MAX_FIELDS, from);
-	want(f, &s->handshake.when, 1, from);
-	want(f, &s->handshake.answer.value, 1, from);
+	for (i = 0; i < SCHEME_MAX_HANDSHAKES && s->handshakes[i].method != NULL; i++) {
+		want(f, &s->handshakes[i].when, 1, from);
+		want(f, &s->handshakes[i].answer.value, 1, from);
+	}
 	want(f, &s->stored.value, 1, from);
 }
 

@@ -86,17 +86,26 @@ refuse(struct request *req, enum outcome o, const char *reason)
 	return -1;
 }
 
+/* The scheme's first handshake made with method, or NULL. */
+static const struct scheme_handshake *
+find_handshake(const struct scheme *s, const char *method)
+{
+	size_t i;
+
+	for (i = 0; i < SCHEME_MAX_HANDSHAKES && s->handshakes[i].method != NULL; i++)
+		if (strcmp(s->handshakes[i].method, method) == 0)
+			return &s->handshakes[i];
+	return NULL;
+}
+
 int
 request_route(struct request *req, const struct config *cfg)
 {
-	const char *hs;
-
 	req->source = req->source_name ? config_source(cfg, req->source_name) : NULL;
 	if (req->source == NULL)
 		return refuse(req, OUTCOME_NOT_FOUND, "no such source");
-	hs = req->source->scheme.handshake.method;
 	if (req->method != NULL && (strcmp(req->method, "POST") == 0 ||
-	    (hs != NULL && strcmp(hs, "GET") == 0 && strcmp(req->method, "GET") == 0)))
+	    (strcmp(req->method, "GET") == 0 && find_handshake(&req->source->scheme, "GET") != NULL)))
 		return 0;
 	return refuse(req, OUTCOME_METHOD, "method is not POST");
 }
@@ -156,9 +165,12 @@ static int
 check_get(struct request *req, struct fields *f)
 {
 	const struct source *src = req->source;
-	const struct scheme_handshake *hs = &src->scheme.handshake;
-	const char *mode = fields_get(f, &hs->when), *token;
+	const struct scheme_handshake *hs = find_handshake(&src->scheme, "GET");
+	const char *mode, *token;
 
+	if (hs == NULL) /* request_route lets a GET through only with a GET handshake */
+		return refuse(req, OUTCOME_METHOD, "method is not POST");
+	mode = fields_get(f, &hs->when);
 	if (mode == NULL || strcmp(mode, hs->equals) != 0)
 		return refuse(req, OUTCOME_FORBIDDEN, "GET is not a subscription check");
 	if (src->verify_token == NULL)
@@ -199,7 +211,6 @@ request_check(struct request *req, int64_t now)
 {
 	const struct source *src = req->source;
 	const struct scheme *s = &src->scheme;
-	const struct scheme_handshake *hs = &s->handshake;
 	struct scheme_params params = { src->secrets, src->nsecrets, src->tolerance,
 	    src->notification_url };
 	const char *unstored[nitems(UNSTORED_HEADERS) + 1];
@@ -217,10 +228,14 @@ request_check(struct request *req, int64_t now)
 		refuse(req, OUTCOME_UNAUTHORIZED, reason);
 		goto out;
 	}
-	if (hs->method != NULL && strcmp(hs->method, "POST") == 0 &&
-	    (v = fields_get(&f, &hs->when)) != NULL && strcmp(v, hs->equals) == 0) {
-		rc = handshake(req, &hs->answer, &f, &src->secrets[matched]);
-		goto out;
+	for (i = 0; i < SCHEME_MAX_HANDSHAKES && s->handshakes[i].method != NULL; i++) {
+		const struct scheme_handshake *hs = &s->handshakes[i];
+
+		if (strcmp(hs->method, "POST") == 0 && (v = fields_get(&f, &hs->when)) != NULL &&
+		    strcmp(v, hs->equals) == 0) {
+			rc = handshake(req, &hs->answer, &f, &src->secrets[matched]);
+			goto out;
+		}
 	}
 	if (extract(req, &f) != 0)
 		goto out;

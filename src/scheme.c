@@ -133,13 +133,13 @@ static const struct scheme SCHEMES[] = {
 		.id_body_hash = true,
 		.type = { JSON("event.type"), JSON("type"), FORM("command") },
 		.form_body = true,
-		.handshake = {
+		.handshakes = { {
 			.method = "POST",
 			.when = JSON("type"),
 			.equals = "url_verification",
 			.answer = { 200, "text/plain; charset=utf-8", SCHEME_ANSWER_ECHO,
 			    .value = JSON("challenge") },
-		},
+		} },
 		.stored = { 200, "text/plain; charset=utf-8", SCHEME_ANSWER_TEXT, .text = "" },
 	},
 	/*
@@ -191,18 +191,21 @@ static const struct scheme SCHEMES[] = {
 		.ts_header = "x-signature-timestamp",
 		.key_format = SCHEME_KEY_ED25519,
 		.type = { JSON("event.type") },
-		.handshake = {
+		.handshakes = { {
 			.method = "POST",
 			.when = JSON("type"),
 			.equals = "0",
 			.answer = { 204, NULL, SCHEME_ANSWER_TEXT, .text = "" },
-		},
+		} },
 	},
 	/*
 	 * Discord Interactions endpoint (discord.com/developers/docs/interactions/
 	 * receiving-and-responding): the same signature; a PING (type 1) wants
 	 * {"type":1}; other interactions are deferred ({"type":5},
 	 * DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE) for the handler to follow up.
+	 * An autocomplete request (type 4) comes with each keystroke and wants
+	 * its choices at once (type 8), which no queued handler can give: it is
+	 * answered with no choices and not stored.
 	 */
 	{
 		.name = "discord-interactions",
@@ -213,12 +216,18 @@ static const struct scheme SCHEMES[] = {
 		.key_format = SCHEME_KEY_ED25519,
 		.id = { JSON("id") },
 		.type = { JSON("data.name"), JSON("type") },
-		.handshake = {
+		.handshakes = { {
 			.method = "POST",
 			.when = JSON("type"),
 			.equals = "1",
 			.answer = { 200, "application/json", SCHEME_ANSWER_TEXT, .text = "{\"type\":1}" },
-		},
+		}, {
+			.method = "POST",
+			.when = JSON("type"),
+			.equals = "4",
+			.answer = { 200, "application/json", SCHEME_ANSWER_TEXT,
+			    .text = "{\"type\":8,\"data\":{\"choices\":[]}}" },
+		} },
 		.stored = { 200, "application/json", SCHEME_ANSWER_TEXT, .text = "{\"type\":5}" },
 	},
 	/*
@@ -295,14 +304,14 @@ static const struct scheme SCHEMES[] = {
 		.signed_content = "%b",
 		.key_format = SCHEME_KEY_RAW,
 		.type = { JSON("object") },
-		.handshake = {
+		.handshakes = { {
 			.method = "GET",
 			.when = QUERY("hub.mode"),
 			.equals = "subscribe",
 			.token = QUERY("hub.verify_token"),
 			.answer = { 200, "text/plain; charset=utf-8", SCHEME_ANSWER_ECHO,
 			    .value = QUERY("hub.challenge") },
-		},
+		} },
 	},
 	/*
 	 * Zoom (developers.zoom.us/docs/api/webhooks): x-zm-signature:
@@ -318,14 +327,14 @@ static const struct scheme SCHEMES[] = {
 		.ts_header = "x-zm-request-timestamp",
 		.key_format = SCHEME_KEY_RAW,
 		.type = { JSON("event") },
-		.handshake = {
+		.handshakes = { {
 			.method = "POST",
 			.when = JSON("event"),
 			.equals = "endpoint.url_validation",
 			.answer = { 200, "application/json", SCHEME_ANSWER_TOKEN_MAC,
 			    .value = JSON("payload.plainToken"), .key = "plainToken",
 			    .mac_key = "encryptedToken" },
-		},
+		} },
 	},
 	/*
 	 * Mailgun (documentation.mailgun.com "Securing webhooks"): the body

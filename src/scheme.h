@@ -90,12 +90,15 @@ struct scheme_answer {
  * authorised by the token field equalling the source's verify_token.
  */
 struct scheme_handshake {
-	const char *method;          /* "POST", "GET", or NULL: the scheme has none */
+	const char *method;          /* "POST", "GET", or NULL: no (more) handshakes */
 	struct scheme_field when;    /* the field that marks a handshake ... */
 	const char *equals;          /* ... by having this value */
 	struct scheme_field token;   /* GET: must equal the source's verify_token */
 	struct scheme_answer answer;
 };
+
+/* Handshakes a row may have (Discord interactions: PING and autocomplete). */
+#define SCHEME_MAX_HANDSHAKES 2
 
 struct scheme {
 	const char *name;
@@ -128,7 +131,7 @@ struct scheme {
 	bool form_body;            /* a urlencoded body is read as a form, else as JSON */
 	bool any_body;             /* a body that is not JSON is stored without id/type from it */
 	bool unstored_sig_header;  /* the signature header is a secret: not kept with the event */
-	struct scheme_handshake handshake;
+	struct scheme_handshake handshakes[SCHEME_MAX_HANDSHAKES]; /* method NULL ends them */
 	struct scheme_answer stored; /* every 200 of an event (stored, duplicate, ...), if set */
 };
 

@@ -205,6 +205,18 @@ s=$(send interactions "$b" $JSON -H "@$T/ix-ping-bad.h")
 want_unauthorized "$s" "$n"
 case_end "discord-interactions PING signed by another key: 401"
 
+b=$(body ix-auto.json '{"application_id":"1234567765431","data":{"id":"771825006014889984","name":"blep","options":[{"name":"animal","type":3,"value":"do","focused":true}],"type":1},"id":"786008729715212339","token":"AUTOCOMPLETE_TOKEN","type":4,"version":1}')
+sign_to "$T/ix-auto.h" discord-interactions "$T/ed.sign" "$b"
+n=$(count_rows) mark=$(log_mark)
+case_start
+s=$(send interactions "$b" $JSON -H "@$T/ix-auto.h")
+want status 200 "$s"
+want_response '{"type":8,"data":{"choices":[]}}'
+want "content type" application/json "$(response_header Content-Type)"
+want_handshake interactions "$n" "$mark"
+want "rows with its id" 0 "$(rows interactions 786008729715212339)"
+case_end "discord-interactions autocomplete (type 4), signed: 200 {\"type\":8} with no choices, not stored"
+
 b=$(body ix-cmd.json '{"application_id":"1234567765431","channel_id":"7","data":{"id":"771825006014889984","name":"blep","options":[{"name":"animal","type":3,"value":"animal_dog"}],"type":1},"id":"786008729715212338","token":"A_UNIQUE_TOKEN","type":2,"version":1}')
 sign_to "$T/ix-cmd.h" discord-interactions "$T/ed.sign" "$b"
 case_start
@@ -386,7 +398,7 @@ case_end "PUT to a source: 405 from nginx (Allow: GET, POST), hookq never sees i
 # ---- overall ------------------------------------------------------------------
 
 case_start
-want "handshake log lines" 9 "$(grep -c 'outcome=handshake' "$T/receiver.log")"
+want "handshake log lines" 10 "$(grep -c 'outcome=handshake' "$T/receiver.log")"
 want "forbidden log lines" 8 "$(grep -c 'status=403 outcome=forbidden' "$T/receiver.log")"
 want "5xx in the receiver log" 0 "$(grep -c 'status=5' "$T/receiver.log")"
 want "rows stored in all (slack 2, discord 1, interactions 1)" 4 "$(count_rows)"

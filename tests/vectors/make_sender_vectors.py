@@ -666,7 +666,8 @@ DI_PUB = ed25519_public(DI_SEED).hex()
 DI_WRONG_PUB = ed25519_public(DI_WRONG_SEED).hex()
 DI_SRC = ("discord.com/developers/docs/interactions/overview (Setting Up an Endpoint: Validating "
           "Security Request Headers, PING type 1); interactions/receiving-and-responding "
-          "(interaction types; callback type 5 DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE)")
+          "(interaction types; callback type 5 DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE, type 8 "
+          "APPLICATION_COMMAND_AUTOCOMPLETE_RESULT)")
 DI_HOW = "python3 RFC 8032 Ed25519 (this script's signer) over ts + body, hex"
 DI_DEFER = ans(200, "application/json", '{"type":5}')
 DI_CMD = cj({"app_permissions": "442368", "application_id": "1234560123453231555",
@@ -684,6 +685,13 @@ DI_COMPONENT = cj({"application_id": "1234560123453231555", "channel_id": "11500
                    "id": "1180000000000000002", "token": "aW50ZXJhY3Rpb246Y29tcG9uZW50",
                    "type": 3, "version": 1,
                    "member": {"user": {"id": "123456789012345678", "username": "ada"}, "roles": []}})
+# APPLICATION_COMMAND_AUTOCOMPLETE (interaction type 4), sent as the user types an option.
+DI_AUTOCOMPLETE = cj({"application_id": "1234560123453231555", "channel_id": "1150000000000000001",
+                      "data": {"id": "1170000000000000001", "name": "deploy", "type": 1,
+                               "options": [{"name": "env", "type": 3, "value": "pro",
+                                            "focused": True}]},
+                      "id": "1180000000000000003", "token": "aW50ZXJhY3Rpb246YXV0b2NvbXBsZXRl",
+                      "type": 4, "version": 1})
 
 
 def di_sig(ts, body, seed=DI_SEED):
@@ -710,6 +718,16 @@ row("discord_interactions_ping_bad_sig", "discord-interactions", [DI_PUB],
     di_hdr(T, di_sig(T, DI_PING, DI_WRONG_SEED)), "unauthorized",
     "a PING with a wrong signature is 401 (Discord sends one on purpose when the URL is saved)",
     DI_HOW, DI_SRC, body=DI_PING)
+row("discord_interactions_autocomplete", "discord-interactions", [DI_PUB],
+    di_hdr(T, di_sig(T, DI_AUTOCOMPLETE)), "handshake",
+    "autocomplete (type 4) wants its choices at once (callback type 8, "
+    "APPLICATION_COMMAND_AUTOCOMPLETE_RESULT), which no queued handler can give: answered with "
+    "no choices, not stored", DI_HOW, DI_SRC, body=DI_AUTOCOMPLETE,
+    answer=ans(200, "application/json", '{"type":8,"data":{"choices":[]}}'))
+row("discord_interactions_autocomplete_bad_sig", "discord-interactions", [DI_PUB],
+    di_hdr(T, di_sig(T, DI_AUTOCOMPLETE, DI_WRONG_SEED)), "unauthorized",
+    "an autocomplete request with a wrong signature is 401, not answered", DI_HOW, DI_SRC,
+    body=DI_AUTOCOMPLETE)
 row("discord_interactions_component", "discord-interactions", [DI_PUB],
     di_hdr(T, di_sig(T, DI_COMPONENT)), "stored",
     "a message component (type 3) has no data.name: type falls back to JSON type, a number stored "
