@@ -42,7 +42,6 @@ fields_init(struct fields *f, const struct scheme *s, const struct headers *h,
 	size_t i;
 
 	memset(f, 0, sizeof(*f));
-	f->scheme = s;
 	f->headers = h;
 	f->body = body;
 	f->len = len;
@@ -58,7 +57,6 @@ fields_init(struct fields *f, const struct scheme *s, const struct headers *h,
 		want(f, &s->handshakes[i].when, 1, from);
 		want(f, &s->handshakes[i].answer.value, 1, from);
 	}
-	want(f, &s->stored.value, 1, from);
 }
 
 void

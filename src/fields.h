@@ -19,7 +19,6 @@
 #define FIELDS_MAX 24
 
 struct fields {
-	const struct scheme *scheme;
 	const struct headers *headers;
 	const unsigned char *body;
 	size_t len;

@@ -132,7 +132,7 @@ struct scheme {
 	bool any_body;             /* a body that is not JSON is stored without id/type from it */
 	bool unstored_sig_header;  /* the signature header is a secret: not kept with the event */
 	struct scheme_handshake handshakes[SCHEME_MAX_HANDSHAKES]; /* method NULL ends them */
-	struct scheme_answer stored; /* every 200 of an event (stored, duplicate, ...), if set */
+	struct scheme_answer stored; /* every 200 of an event (stored, duplicate, ...), if set; text only */
 };
 
 /* A decoded secret: an HMAC key of any length or an Ed25519 public key. */

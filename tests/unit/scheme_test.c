@@ -19,6 +19,7 @@
 #include "testutil.h"
 
 #include "fields.h"
+#include "generic_rows.h"
 #include "headers.h"
 #include "scheme.h"
 
@@ -44,51 +45,6 @@ static const struct scheme TEMPLATE = {
 	.ts_header = "x-ts",
 	.key_format = SCHEME_KEY_RAW,
 	.id = { { SCHEME_FROM_HEADER, "x-id" } },
-};
-
-/* What build_generic (src/config.c) makes of signature_header = X-Signature. */
-static const struct scheme GENERIC_SHA256_HEX = {
-	.name = "generic",
-	.sig_header = "x-signature",
-	.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_HEX } },
-	.signed_content = "%b",
-	.key_format = SCHEME_KEY_RAW,
-};
-
-/* ... with algorithm = hmac-sha512. */
-static const struct scheme GENERIC_SHA512_HEX = {
-	.name = "generic",
-	.sig_header = "x-signature",
-	.sigs = { { "", SCHEME_HMAC_SHA512, SCHEME_HEX } },
-	.signed_content = "%b",
-	.key_format = SCHEME_KEY_RAW,
-};
-
-/* ... with algorithm = hmac-sha512, encoding = base64, signature_prefix = sha512=. */
-static const struct scheme GENERIC_SHA512_BASE64 = {
-	.name = "generic",
-	.sig_header = "x-signature",
-	.sigs = { { "sha512=", SCHEME_HMAC_SHA512, SCHEME_BASE64 } },
-	.signed_content = "%b",
-	.key_format = SCHEME_KEY_RAW,
-};
-
-/* ... with algorithm = ed25519. */
-static const struct scheme GENERIC_ED25519_HEX = {
-	.name = "generic",
-	.sig_header = "x-signature",
-	.sigs = { { "", SCHEME_ED25519, SCHEME_HEX } },
-	.signed_content = "%b",
-	.key_format = SCHEME_KEY_ED25519,
-};
-
-/* ... with algorithm = ed25519, encoding = base64. */
-static const struct scheme GENERIC_ED25519_BASE64 = {
-	.name = "generic",
-	.sig_header = "x-signature",
-	.sigs = { { "", SCHEME_ED25519, SCHEME_BASE64 } },
-	.signed_content = "%b",
-	.key_format = SCHEME_KEY_ED25519,
 };
 
 /* The schemes a schemes.json row may name. */

@@ -17,33 +17,9 @@
 #include "testutil.h"
 
 #include "fields.h"
+#include "generic_rows.h"
 #include "headers.h"
 #include "scheme.h"
-
-/* Generic, as config.c builds it: sha512, base64, a prefix. */
-static const struct scheme GENERIC_SHA512_BASE64 = {
-	.name = "generic",
-	.sig_header = "x-signature",
-	.sigs = { { "sha512=", SCHEME_HMAC_SHA512, SCHEME_BASE64 } },
-	.signed_content = "%b",
-	.key_format = SCHEME_KEY_RAW,
-};
-
-static const struct scheme GENERIC_SHA256_HEX = {
-	.name = "generic",
-	.sig_header = "x-signature",
-	.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_HEX } },
-	.signed_content = "%b",
-	.key_format = SCHEME_KEY_RAW,
-};
-
-static const struct scheme GENERIC_ED25519 = {
-	.name = "generic",
-	.sig_header = "x-signature",
-	.sigs = { { "", SCHEME_ED25519, SCHEME_HEX } },
-	.signed_content = "%b",
-	.key_format = SCHEME_KEY_ED25519,
-};
 
 static yajl_val published;
 
@@ -240,7 +216,7 @@ test_refused(void **state)
 	char sig[SCHEME_SIGNATURE_MAX], small[8];
 
 	/* An Ed25519 scheme, or an Ed25519 key: verify only. */
-	assert_int_equal(scheme_sign(&GENERIC_ED25519, &hmac, NULL, NULL, NULL,
+	assert_int_equal(scheme_sign(&GENERIC_ED25519_HEX, &hmac, NULL, NULL, NULL,
 	    (const unsigned char *)"x", 1, sig, sizeof(sig), &reason), -1);
 	assert_non_null(strstr(reason, "Ed25519"));
 	assert_int_equal(scheme_sign(scheme_find("standard-webhooks"), &ed, "1", "i", NULL,
