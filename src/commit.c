@@ -1,18 +1,19 @@
 /*
- * commit.c: group commit by leader and followers, and the checkpointer.
+ * commit.c: the committer thread, its queue, and the checkpointer.
  *
- * There is no writer thread to hand events to: a hand-off costs two context
- * switches per request, which on a small virtual machine cost more than the
- * insert itself. Instead the submitting thread that finds no leader takes
- * the whole queue (up to BATCH_MAX events), runs one transaction for it,
- * wakes each follower, and passes leadership to the next queued event's
- * thread. There is no timer and no artificial delay: a batch is whatever
- * arrived during the previous commit. A batch that fails is rolled back whole
- * and every event in it is reported failed (the senders get 503 and retry),
- * so nothing is ever half-written.
+ * Request threads only append to the queue (and signal the committer, which
+ * costs nothing when it is busy); the committer takes the whole queue, runs
+ * one transaction for it and hands the batch to the done callback, which
+ * answers each request. There is no timer and no artificial delay: a batch
+ * is whatever arrived during the previous commit, so under load a commit
+ * carries as many events as the disk's fsync time lets arrive, and a lone
+ * request is committed as soon as the committer wakes. A batch that fails is
+ * rolled back whole and every event in it is reported failed (the senders
+ * get 503 and retry), so nothing is ever half-written.
  */
 #include "autoconf.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,25 +22,44 @@
 #include "log.h"
 #include "util.h"
 
-#define BATCH_MAX 512
 /* WAL size, in pages, past which the checkpointer is woken. */
 #define CHECKPOINT_PAGES 1000
+/*
+ * Past this the committer waits for the checkpointer before its next
+ * commit: when the disk cannot copy the WAL as fast as commits fill it, the
+ * WAL stays bounded and the request threads slow down instead.
+ */
+#define WAL_PAGES_MAX (4 * CHECKPOINT_PAGES)
 
 struct committer {
 	pthread_mutex_t lock;
-	struct commit_item *head, *tail;  /* queued, not yet taken by a leader */
-	bool leading;                /* a thread is committing a batch */
+	pthread_cond_t work;              /* the committer waits here for a queue */
+	pthread_cond_t room;              /* submitters wait here while the queue is full */
+	struct commit_item *head, *tail;  /* queued, not yet taken */
+	size_t queued, queued_bytes;
 	bool stopping;
-	int busy_timeout;            /* ms */
-	struct store *writer_store;  /* used by the leader only */
+	int busy_timeout;                 /* ms */
+	struct store *writer_store;       /* the committer thread's only */
+	commit_done_fn *done;
+	void *done_arg;
+	pthread_t thread;
 
-	pthread_cond_t checkpoint_cond;
-	bool checkpoint_wanted;
+	pthread_cond_t checkpoint_cond;   /* the checkpointer waits here for CKPT_PASS */
+	pthread_cond_t pass_done;         /* the committer waits here past WAL_PAGES_MAX */
+	enum { CKPT_IDLE, CKPT_PASS, CKPT_CATCH_UP } ckpt;  /* see commit_wal() */
+	int wal_pages;                    /* the WAL's size after the last commit */
 	struct store *checkpoint_store;
 	pthread_t checkpointer;
 
 	struct commit_stats stats;
 };
+
+/* What an item counts against COMMIT_QUEUE_MAX_BYTES. */
+static size_t
+item_bytes(const struct commit_item *it)
+{
+	return it->event->body_len + it->event->headers_len;
+}
 
 /* Runs one transaction for the batch and sets each item's result. */
 static void
@@ -72,22 +92,82 @@ fail:
 	}
 }
 
-/* Detaches up to BATCH_MAX queued events; call with the lock held. */
+/* Detaches up to COMMIT_BATCH_MAX queued events; call with the lock held, queue not empty. */
 static struct commit_item *
 take_batch(struct committer *c, size_t *n)
 {
 	struct commit_item *batch = c->head, *it;
+	size_t bytes = item_bytes(batch);
 
-	for (it = batch, *n = 1; it->next != NULL && *n < BATCH_MAX; it = it->next)
+	for (it = batch, *n = 1; it->next != NULL && *n < COMMIT_BATCH_MAX; it = it->next) {
 		(*n)++;
+		bytes += item_bytes(it->next);
+	}
 	c->head = it->next;
 	if (c->head == NULL)
 		c->tail = NULL;
 	it->next = NULL;
+	c->queued -= *n;
+	c->queued_bytes -= bytes;
 	return batch;
 }
 
-/* The writer connection's WAL hook: wakes the checkpointer once the WAL has grown. */
+static void *
+committer_main(void *arg)
+{
+	struct committer *c = arg;
+	struct commit_item *batch;
+	size_t n;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		while (c->head == NULL && !c->stopping)
+			pthread_cond_wait(&c->work, &c->lock);
+		if (c->head == NULL)
+			break; /* stopping, and everything queued is answered */
+		batch = take_batch(c, &n);
+		pthread_cond_broadcast(&c->room);
+		pthread_mutex_unlock(&c->lock);
+
+		commit_batch(c, batch);
+		c->done(c->done_arg, batch);
+
+		pthread_mutex_lock(&c->lock);
+		c->stats.transactions++;
+		c->stats.events += n;
+		if (n > c->stats.largest)
+			c->stats.largest = n;
+		while (c->wal_pages >= WAL_PAGES_MAX && c->ckpt == CKPT_PASS && !c->stopping)
+			pthread_cond_wait(&c->pass_done, &c->lock);
+		if (c->ckpt == CKPT_CATCH_UP) {
+			/*
+			 * The checkpointer copied the WAL as it was when it began; the
+			 * commits since are copied here, between two transactions, so
+			 * the whole WAL is in the database and the next transaction
+			 * starts the WAL over from its beginning. Without this step a
+			 * WAL under steady load is never fully copied and grows without
+			 * end, and every commit appends to new blocks of a growing file.
+			 */
+			pthread_mutex_unlock(&c->lock);
+			if (store_checkpoint(c->writer_store) != 0)
+				log_warn("%s", store_error(c->writer_store));
+			pthread_mutex_lock(&c->lock);
+			c->ckpt = CKPT_IDLE;
+			c->wal_pages = 0;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+/*
+ * The writer connection's WAL hook, on the committer thread after each
+ * commit. Checkpoints go in three steps: once the WAL has grown past
+ * CHECKPOINT_PAGES the checkpointer copies it into the database in the
+ * background (CKPT_PASS), then the committer copies the few commits made
+ * meanwhile (CKPT_CATCH_UP, in committer_main()), then the WAL starts over
+ * (CKPT_IDLE).
+ */
 static void
 commit_wal(void *arg, int pages)
 {
@@ -96,8 +176,11 @@ commit_wal(void *arg, int pages)
 	if (pages < CHECKPOINT_PAGES)
 		return;
 	pthread_mutex_lock(&c->lock);
-	c->checkpoint_wanted = true;
-	pthread_cond_signal(&c->checkpoint_cond);
+	c->wal_pages = pages;
+	if (c->ckpt == CKPT_IDLE) {
+		c->ckpt = CKPT_PASS;
+		pthread_cond_signal(&c->checkpoint_cond);
+	}
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -108,26 +191,30 @@ checkpointer_main(void *arg)
 
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
-		while (!c->checkpoint_wanted && !c->stopping)
+		while (c->ckpt != CKPT_PASS && !c->stopping)
 			pthread_cond_wait(&c->checkpoint_cond, &c->lock);
 		if (c->stopping)
 			break;
-		c->checkpoint_wanted = false;
 		pthread_mutex_unlock(&c->lock);
 		if (store_checkpoint(c->checkpoint_store) != 0)
 			log_warn("%s", store_error(c->checkpoint_store));
 		pthread_mutex_lock(&c->lock);
+		c->ckpt = CKPT_CATCH_UP;
+		pthread_cond_signal(&c->pass_done);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return NULL;
 }
 
 struct committer *
-commit_start(const char *path, const struct store_options *opt, char **cause)
+commit_start(const char *path, const struct store_options *opt, commit_done_fn *done,
+    void *arg, char **cause)
 {
 	struct committer *c = xcalloc(1, sizeof(*c));
 
 	c->busy_timeout = opt->busy_timeout;
+	c->done = done;
+	c->done_arg = arg;
 	c->writer_store = store_open(path, opt, cause);
 	if (c->writer_store == NULL)
 		goto fail;
@@ -136,9 +223,16 @@ commit_start(const char *path, const struct store_options *opt, char **cause)
 		goto fail;
 	store_on_wal(c->writer_store, commit_wal, c);
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->work, NULL);
+	pthread_cond_init(&c->room, NULL);
 	pthread_cond_init(&c->checkpoint_cond, NULL);
-	if (pthread_create(&c->checkpointer, NULL, checkpointer_main, c) != 0)
-		fatal(EXIT_SYSTEM, "cannot start the checkpoint thread");
+	pthread_cond_init(&c->pass_done, NULL);
+	if (pthread_create(&c->thread, NULL, committer_main, c) != 0 ||
+	    pthread_create(&c->checkpointer, NULL, checkpointer_main, c) != 0)
+		fatal(EXIT_SYSTEM, "cannot start the committer threads");
+	/* For top -H and perf: which thread is which. */
+	pthread_setname_np(c->thread, "hookq-commit");
+	pthread_setname_np(c->checkpointer, "hookq-ckpt");
 	return c;
 fail:
 	store_close(c->writer_store);
@@ -150,63 +244,48 @@ fail:
 void
 commit_submit(struct committer *c, struct commit_item *it)
 {
-	struct commit_item *batch, *b, *next;
-	size_t n;
+	size_t bytes = item_bytes(it);
 
-	pthread_cond_init(&it->cond, NULL);
-	it->done = false;
 	it->next = NULL;
 	it->enqueued_us = clock_mono_us();
-
 	pthread_mutex_lock(&c->lock);
+	/* An empty queue always takes one, however big. */
+	while (c->head != NULL &&
+	    (c->queued >= COMMIT_QUEUE_MAX || c->queued_bytes + bytes > COMMIT_QUEUE_MAX_BYTES))
+		pthread_cond_wait(&c->room, &c->lock);
 	if (c->tail != NULL)
 		c->tail->next = it;
 	else
 		c->head = it;
 	c->tail = it;
-	while (!it->done) {
-		if (c->leading) {
-			pthread_cond_wait(&it->cond, &c->lock);
-			continue;
-		}
-		/* Lead: our event is queued, so this batch holds it unless the queue is long. */
-		c->leading = true;
-		batch = take_batch(c, &n);
-		pthread_mutex_unlock(&c->lock);
-
-		commit_batch(c, batch);
-
-		pthread_mutex_lock(&c->lock);
-		c->stats.transactions++;
-		c->stats.events += n;
-		for (b = batch; b != NULL; b = next) {
-			next = b->next;
-			b->done = true;
-			if (b != it)
-				pthread_cond_signal(&b->cond);
-		}
-		c->leading = false;
-		/* Whoever queued first since leads the next batch. */
-		if (c->head != NULL)
-			pthread_cond_signal(&c->head->cond);
-	}
+	c->queued++;
+	c->queued_bytes += bytes;
+	/* Free when the committer is busy: glibc signals without a syscall then. */
+	pthread_cond_signal(&c->work);
 	pthread_mutex_unlock(&c->lock);
-	pthread_cond_destroy(&it->cond);
 }
 
 void
-commit_stop(struct committer *c)
+commit_stop(struct committer *c, struct commit_stats *stats)
 {
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&c->lock);
 	c->stopping = true;
+	pthread_cond_signal(&c->work);
+	pthread_cond_signal(&c->pass_done);
 	pthread_cond_signal(&c->checkpoint_cond);
 	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->thread, NULL);
 	pthread_join(c->checkpointer, NULL);
+	if (stats != NULL)
+		*stats = c->stats;
 	store_close(c->checkpoint_store);
 	store_close(c->writer_store);
 	pthread_cond_destroy(&c->checkpoint_cond);
+	pthread_cond_destroy(&c->pass_done);
+	pthread_cond_destroy(&c->room);
+	pthread_cond_destroy(&c->work);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }

@@ -1,25 +1,50 @@
 /*
- * front.c: FastCGI in, answers out.
+ * front.c: FastCGI in, answers out, around one epoll set.
  *
- * Each thread owns one FCGX_Request and loops: accept, handle, finish.
- * Everything a request keeps is copied out of libfcgi's buffers (they die at
- * the next accept) into a struct request, which one call frees. Bodies are
+ * Request threads wait in epoll_wait on one set that holds the listening
+ * socket and every idle connection, each armed one-shot so that exactly one
+ * thread takes it. A thread that takes the listening socket accepts one
+ * connection and re-arms the socket at once, so another thread can accept
+ * the next in parallel. A thread that takes a connection reads its request
+ * with libfcgi, routes and verifies it, and then either answers at once
+ * (refusals, handshakes, metrics, health, ack = receipt) or queues the event
+ * for the committer and goes back to epoll_wait: the committer answers the
+ * whole batch after its commit (front_committed()). A request waiting for
+ * its fsync holds no thread, so the number of events one commit carries does
+ * not depend on `threads`.
+ *
+ * nginx may keep a connection for its next request (fastcgi_keep_conn on):
+ * after the answer such a connection goes back into the epoll set, where it
+ * holds no thread, so idle keep-alive connections can never starve new ones,
+ * however many nginx opens. Connections are closed without libfcgi's
+ * lingering close (FCGX_Detach): a request's stdin is read to its end before
+ * it is answered, so the peer has nothing left to send, and no answer waits
+ * up to two seconds for nginx to hang up.
+ *
+ * Everything a request keeps is copied out of libfcgi's buffers (they die
+ * with the request) into a struct request, which one call frees. Bodies are
  * capped by the source's max_body before anything is allocated.
  */
 #include "autoconf.h"
 
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -28,10 +53,46 @@
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
+#include "response.h"
 #include "util.h"
+
+/* The longest a scrape or health check waits for its connection or the write lock, in ms. */
+#define OWN_WAIT_MAX 1000
+/*
+ * A peer that stops sending in the middle of a request gives its thread back
+ * after this long; one that stops reading its answers blocks the committer
+ * no longer than SEND_TIMEOUT_MS (nginx reads every answer at once).
+ */
+#define RECV_TIMEOUT_MS 5000
+#define SEND_TIMEOUT_MS 1000
+/* The most of an unread body discarded before answering; past it the connection is closed. */
+#define DRAIN_MAX ((size_t)64 << 20)
+
+/* One FastCGI connection: with a reader, with the committer, or idle in the epoll set. */
+struct conn {
+	FCGX_Request fr;
+	bool in_epoll;              /* the fd is in the epoll set (armed or not) */
+	struct conn *prev, *next;   /* the front's list of open connections */
+};
+
+/* One webhook request, from its read to its log line. */
+struct job {
+	struct request req;
+	struct store_event ev;
+	struct commit_item item;
+	struct config *cfg;         /* the reference the request was decided with */
+	struct conn *conn;          /* where to answer; NULL once answered (ack = receipt) */
+	int64_t start_us;
+	int64_t took_us;            /* from start to the answer written */
+	int status;
+	enum outcome outcome;
+	char why[200];              /* a failed commit's reason, for the log line */
+};
 
 struct front {
 	int listen_fd;
+	int epfd;
+	int stop_fd;                 /* an eventfd, readable once stopping */
 	int nthreads;
 	pthread_t *threads;
 	struct committer *committer;
@@ -40,10 +101,12 @@ struct front {
 	atomic_bool stopping;
 	struct metrics *metrics;
 	atomic_int health;           /* the last health answer: 0 none yet, else its status */
+	atomic_int_fast64_t accept_warned_us; /* the last "cannot accept" warning */
+	pthread_mutex_t conns_lock;
+	struct conn *conns;          /* every open connection */
 };
 
-/* The longest a scrape or health check waits for its connection or the write lock, in ms. */
-#define OWN_WAIT_MAX 1000
+static void handle(struct front *, struct conn *);
 
 /* "listen PATH: why", malloc'd, for front_listen()'s *cause. */
 static char *
@@ -227,40 +290,125 @@ read_body(FCGX_Request *fr, struct request *req, size_t max)
 	return 0;
 }
 
-/* Writes the status line, headers and body of the answer to req for outcome o; returns the status. */
-static int
-answer(FCGX_Request *fr, const struct request *req, enum outcome o)
+
+/* Discards what is left of the request's stdin; false when the connection cannot be kept. */
+static bool
+drain_stdin(FCGX_Request *fr)
 {
-	struct response r;
-	char head[512];
+	char buf[8192];
+	size_t total = 0;
 	int n;
 
-	request_response(req, o, &r);
-	n = snprintf(head, sizeof(head), "Status: %d %s\r\n", r.status, r.reason_phrase);
-	if (r.content_type != NULL)
-		n += snprintf(head + n, sizeof(head) - (size_t)n,
-		    "Content-Type: %s\r\nX-Content-Type-Options: nosniff\r\n", r.content_type);
-	if (r.status != 204)
-		n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Length: %zu\r\n", r.len);
-	if (o == OUTCOME_HANDSHAKE)
-		n += snprintf(head + n, sizeof(head) - (size_t)n, "Cache-Control: no-store\r\n");
-	n += snprintf(head + n, sizeof(head) - (size_t)n, "%s%s\r\n",
-	    o == OUTCOME_UNAVAILABLE ? "Retry-After: " STRINGIFY(RETRY_AFTER) "\r\n" : "",
-	    o == OUTCOME_METHOD ? "Allow: POST\r\n" : "");
-	FCGX_PutStr(head, n, fr->out);
-	if (r.len > 0)
-		FCGX_PutStr(r.body, (int)r.len, fr->out);
-	return r.status;
+	while (!FCGX_HasSeenEOF(fr->in)) {
+		n = FCGX_GetStr(buf, sizeof(buf), fr->in);
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+		if (total > DRAIN_MAX)
+			return false;
+	}
+	return FCGX_GetError(fr->in) == 0;
 }
 
-/* The one log line of a request. */
-static void
-log_request(const struct request *req, int status, const char *outcome,
-    const char *reason, int64_t us)
+/* Adds a new connection on fd to the front's list; its closes never linger. */
+static struct conn *
+conn_new(struct front *f, int fd)
 {
+	struct conn *c = xcalloc(1, sizeof(*c));
+	const struct timeval rcv = { RECV_TIMEOUT_MS / 1000, (RECV_TIMEOUT_MS % 1000) * 1000 };
+	const struct timeval snd = { SEND_TIMEOUT_MS / 1000, (SEND_TIMEOUT_MS % 1000) * 1000 };
+
+	/* No listening socket: libfcgi must never accept on this request's behalf. */
+	FCGX_InitRequest(&c->fr, -1, 0);
+	c->fr.ipcFd = fd;
+	/* Kept until the first BEGIN_REQUEST says otherwise, so FCGX_Accept_r reads fd. */
+	c->fr.keepConnection = 1;
+	FCGX_Detach(&c->fr);
+	/* Best effort: without them a stalled peer only holds its thread longer. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
+	pthread_mutex_lock(&f->conns_lock);
+	c->next = f->conns;
+	if (f->conns != NULL)
+		f->conns->prev = c;
+	f->conns = c;
+	pthread_mutex_unlock(&f->conns_lock);
+	return c;
+}
+
+/* Closes the connection (if libfcgi has not) and frees it. */
+static void
+conn_free(struct front *f, struct conn *c)
+{
+	pthread_mutex_lock(&f->conns_lock);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		f->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&f->conns_lock);
+	/* Detached: a plain close(2), and the epoll set forgets the fd with it. */
+	FCGX_Free(&c->fr, 1);
+	free(c);
+}
+
+/* Arms c in the epoll set for its next request; c belongs to whichever thread takes it. */
+static void
+conn_wait(struct front *f, struct conn *c)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+	ev.data.ptr = c;
+	if (epoll_ctl(f->epfd, c->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fr.ipcFd, &ev) == 0) {
+		c->in_epoll = true;
+		return;
+	}
+	log_warn("cannot wait for a FastCGI connection: %s", strerror(errno));
+	conn_free(f, c);
+}
+
+/*
+ * The end of a request on c, once its answer is in c's output buffer: the
+ * rest of stdin is discarded, libfcgi writes the answer and END_REQUEST, and
+ * c is closed, or kept for nginx's next request. Nothing may touch c after.
+ */
+static void
+conn_finish(struct front *f, struct conn *c)
+{
+	if (!drain_stdin(&c->fr) || atomic_load(&f->stopping))
+		c->fr.keepConnection = 0;
+	FCGX_Finish_r(&c->fr);
+	if (c->fr.ipcFd < 0)
+		conn_free(f, c);
+	else
+		conn_wait(f, c);
+}
+
+/* Writes r on c and finishes the request; nothing may touch c after. */
+static void
+conn_answer(struct front *f, struct conn *c, const struct response *r)
+{
+	char head[RESPONSE_HEAD_MAX];
+	size_t n = response_head(r, head);
+
+	FCGX_PutStr(head, (int)n, c->fr.out);
+	if (response_has_body(r))
+		FCGX_PutStr(r->body, (int)r->len, c->fr.out);
+	conn_finish(f, c);
+}
+
+/* The one log line of a webhook request; into lb when not NULL, else written now. */
+static void
+log_request(struct log_batch *lb, const struct job *job)
+{
+	const struct request *req = &job->req;
 	char source[96], id[300];
 	const char *idv = req->event_id;
-	double ms = (double)us / 1000.0;
+	double ms = (double)job->took_us / 1000.0;
+	const char *outcome = outcome_info(job->outcome)->name;
 
 	/* Before verification, a header id still helps match the sender's delivery log. */
 	if (idv == NULL && req->source != NULL) {
@@ -273,41 +421,83 @@ log_request(const struct request *req, int status, const char *outcome,
 	log_quote(source, sizeof(source), req->source_name ? req->source_name : "",
 	    req->source_name ? strlen(req->source_name) : 0);
 	log_quote(id, sizeof(id), idv ? idv : "", idv ? strlen(idv) : 0);
-	if (reason != NULL) {
+	if (req->reason != NULL) {
 		char why[300];
 
-		log_quote(why, sizeof(why), reason, strlen(reason));
-		log_info("source=%s id=%s status=%d outcome=%s reason=%s ms=%.2f",
-		    source, id, status, outcome, why, ms);
+		log_quote(why, sizeof(why), req->reason, strlen(req->reason));
+		log_batch_info(lb, "source=%s id=%s status=%d outcome=%s reason=%s ms=%.2f",
+		    source, id, job->status, outcome, why, ms);
 	} else
-		log_info("source=%s id=%s status=%d outcome=%s ms=%.2f",
-		    source, id, status, outcome, ms);
+		log_batch_info(lb, "source=%s id=%s status=%d outcome=%s ms=%.2f",
+		    source, id, job->status, outcome, ms);
 }
 
-/* The end of a webhook request: counted in the metrics, then its log line. */
+/* Answers the job's request for its outcome; the job no longer has a connection after. */
 static void
-finish(struct front *f, const struct request *req, int status, int outcome, int64_t start_us)
+job_answer(struct front *f, struct job *job)
 {
-	int64_t us = clock_mono_us() - start_us;
+	struct response r;
 
-	metrics_count(f->metrics, req->source ? req->source->name : NULL, outcome, us);
-	log_request(req, status, metrics_outcome_name(outcome), req->reason, us);
+	request_response(&job->req, job->outcome, &r);
+	job->status = r.status;
+	conn_answer(f, job->conn, &r);
+	job->conn = NULL;
+	job->took_us = clock_mono_us() - job->start_us;
 }
 
-/* Writes a whole answer of our own (HEAD: without its body). */
+/* Counts and logs an answered job, then frees it. */
 static void
-answer_text(FCGX_Request *fr, int status, const char *phrase, const char *ctype,
-    const char *extra, const char *body, size_t len, bool head)
+job_end(struct front *f, struct job *job, struct log_batch *lb)
 {
-	char hdr[512];
-	int n;
+	metrics_count(f->metrics, job->req.source ? job->req.source->name : NULL, job->outcome,
+	    job->took_us);
+	log_request(lb, job);
+	request_clear(&job->req);
+	front_config_put(f, job->cfg);
+	free(job);
+}
 
-	n = snprintf(hdr, sizeof(hdr), "Status: %d %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nCache-Control: no-store\r\n%s\r\n",
-	    status, phrase, ctype, len, extra);
-	FCGX_PutStr(hdr, n, fr->out);
-	if (!head && len > 0)
-		FCGX_PutStr(body, (int)len, fr->out);
+/*
+ * The committer's done callback: answers every request of the batch first
+ * (each sender waits for this), then counts and logs them, one write(2) for
+ * many log lines.
+ */
+static void
+front_committed(void *arg, struct commit_item *batch)
+{
+	struct front *f = arg;
+	struct commit_item *it, *next;
+	struct log_batch lb;
+
+	for (it = batch; it != NULL; it = it->next) {
+		struct job *job = (struct job *)(void *)((char *)it - offsetof(struct job, item));
+		bool answered = job->conn == NULL;
+
+		switch (it->result) {
+		case COMMIT_INSERTED:
+			job->outcome = OUTCOME_STORED;
+			break;
+		case COMMIT_DUPLICATE:
+			job->outcome = OUTCOME_DUPLICATE;
+			break;
+		case COMMIT_FAILED:
+			/* The store's message lives in the item; keep a copy the log line can use. */
+			snprintf(job->why, sizeof(job->why), "%s", it->error);
+			job->req.reason = job->why;
+			job->outcome = answered ? OUTCOME_LOST : OUTCOME_UNAVAILABLE;
+			break;
+		}
+		if (!answered)
+			job_answer(f, job);
+		else
+			job->took_us = clock_mono_us() - job->start_us;
+	}
+	log_batch_init(&lb);
+	for (it = batch; it != NULL; it = next) {
+		next = it->next;
+		job_end(f, (struct job *)(void *)((char *)it - offsetof(struct job, item)), &lb);
+	}
+	log_batch_flush(&lb);
 }
 
 /* The log line of a metrics or health request. */
@@ -349,26 +539,47 @@ own_path(const struct config *cfg, FCGX_Request *fr)
 	return NULL;
 }
 
+/* An answer of the receiver's own (metrics, health), never cached. */
+static struct response
+own_response(int status, const char *phrase, const char *ctype, const char *body, size_t len,
+    bool head)
+{
+	struct response r;
+
+	memset(&r, 0, sizeof(r));
+	r.status = status;
+	r.reason_phrase = phrase;
+	r.content_type = ctype;
+	r.body = body;
+	r.len = len;
+	r.no_store = true;
+	r.head = head;
+	return r;
+}
+
 /*
  * Answers metrics_path and health_path. Metrics requests are logged one line
  * each; health checks only when their answer changes, so a checker polling
  * every second does not flood the log.
  */
 static void
-handle_own(struct front *f, FCGX_Request *fr, const struct config *cfg, const char *path,
+handle_own(struct front *f, struct conn *c, const struct config *cfg, const char *path,
     bool metrics, int64_t start)
 {
-	const char *method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+	static const char TEXT[] = "text/plain; charset=utf-8";
+	const char *method = FCGX_GetParam("REQUEST_METHOD", c->fr.envp);
 	bool head = method != NULL && strcmp(method, "HEAD") == 0;
 	int wait_ms = cfg->busy_timeout < OWN_WAIT_MAX ? cfg->busy_timeout : OWN_WAIT_MAX;
 	int64_t deadline = start + (int64_t)wait_ms * 1000;
+	struct response r;
 	char why[256];
 
 	if (!head && (method == NULL || strcmp(method, "GET") != 0)) {
 		static const char body[] = "method not allowed\n";
 
-		answer_text(fr, 405, "Method Not Allowed", "text/plain; charset=utf-8",
-		    "Allow: GET, HEAD\r\n", body, strlen(body), false);
+		r = own_response(405, "Method Not Allowed", TEXT, body, strlen(body), false);
+		r.allow = "GET, HEAD";
+		conn_answer(f, c, &r);
 		log_own(path, 405, "method_not_allowed", NULL, start);
 		return;
 	}
@@ -377,8 +588,8 @@ handle_own(struct front *f, FCGX_Request *fr, const struct config *cfg, const ch
 		size_t len;
 		char *text = metrics_scrape(f->metrics, deadline, &len, why, sizeof(why));
 
-		answer_text(fr, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", "",
-		    text, len, head);
+		r = own_response(200, "OK", "text/plain; version=0.0.4; charset=utf-8", text, len, head);
+		conn_answer(f, c, &r);
 		free(text);
 		log_own(path, 200, "metrics", why, start);
 		return;
@@ -386,166 +597,281 @@ handle_own(struct front *f, FCGX_Request *fr, const struct config *cfg, const ch
 	if (metrics_health(f->metrics, deadline, why, sizeof(why)) == 0) {
 		static const char body[] = "ok\n";
 
-		answer_text(fr, 200, "OK", "text/plain; charset=utf-8", "", body, strlen(body), head);
+		r = own_response(200, "OK", TEXT, body, strlen(body), head);
+		conn_answer(f, c, &r);
 		if (atomic_exchange(&f->health, 200) != 200)
 			log_own(path, 200, "healthy", NULL, start);
 	} else {
 		static const char body[] = "database does not take writes\n";
 
-		answer_text(fr, 503, "Service Unavailable", "text/plain; charset=utf-8",
-		    "Retry-After: " STRINGIFY(RETRY_AFTER) "\r\n", body, strlen(body), head);
+		r = own_response(503, "Service Unavailable", TEXT, body, strlen(body), head);
+		r.retry_after = true;
+		conn_answer(f, c, &r);
 		if (atomic_exchange(&f->health, 503) != 503)
 			log_own(path, 503, "unhealthy", why, start);
 	}
 }
 
-/* Commits the checked event; returns the outcome to answer. why holds a failure's reason. */
-static enum outcome
-store_event(struct front *f, struct request *req, char *why, size_t whysize)
-{
-	struct store_event ev;
-	struct commit_item item;
-
-	request_event(req, &ev);
-	memset(&item, 0, sizeof(item));
-	item.event = &ev;
-	commit_submit(f->committer, &item);
-	switch (item.result) {
-	case COMMIT_INSERTED:
-		return OUTCOME_STORED;
-	case COMMIT_DUPLICATE:
-		return OUTCOME_DUPLICATE;
-	case COMMIT_FAILED:
-		break;
-	}
-	/* The store's message lives in item; keep a copy the log line can use. */
-	snprintf(why, whysize, "%s", item.error);
-	req->reason = why;
-	return OUTCOME_UNAVAILABLE;
-}
-
-/* The request path, for one accepted request. */
+/*
+ * The request path, for the request just read on c: route, read the body,
+ * verify, then answer or queue the event for the committer. c belongs to
+ * whoever answers it.
+ */
 static void
-handle(struct front *f, FCGX_Request *fr)
+handle(struct front *f, struct conn *c)
 {
 	struct config *cfg = front_config_get(f);
-	struct request req;
-	const char *param, *uri;
-	char why[200];
+	FCGX_Request *fr = &c->fr;
 	int64_t start = clock_mono_us();
-	enum outcome result;
-	int status;
+	const char *param, *uri;
+	struct request *req;
+	struct job *job;
 
 	if ((param = own_path(cfg, fr)) != NULL) {
-		handle_own(f, fr, cfg, param, param == cfg->metrics_path, start);
+		handle_own(f, c, cfg, param, param == cfg->metrics_path, start);
 		front_config_put(f, cfg);
 		return;
 	}
-	request_init(&req);
-	req.received_at = clock_wall_ms();
+	job = xcalloc(1, sizeof(*job));
+	job->cfg = cfg;
+	job->conn = c;
+	job->start_us = start;
+	req = &job->req;
+	request_init(req);
+	req->received_at = clock_wall_ms();
 	param = FCGX_GetParam("REQUEST_METHOD", fr->envp);
-	req.method = param ? xstrdup(param) : NULL;
+	req->method = param ? xstrdup(param) : NULL;
 	param = FCGX_GetParam("QUERY_STRING", fr->envp);
 	if (param != NULL && *param != '\0')
-		req.query = xstrdup(param);
+		req->query = xstrdup(param);
 	param = FCGX_GetParam("HOOKQ_SOURCE", fr->envp);
 	if (param != NULL && *param != '\0')
-		req.source_name = xstrdup(param);
+		req->source_name = xstrdup(param);
 	else if ((uri = FCGX_GetParam("DOCUMENT_URI", fr->envp)) != NULL ||
 	    (uri = FCGX_GetParam("REQUEST_URI", fr->envp)) != NULL)
-		req.source_name = request_source_from_uri(uri);
+		req->source_name = request_source_from_uri(uri);
 
-	headers_add_cgi(&req.headers, fr->envp);
-	if (request_route(&req, cfg) != 0 || read_body(fr, &req, req.source->max_body) != 0)
-		goto refused;
-	if (request_check(&req, req.received_at / 1000) != 0)
-		goto refused;
-
-	if (cfg->ack == ACK_RECEIPT) {
-		/* The operator traded durability for latency: answer, then insert. */
-		answer(fr, &req, OUTCOME_ACCEPTED);
-		FCGX_Finish_r(fr);
-		result = store_event(f, &req, why, sizeof(why));
-		finish(f, &req, 200, result == OUTCOME_UNAVAILABLE ? METRICS_LOST : (int)result, start);
-		goto done;
+	headers_add_cgi(&req->headers, fr->envp);
+	if (request_route(req, cfg) != 0 || read_body(fr, req, req->source->max_body) != 0 ||
+	    request_check(req, req->received_at / 1000) != 0) {
+		job->outcome = req->outcome;
+		job_answer(f, job);
+		job_end(f, job, NULL);
+		return;
 	}
-	result = store_event(f, &req, why, sizeof(why));
-	status = answer(fr, &req, result);
-	finish(f, &req, status, (int)result, start);
-	goto done;
-refused:
-	status = answer(fr, &req, req.outcome);
-	finish(f, &req, status, (int)req.outcome, start);
-done:
-	request_clear(&req);
-	front_config_put(f, cfg);
+	if (cfg->ack == ACK_RECEIPT) {
+		/* The operator traded durability for latency: answer now, insert after. */
+		job->outcome = OUTCOME_ACCEPTED;
+		job_answer(f, job);
+	}
+	request_event(req, &job->ev);
+	job->item.event = &job->ev;
+	commit_submit(f->committer, &job->item);
+}
+
+/* Reads the request that arrived on c, and handles it; closes c at its end. */
+static void
+serve(struct front *f, struct conn *c)
+{
+	/* A connection at its end, broken or not speaking FastCGI: libfcgi has closed it. */
+	if (FCGX_Accept_r(&c->fr) < 0) {
+		conn_free(f, c);
+		return;
+	}
+	handle(f, c);
+}
+
+/* Whether fd has something to read now. */
+static bool
+readable(int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+/* Arms the listening socket for the next connection (one-shot: one thread takes it). */
+static void
+listen_wait(struct front *f)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLONESHOT;
+	ev.data.ptr = &f->listen_fd;
+	if (epoll_ctl(f->epfd, EPOLL_CTL_MOD, f->listen_fd, &ev) != 0)
+		fatal(EXIT_SYSTEM, "cannot wait for connections: %s", strerror(errno));
+}
+
+/* Accepts one connection, or returns -1 with errno set (EAGAIN when there was none). */
+static int
+accept_conn(struct front *f)
+{
+	int fd = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+		int64_t now = clock_mono_us(), last = atomic_load(&f->accept_warned_us);
+		const struct timespec nap = { 0, 10 * 1000 * 1000 };
+
+		/* Out of descriptors or memory: say so once a second, and let answers free some. */
+		if (now - last > 1000000 && atomic_compare_exchange_strong(&f->accept_warned_us,
+		    &last, now))
+			log_warn("cannot accept a FastCGI connection: %s", strerror(errno));
+		nanosleep(&nap, NULL);
+		errno = EAGAIN;
+	}
+	return fd;
+}
+
+/* Takes a connection from the listening socket and serves it, or waits for its request. */
+static void
+take_connection(struct front *f)
+{
+	int fd = accept_conn(f);
+	struct conn *c;
+
+	/* Re-armed before serving, so another thread can accept the next one meanwhile. */
+	if (!atomic_load(&f->stopping))
+		listen_wait(f);
+	if (fd < 0)
+		return;
+	c = conn_new(f, fd);
+	/* nginx writes the request as it connects, so it is usually here already. */
+	if (readable(fd))
+		serve(f, c);
+	else
+		conn_wait(f, c);
 }
 
 static void *
-front_thread(void *arg)
+reader_main(void *arg)
 {
 	struct front *f = arg;
-	FCGX_Request fr;
+	struct epoll_event ev;
+	int n;
 
-	if (FCGX_InitRequest(&fr, f->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
-		fatal(EXIT_SYSTEM, "cannot set up a FastCGI request");
 	for (;;) {
-		if (FCGX_Accept_r(&fr) < 0) {
-			if (atomic_load(&f->stopping))
-				break;
-			/* A connection that broke before its request was read: next. */
+		n = epoll_wait(f->epfd, &ev, 1, -1);
+		if (n < 0 && errno != EINTR)
+			fatal(EXIT_SYSTEM, "epoll_wait: %s", strerror(errno));
+		if (n <= 0)
 			continue;
-		}
-		handle(f, &fr);
-		FCGX_Finish_r(&fr);
+		if (ev.data.ptr == &f->stop_fd)
+			break;
+		if (ev.data.ptr == &f->listen_fd)
+			take_connection(f);
+		else
+			serve(f, ev.data.ptr);
 	}
-	FCGX_Free(&fr, 1);
 	return NULL;
 }
 
 struct front *
-front_start(int listen_fd, int nthreads, struct config *cfg, struct committer *c)
+front_start(int listen_fd, struct config *cfg, char **cause)
 {
 	struct front *f = xcalloc(1, sizeof(*f));
-	int i;
+	struct store_options sopt;
+	struct epoll_event ev;
+	int i, fl;
 
 	if (FCGX_Init() != 0)
 		fatal(EXIT_SYSTEM, "cannot initialise libfcgi");
+	sopt.durability_full = cfg->durability == DURABILITY_FULL;
+	sopt.busy_timeout = cfg->busy_timeout;
+	f->committer = commit_start(cfg->database, &sopt, front_committed, f, cause);
+	if (f->committer == NULL) {
+		free(f);
+		return NULL;
+	}
 	f->listen_fd = listen_fd;
-	f->nthreads = nthreads;
-	f->committer = c;
+	f->nthreads = cfg->threads;
 	f->cfg = cfg;
 	atomic_init(&f->stopping, false);
 	atomic_init(&f->health, 0);
-	{
-		struct store_options sopt;
-
-		sopt.durability_full = cfg->durability == DURABILITY_FULL;
-		sopt.busy_timeout = cfg->busy_timeout;
-		f->metrics = metrics_new(cfg->database, &sopt);
-	}
-	metrics_add_sources(f->metrics, cfg);
+	atomic_init(&f->accept_warned_us, 0);
 	pthread_mutex_init(&f->cfg_lock, NULL);
-	f->threads = xcalloc((size_t)nthreads, sizeof(*f->threads));
-	for (i = 0; i < nthreads; i++)
-		if (pthread_create(&f->threads[i], NULL, front_thread, f) != 0)
+	pthread_mutex_init(&f->conns_lock, NULL);
+	f->metrics = metrics_new(cfg->database, &sopt);
+	metrics_add_sources(f->metrics, cfg);
+
+	/* Threads take turns at the socket through epoll, so accept(2) must never block. */
+	fl = fcntl(listen_fd, F_GETFL);
+	if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) != 0)
+		fatal(EXIT_SYSTEM, "cannot make the listening socket non-blocking: %s", strerror(errno));
+	f->epfd = epoll_create1(EPOLL_CLOEXEC);
+	f->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (f->epfd < 0 || f->stop_fd < 0)
+		fatal(EXIT_SYSTEM, "cannot create the epoll set: %s", strerror(errno));
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLONESHOT;
+	ev.data.ptr = &f->listen_fd;
+	if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, listen_fd, &ev) != 0)
+		fatal(EXIT_SYSTEM, "cannot wait for connections: %s", strerror(errno));
+	/* Level-triggered and never read: once written, every thread sees it. */
+	ev.events = EPOLLIN;
+	ev.data.ptr = &f->stop_fd;
+	if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, f->stop_fd, &ev) != 0)
+		fatal(EXIT_SYSTEM, "cannot create the epoll set: %s", strerror(errno));
+
+	f->threads = xcalloc((size_t)f->nthreads, sizeof(*f->threads));
+	for (i = 0; i < f->nthreads; i++)
+		if (pthread_create(&f->threads[i], NULL, reader_main, f) != 0)
 			fatal(EXIT_SYSTEM, "cannot start request thread %d", i);
+		else
+			pthread_setname_np(f->threads[i], "hookq-request");
 	return f;
 }
 
+/*
+ * After the request threads are gone: serves the connections the kernel
+ * accepted before the socket was shut, and the requests nginx had already
+ * sent on idle connections, so no request that reached hookq goes unanswered.
+ */
+static void
+drain(struct front *f)
+{
+	struct epoll_event evs[64];
+	int fd, n, i;
+
+	while ((fd = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+		serve(f, conn_new(f, fd));
+	while ((n = epoll_wait(f->epfd, evs, (int)nitems(evs), 0)) > 0) {
+		int served = 0;
+
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.ptr == &f->stop_fd || evs[i].data.ptr == &f->listen_fd)
+				continue;
+			serve(f, evs[i].data.ptr);
+			served++;
+		}
+		if (served == 0)
+			break;
+	}
+}
+
 void
-front_stop(struct front *f)
+front_stop(struct front *f, struct commit_stats *stats)
 {
 	int i;
 
 	atomic_store(&f->stopping, true);
-	FCGX_ShutdownPending();
-	/* Wakes every thread blocked in accept(2); requests under way carry on. */
+	/* New connections are refused from here; those already queued are drained below. */
 	shutdown(f->listen_fd, SHUT_RDWR);
+	if (eventfd_write(f->stop_fd, 1) != 0)
+		fatal(EXIT_SYSTEM, "cannot stop the request threads: %s", strerror(errno));
 	for (i = 0; i < f->nthreads; i++)
 		pthread_join(f->threads[i], NULL);
+	drain(f);
+	/* Commits what is queued and answers it; kept connections close after their answer. */
+	commit_stop(f->committer, stats);
+	/* Connections still open are idle: nginx has no request on them. */
+	while (f->conns != NULL)
+		conn_free(f, f->conns);
+	close(f->stop_fd);
+	close(f->epfd);
 	front_config_put(f, f->cfg);
 	metrics_free(f->metrics);
+	pthread_mutex_destroy(&f->conns_lock);
 	pthread_mutex_destroy(&f->cfg_lock);
 	free(f->threads);
 	free(f);

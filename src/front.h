@@ -1,10 +1,10 @@
 /*
- * front.h: the FastCGI front of hookq-receiver. A pool of threads, each in
- * its own FCGX_Accept_r loop on the shared listening socket, runs the
- * request path: route, read the body, verify, insert (through group
- * commit), answer, and one log line. Requests for [hookq] metrics_path and
- * health_path are answered here too (metrics.h). This is the only module
- * that calls libfcgi.
+ * front.h: the FastCGI front of hookq-receiver. Request threads take
+ * connections from one epoll set and run the request path: route, read the
+ * body, verify, then answer at once or hand the event to the committer
+ * (commit.h), which answers it after its commit. Requests for [hookq]
+ * metrics_path and health_path are answered here too (metrics.h). This is
+ * the only module that calls libfcgi.
  */
 #ifndef HOOKQ_FRONT_H
 #define HOOKQ_FRONT_H
@@ -24,14 +24,19 @@ int front_listen(const char *path, char **cause);
 int front_inherited(void);
 
 /*
- * Starts nthreads request threads on listen_fd. The front takes the
- * caller's reference to cfg.
+ * Opens the database (through the committer) and starts cfg->threads
+ * request threads on listen_fd. The front takes the caller's reference to
+ * cfg. Returns NULL with *cause set (malloc'd) when the database cannot be
+ * opened.
  */
-struct front *front_start(int listen_fd, int nthreads, struct config *cfg,
-    struct committer *);
+struct front *front_start(int listen_fd, struct config *cfg, char **cause);
 /* Swaps in a new config (taking the caller's reference); requests under way keep the old one. */
 void front_set_config(struct front *, struct config *);
-/* Stops accepting, lets requests under way finish, joins the threads. */
-void front_stop(struct front *);
+/*
+ * Stops taking connections, answers every request already accepted or sent
+ * (200 once committed, or 503), closes every connection and the database,
+ * and fills *stats with the committer's counters.
+ */
+void front_stop(struct front *, struct commit_stats *stats);
 
 #endif

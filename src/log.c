@@ -24,34 +24,98 @@ log_init(const char *progname)
 	log_pid = (long)getpid();
 }
 
-static void log_vline(const char *, const char *, va_list) __attribute__((format(printf, 2, 0)));
+static size_t log_vformat(char *, size_t, const char *, const char *, va_list)
+    __attribute__((format(printf, 4, 0)));
 
-/* Formats one line with a UTC timestamp and writes it with a single write(2). */
-static void
-log_vline(const char *level, const char *fmt, va_list ap)
+/*
+ * Formats one line, with a UTC timestamp and a newline, into line (size
+ * bytes, at least 64); returns its length. A line too long is cut.
+ */
+static size_t
+log_vformat(char *line, size_t size, const char *level, const char *fmt, va_list ap)
 {
-	char line[2048];
+	/* The date and time change once a second: format them once a second per thread. */
+	static __thread time_t cached_sec = -1;
+	static __thread char cached[24];
+	static __thread size_t cached_len;
 	struct timespec ts;
-	struct tm tm;
 	size_t off;
 	int n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	off = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(line + off, sizeof(line) - off, ".%03ldZ %s[%ld]: %s",
+	if (ts.tv_sec != cached_sec) {
+		struct tm tm;
+
+		gmtime_r(&ts.tv_sec, &tm);
+		cached_len = strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_sec = ts.tv_sec;
+	}
+	memcpy(line, cached, cached_len);
+	off = cached_len;
+	n = snprintf(line + off, size - off, ".%03ldZ %s[%ld]: %s",
 	    ts.tv_nsec / 1000000, log_progname, log_pid ? log_pid : (long)getpid(), level);
 	if (n > 0)
-		off += (size_t)n < sizeof(line) - off ? (size_t)n : sizeof(line) - off - 1;
-	n = vsnprintf(line + off, sizeof(line) - off, fmt, ap);
+		off += (size_t)n < size - off ? (size_t)n : size - off - 1;
+	n = vsnprintf(line + off, size - off, fmt, ap);
 	if (n > 0)
-		off += (size_t)n < sizeof(line) - off ? (size_t)n : sizeof(line) - off - 1;
-	if (off >= sizeof(line) - 1)
-		off = sizeof(line) - 2;
+		off += (size_t)n < size - off ? (size_t)n : size - off - 1;
+	if (off >= size - 1)
+		off = size - 2;
 	line[off++] = '\n';
-	/* A short write to stderr is not worth a retry loop: logs are best effort. */
-	if (write(STDERR_FILENO, line, off) < 0)
+	return off;
+}
+
+/* Writes whole lines to stderr; a short write is not worth a retry loop: logs are best effort. */
+static void
+log_write(const char *p, size_t len)
+{
+	if (write(STDERR_FILENO, p, len) < 0)
 		return;
+}
+
+static void log_vline(const char *, const char *, va_list) __attribute__((format(printf, 2, 0)));
+
+/* Formats one line and writes it with a single write(2). */
+static void
+log_vline(const char *level, const char *fmt, va_list ap)
+{
+	char line[LOG_LINE_MAX];
+
+	log_write(line, log_vformat(line, sizeof(line), level, fmt, ap));
+}
+
+void
+log_batch_init(struct log_batch *b)
+{
+	b->len = 0;
+}
+
+void
+log_batch_info(struct log_batch *b, const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = log_vformat(line, sizeof(line), "", fmt, ap);
+	va_end(ap);
+	if (b == NULL) {
+		log_write(line, n);
+		return;
+	}
+	if (b->len + n > sizeof(b->buf))
+		log_batch_flush(b);
+	memcpy(b->buf + b->len, line, n);
+	b->len += n;
+}
+
+void
+log_batch_flush(struct log_batch *b)
+{
+	if (b->len > 0)
+		log_write(b->buf, b->len);
+	b->len = 0;
 }
 
 void

@@ -21,10 +21,31 @@
 /* Sets the program name that prefixes every line. */
 void log_init(const char *progname);
 
+/* The longest line; longer ones are cut. */
+#define LOG_LINE_MAX 2048
+
 void log_info(const char *fmt, ...) PRINTFLIKE(1, 2);
 void log_warn(const char *fmt, ...) PRINTFLIKE(1, 2);
 /* Logs an error and exits with code: for start-up failures only. */
 void fatal(int code, const char *fmt, ...) PRINTFLIKE(2, 3) __attribute__((noreturn));
+
+/*
+ * Info lines gathered on one thread and written together, so a thread that
+ * finishes many requests at once (the committer, after a commit) makes one
+ * write(2) for many log lines. The buffer is PIPE_BUF long: each write of
+ * whole lines is atomic on a pipe (journald) as well as on a file.
+ */
+struct log_batch {
+	size_t len;
+	char buf[4096];
+};
+_Static_assert(sizeof(((struct log_batch *)0)->buf) >= LOG_LINE_MAX, "a line fits a batch");
+
+void log_batch_init(struct log_batch *);
+/* Adds an info line to b, writing b's lines first when it is full; b NULL: written now. */
+void log_batch_info(struct log_batch *b, const char *fmt, ...) PRINTFLIKE(2, 3);
+/* Writes b's lines, if any. */
+void log_batch_flush(struct log_batch *);
 
 /*
  * Prints a multi-line cause (config_load's "FILE:LINE: message" lines) to

@@ -44,15 +44,15 @@ static const char *const STATUSES[] = { "pending", "running", "done", "dead" };
  * a request counts, as its log line says, as stored, duplicate or lost.
  */
 static const int PRINT_ORDER[] = {
-	OUTCOME_STORED, OUTCOME_DUPLICATE, OUTCOME_IGNORED, METRICS_LOST,
+	OUTCOME_STORED, OUTCOME_DUPLICATE, OUTCOME_IGNORED, OUTCOME_LOST,
 	OUTCOME_BAD_REQUEST, OUTCOME_UNAUTHORIZED, OUTCOME_NOT_FOUND, OUTCOME_METHOD,
 	OUTCOME_TOO_LARGE, OUTCOME_HANDSHAKE, OUTCOME_FORBIDDEN, OUTCOME_UNAVAILABLE,
 };
-_Static_assert(nitems(PRINT_ORDER) == METRICS_NOUTCOMES - 1, "every outcome but accepted is printed");
+_Static_assert(nitems(PRINT_ORDER) == OUTCOME_COUNT - 1, "every outcome but accepted is printed");
 
 struct slot {
 	char name[NAME_MAX_LEN + 1];
-	atomic_uint_fast64_t count[METRICS_NOUTCOMES];
+	atomic_uint_fast64_t count[OUTCOME_COUNT];
 };
 
 /* A connection of its own, opened on first use, one thread at a time. */
@@ -82,7 +82,7 @@ slot_new(const char *name)
 	size_t i;
 
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	for (i = 0; i < METRICS_NOUTCOMES; i++)
+	for (i = 0; i < OUTCOME_COUNT; i++)
 		atomic_init(&s->count[i], 0);
 	return s;
 }
@@ -163,14 +163,14 @@ metrics_add_sources(struct metrics *m, const struct config *cfg)
 }
 
 void
-metrics_count(struct metrics *m, const char *source, int outcome, int64_t us)
+metrics_count(struct metrics *m, const char *source, enum outcome outcome, int64_t us)
 {
 	size_t n = atomic_load_explicit(&m->nslots, memory_order_acquire), b;
 	struct slot *s = source != NULL ? slot_find(m, source, n) : NULL;
 
 	if (s == NULL)
 		s = m->slots[0];
-	if (outcome < 0 || outcome >= METRICS_NOUTCOMES)
+	if ((int)outcome < 0 || outcome >= OUTCOME_COUNT)
 		return;
 	if (us < 0)
 		us = 0;
@@ -179,14 +179,6 @@ metrics_count(struct metrics *m, const char *source, int outcome, int64_t us)
 		;
 	atomic_fetch_add_explicit(&m->buckets[b], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&m->sum_us, (uint_fast64_t)us, memory_order_relaxed);
-}
-
-const char *
-metrics_outcome_name(int outcome)
-{
-	if (outcome == METRICS_LOST)
-		return "lost";
-	return outcome_info((enum outcome)outcome)->name;
 }
 
 /* A growing text buffer. */
@@ -283,7 +275,7 @@ render_requests(struct metrics *m, struct buf *b, size_t n)
 				continue;
 			buf_printf(b, "hookq_requests_total{source=\"");
 			buf_label(b, s->name);
-			buf_printf(b, "\",outcome=\"%s\"} %llu\n", metrics_outcome_name(o),
+			buf_printf(b, "\",outcome=\"%s\"} %llu\n", outcome_info((enum outcome)o)->name,
 			    (unsigned long long)v);
 		}
 	}

@@ -21,9 +21,6 @@
 #include "request.h"
 #include "store.h"
 
-/* The outcomes counted: every enum outcome, and "lost" (ack = receipt, the insert failed). */
-#define METRICS_LOST (OUTCOME_UNAVAILABLE + 1)
-#define METRICS_NOUTCOMES (METRICS_LOST + 1)
 /* Distinct source labels kept; sources past this count under source="". */
 #define METRICS_MAX_SOURCES 1024
 
@@ -45,13 +42,9 @@ void metrics_add_sources(struct metrics *, const struct config *cfg);
 
 /*
  * Counts one webhook request: source is the source's name (NULL, or one
- * never registered, counts under source=""), outcome an enum outcome or
- * METRICS_LOST, us how long it took.
+ * never registered, counts under source=""), us how long it took.
  */
-void metrics_count(struct metrics *, const char *source, int outcome, int64_t us);
-
-/* The name of a counted outcome, as in log lines. */
-const char *metrics_outcome_name(int outcome);
+void metrics_count(struct metrics *, const char *source, enum outcome, int64_t us);
 
 /* The queue's numbers for a scrape. */
 struct metrics_queue {

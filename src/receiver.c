@@ -2,9 +2,10 @@
  * hookq-receiver: the FastCGI responder behind nginx that verifies webhooks
  * and commits them to the SQLite queue.
  *
- * main() is a straight line: read the config, open the database, take the
- * socket, start the request threads, then wait for signals: SIGHUP reloads
- * the config, SIGTERM and SIGINT stop after the requests under way.
+ * main() is a straight line: read the config, take the socket, open the
+ * database and start the request threads (front.h), then wait for signals:
+ * SIGHUP reloads the config, SIGTERM and SIGINT stop once every request
+ * already accepted is answered.
  */
 #include "autoconf.h"
 
@@ -15,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commit.h"
 #include "config.h"
 #include "front.h"
 #include "log.h"
@@ -64,9 +64,7 @@ int
 main(int argc, char **argv)
 {
 	const char *path = CONFIG_DEFAULT_PATH;
-	struct store_options sopt;
 	struct commit_stats stats;
-	struct committer *committer;
 	struct front *front;
 	struct config *cfg, *boot;
 	char *cause = NULL;
@@ -123,15 +121,6 @@ main(int argc, char **argv)
 		fatal(EXIT_CONFIG, "%s: [hookq] has no listen, and fd 0 is not a listening socket",
 		    path);
 
-	sopt.durability_full = cfg->durability == DURABILITY_FULL;
-	sopt.busy_timeout = cfg->busy_timeout;
-	committer = commit_start(cfg->database, &sopt, &cause);
-	if (committer == NULL) {
-		if (cfg->listen != NULL)
-			unlink(cfg->listen);
-		fatal(EXIT_SYSTEM, "%s", cause);
-	}
-
 	/* Threads inherit this mask; only main() takes these signals, with sigwait(). */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
@@ -143,7 +132,12 @@ main(int argc, char **argv)
 	/* The front holds one reference; boot keeps the start-up values for reload checks. */
 	boot = cfg;
 	boot->refs++;
-	front = front_start(fd, cfg->threads, cfg, committer);
+	front = front_start(fd, cfg, &cause);
+	if (front == NULL) {
+		if (cfg->listen != NULL)
+			unlink(cfg->listen);
+		fatal(EXIT_SYSTEM, "%s", cause);
+	}
 	log_info("listening on %s with %d threads; database %s (durability %s, ack %s)",
 	    cfg->listen ? cfg->listen : "fd 0", cfg->threads, cfg->database,
 	    cfg->durability == DURABILITY_FULL ? "full" : "normal",
@@ -159,13 +153,12 @@ main(int argc, char **argv)
 		break;
 	}
 	log_info("stopping on signal %d", sig);
-	front_stop(front);
-	commit_stats(committer, &stats);
-	commit_stop(committer);
+	front_stop(front, &stats);
 	if (boot->listen != NULL)
 		unlink(boot->listen);
 	config_free(boot);
-	log_info("stopped: %llu events written in %llu transactions",
-	    (unsigned long long)stats.events, (unsigned long long)stats.transactions);
+	log_info("stopped: %llu events written in %llu transactions (at most %llu in one)",
+	    (unsigned long long)stats.events, (unsigned long long)stats.transactions,
+	    (unsigned long long)stats.largest);
 	return EXIT_OK;
 }

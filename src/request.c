@@ -27,7 +27,10 @@ static const struct outcome_info OUTCOMES[] = {
 	[OUTCOME_HANDSHAKE] = { 200, "OK", "handshake", "" },
 	[OUTCOME_FORBIDDEN] = { 403, "Forbidden", "forbidden", "forbidden\n" },
 	[OUTCOME_UNAVAILABLE] = { 503, "Service Unavailable", "unavailable", "try again later\n" },
+	/* Never answered (the 200 went out before the insert); here for its name. */
+	[OUTCOME_LOST] = { 200, "OK", "lost", "accepted\n" },
 };
+_Static_assert(nitems(OUTCOMES) == OUTCOME_COUNT, "every outcome has a row");
 
 /*
  * Headers not kept with the stored event: credentials a sender or proxy may
@@ -262,11 +265,18 @@ request_response(const struct request *req, enum outcome o, struct response *r)
 	const struct outcome_info *oi = outcome_info(o);
 	const struct scheme_answer *a = NULL;
 
+	memset(r, 0, sizeof(*r));
 	r->status = oi->status;
 	r->reason_phrase = oi->reason_phrase;
 	r->content_type = "text/plain; charset=utf-8";
 	r->body = oi->body;
 	r->len = strlen(oi->body);
+	r->retry_after = o == OUTCOME_UNAVAILABLE;
+	/* A handshake's answer is for this request only: no cache may keep it. */
+	r->no_store = o == OUTCOME_HANDSHAKE;
+	if (o == OUTCOME_METHOD)
+		r->allow = req->source != NULL &&
+		    find_handshake(&req->source->scheme, "GET") != NULL ? "GET, POST" : "POST";
 	if (o == OUTCOME_HANDSHAKE && req->answer != NULL) {
 		a = req->answer;
 		r->body = req->answer_body;

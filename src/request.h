@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "headers.h"
+#include "response.h"
 #include "store.h"
 
 /* Every answer hookq gives, as in DESIGN.md's contract with senders. */
@@ -29,6 +30,8 @@ enum outcome {
 	OUTCOME_HANDSHAKE,    /* the sender's check of the endpoint, answered as its scheme says */
 	OUTCOME_FORBIDDEN,    /* 403: a verification GET with the wrong token */
 	OUTCOME_UNAVAILABLE,  /* 503 with Retry-After */
+	OUTCOME_LOST,         /* 200 sent (ack = receipt), then the insert failed */
+	OUTCOME_COUNT
 };
 
 struct outcome_info {
@@ -39,9 +42,6 @@ struct outcome_info {
 };
 
 const struct outcome_info *outcome_info(enum outcome);
-
-/* Seconds a sender is asked to wait after a 503. */
-#define RETRY_AFTER 5
 
 struct request {
 	/* Filled by the front; owned by the request. */
@@ -64,15 +64,6 @@ struct request {
 	const struct scheme_answer *answer; /* OUTCOME_HANDSHAKE: the scheme's answer ... */
 	char *answer_body;                  /* ... and its body */
 	size_t answer_len;
-};
-
-/* What to send back: status line, content type and body. */
-struct response {
-	int status;
-	const char *reason_phrase;
-	const char *content_type;     /* NULL: no body, no Content-Type */
-	const char *body;
-	size_t len;
 };
 
 void request_init(struct request *);
@@ -103,8 +94,9 @@ int request_check(struct request *, int64_t now);
 
 /*
  * The answer to the request for outcome o: a handshake's, the scheme's
- * answer to a stored event (Discord interactions, Slack), or hookq's own.
- * It points into the request and static data.
+ * answer to a stored event (Discord interactions, Slack), or hookq's own,
+ * with its headers (Allow, Retry-After, Cache-Control). It points into the
+ * request and static data.
  */
 void request_response(const struct request *, enum outcome o, struct response *);
 

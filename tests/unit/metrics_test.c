@@ -159,12 +159,12 @@ test_counts(void **state)
 	metrics_count(m, "gh", OUTCOME_STORED, 100);
 	metrics_count(m, "gh", OUTCOME_DUPLICATE, 100);
 	metrics_count(m, "st", OUTCOME_UNAUTHORIZED, 100);
-	metrics_count(m, "st", METRICS_LOST, 100);
+	metrics_count(m, "st", OUTCOME_LOST, 100);
 	metrics_count(m, NULL, OUTCOME_NOT_FOUND, 100);
 	metrics_count(m, "nosuch", OUTCOME_NOT_FOUND, 100);
 	metrics_count(m, "nosuch", OUTCOME_TOO_LARGE, 100);
 	/* Out of range: ignored, not a crash. */
-	metrics_count(m, "gh", METRICS_NOUTCOMES, 100);
+	metrics_count(m, "gh", OUTCOME_COUNT, 100);
 	metrics_count(m, "gh", -1, 100);
 	text = render(m, NULL);
 	assert_line(text, "hookq_requests_total{source=\"gh\",outcome=\"stored\"} 2");
@@ -282,7 +282,7 @@ test_sources_bounded(void **state)
 			lines++;
 			p++;
 		}
-		assert_int_equal(lines, 1 + 3 * (METRICS_NOUTCOMES - 1));
+		assert_int_equal(lines, 1 + 3 * (OUTCOME_COUNT - 1));
 	}
 	free(text);
 	metrics_free(m);

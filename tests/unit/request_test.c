@@ -39,7 +39,10 @@ static const char CONFIG[] =
     "scheme = generic\n"
     "secret_file = gh.secret\n"
     "signature_header = X-Hub-Signature-256\n"
-    "signature_prefix = sha256=\n";
+    "signature_prefix = sha256=\n"
+    "[source fb]\n"
+    "scheme = meta\n"
+    "secret_file = gh.secret\n";
 
 static int
 setup(void **state)
@@ -416,11 +419,55 @@ test_outcomes(void **state)
 	assert_string_equal(outcome_info(OUTCOME_UNAUTHORIZED)->body, "unauthorized\n");
 }
 
+/*
+ * An answer's headers come with its outcome: Allow names the methods the
+ * source takes (GET too where the scheme has a GET handshake), Retry-After
+ * goes with 503 only, and ordinary answers may be cached by nobody's rule.
+ */
+static void
+test_response_headers(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct { const char *source, *allow; } methods[] = {
+		{ "gh", "POST" }, { "fb", "GET, POST" },
+	};
+	struct response r;
+	struct request req;
+	size_t i;
+
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		request_init(&req);
+		req.method = strdup("PUT");
+		req.source_name = strdup(methods[i].source);
+		assert_int_equal(request_route(&req, fx->cfg), -1);
+		assert_int_equal(req.outcome, OUTCOME_METHOD);
+		request_response(&req, req.outcome, &r);
+		assert_int_equal(r.status, 405);
+		assert_string_equal(r.allow, methods[i].allow);
+		assert_false(r.retry_after);
+		request_clear(&req);
+	}
+	make_request(&req, "gh", vector(fx, "github_push"));
+	assert_int_equal(request_route(&req, fx->cfg), 0);
+	request_response(&req, OUTCOME_UNAVAILABLE, &r);
+	assert_int_equal(r.status, 503);
+	assert_true(r.retry_after);
+	assert_null(r.allow);
+	request_response(&req, OUTCOME_STORED, &r);
+	assert_int_equal(r.status, 200);
+	assert_false(r.retry_after);
+	assert_false(r.no_store);
+	assert_null(r.allow);
+	assert_string_equal(r.body, "stored\n");
+	request_clear(&req);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_source_from_uri),
+		cmocka_unit_test(test_response_headers),
 		cmocka_unit_test(test_route),
 		cmocka_unit_test(test_github_stored),
 		cmocka_unit_test(test_github_tampered),
