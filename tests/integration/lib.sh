@@ -33,6 +33,8 @@ cleanup() {
 	[ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null
 	[ -n "$RECEIVER_PID" ] && kill "$RECEIVER_PID" 2>/dev/null
 	local p
+	for p in ${LOAD_STOPS:-}; do touch "$p"; done
+	for p in ${LOAD_PIDS:-}; do kill "$p" 2>/dev/null; done
 	for p in $WORKER_PIDS; do kill -KILL "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	if [ "$TESTS_FAILED" -gt 0 ] || [ -n "${KEEP:-}" ]; then
@@ -89,7 +91,6 @@ write_config() {
 		echo "[hookq]"
 		echo "database = $DB"
 		echo "listen = $SOCK"
-		echo "threads = 4"
 		[ -n "${1:-}" ] && printf '%s\n' "$1"
 		cat
 	} > "$T/hookq.conf"
@@ -121,7 +122,8 @@ start_nginx() {
 	cp "$top_srcdir/nginx/hookq.conf" "$T/nginx/hookq.conf"
 	for attempt in $(seq 1 20); do
 		PORT=$((20000 + (RANDOM * 7 + $$ + attempt) % 40000))
-		hookq_nginx_conf "$T/nginx" "$PORT" "$SOCK" "$T/nginx/hookq.conf" "${NGINX_SERVER_EXTRA:-}"
+		hookq_nginx_conf "$T/nginx" "$PORT" "$SOCK" "$T/nginx/hookq.conf" "${NGINX_SERVER_EXTRA:-}" \
+			"${NGINX_UPSTREAM_EXTRA:-}"
 		hookq_nginx_start "$T/nginx"
 		NGINX_PID=$!
 		for _ in $(seq 1 50); do
@@ -141,6 +143,58 @@ start_nginx() {
 	done
 	cat "$T/nginx/logs/start.log" "$T/nginx/logs/error.log" >&2
 	bail "nginx did not start"
+}
+
+# --- Load (load.py): many concurrent signed GitHub deliveries through nginx. ---
+LOAD="$top_srcdir/tests/integration/load.py"
+
+# run_load NAME [load.py args...]: runs load.py against $URL with $T/gh.secret
+# (GH_SECRET to change) until it ends; its summary goes to $T/NAME.out and
+# every request's "ID STATUS" to $T/NAME.results. Sets LOAD_RC.
+run_load() {
+	local name=$1
+	shift
+	timeout 200 "$PY" "$LOAD" --port "$PORT" --secret-file "${GH_SECRET:-$T/gh.secret}" \
+		--results "$T/$name.results" "$@" > "$T/$name.out" 2>&1
+	LOAD_RC=$?
+	sed 's/^/# /' "$T/$name.out"
+}
+# start_load NAME [load.py args...]: the same in the background, sending new
+# events until stop_load NAME (or 60 s).
+LOAD_PIDS=
+LOAD_STOPS=
+start_load() {
+	local name=$1
+	shift
+	rm -f "$T/$name.stop"
+	LOAD_STOPS="$LOAD_STOPS $T/$name.stop"
+	run_load "$name" --until "$T/$name.stop" "$@" &
+	LOAD_PIDS="$LOAD_PIDS $!"
+	eval "LOAD_PID_$name=$!"
+}
+stop_load() {
+	local pid
+	eval "pid=\$LOAD_PID_$1"
+	touch "$T/$1.stop"
+	wait "$pid"
+	LOAD_RC=$?
+}
+# load_result NAME KEY: a line of the summary, e.g. load_result run statuses.
+load_result() {
+	sed -n "s/^$2 //p" "$T/$1.out"
+}
+# load_ids NAME STATUS: the ids that got STATUS (or "error"), sorted.
+load_ids() {
+	awk -v s="$2" '$2 == s { print $1 }' "$T/$1.results" | sort
+}
+# ids_vs_rows NAME SOURCE [GLOB]: "missing=M extra=E": ids answered 200
+# without a row of SOURCE, and rows of SOURCE (whose event_id matches GLOB)
+# whose id was never answered 200.
+ids_vs_rows() {
+	load_ids "$1" 200 > "$T/$1.ok"
+	sql "SELECT event_id FROM events WHERE source = $(sql_str "$2")
+		AND event_id GLOB $(sql_str "${3:-*}")" | sort > "$T/$1.rows"
+	echo "missing=$(comm -23 "$T/$1.ok" "$T/$1.rows" | wc -l) extra=$(comm -13 "$T/$1.ok" "$T/$1.rows" | wc -l)"
 }
 
 # post SOURCE BODYFILE [curl args...]: prints the HTTP status; the response is in $T/response.

@@ -63,8 +63,7 @@ want_true "receiver logged outcome=unavailable" \
 	log_wait "$mark" 'id="d-locked" status=503 outcome=unavailable reason='
 case_end "503 with Retry-After while another process holds the write lock"
 
-# More requests than the receiver's 4 threads: the last ones wait for a free
-# thread, then for their own busy_timeout, so about 2 x 300 ms.
+# Concurrent requests share the waiting commit: all fail together after busy_timeout.
 for i in $(seq 1 $PARALLEL); do
 	send "p$i" "p$i.out" > "$T/p$i.result" &
 	pids[$i]=$!
@@ -109,6 +108,27 @@ want status 200 "$s"
 want rows 1 "$(rows github d-par-1)"
 want "rows in all" 2 "$(count_rows)"
 case_end "a retried concurrent request is stored too; the others left no row"
+
+# A whole batch of 64 concurrent events while the lock is held: every one
+# of them 503, none stored; sent again after the lock, every one stored.
+lock_db
+[ "$LOCKED" = yes ] || bail "could not take the write lock again"
+run_load locked --events 64 --clients 64 --prefix b-
+held=no
+write_locked && held=yes
+case_start
+want "load generator exit" 0 "$LOAD_RC"
+want "requests without an HTTP answer" 0 "$(load_result locked errors)"
+want "statuses" "503=64" "$(load_result locked statuses)"
+want "lock still held when the answers came" yes "$held"
+want "rows of the batch" 0 "$(sql "SELECT count(*) FROM events WHERE event_id GLOB 'b-*'")"
+case_end "64 concurrent events during the lock: every one 503, no row written"
+unlock_db
+run_load again --events 64 --clients 64 --prefix b-
+case_start
+want "statuses" "200=64" "$(load_result again statuses)"
+want "ids answered 200 vs rows" "missing=0 extra=0" "$(ids_vs_rows again github 'b-*')"
+case_end "the same 64 sent again after the lock: all stored"
 
 done_testing
 [ "$TESTS_FAILED" -eq 0 ]
