@@ -142,7 +142,7 @@ start_bench_nginx() {
 		PORTS[fcgi]=$(free_port) PORTS[keepconn]=$(free_port) PORTS[proxy]=$(free_port)
 		[ "${PORTS[fcgi]}" != "${PORTS[keepconn]}" ] && [ "${PORTS[fcgi]}" != "${PORTS[proxy]}" ] &&
 			[ "${PORTS[keepconn]}" != "${PORTS[proxy]}" ] || continue
-		hookq_nginx_conf "$d" "${PORTS[fcgi]}" "$SOCK" "$d/hookq.conf" "$ping access_log $BLOG bench;" "
+		hookq_nginx_conf "$d" "${PORTS[fcgi]}" "$SOCK" "$d/hookq.conf" "$ping access_log $BLOG bench;" "" "
     log_format bench '\$status \$http_x_github_delivery';
     # keepalive_timeout: idle kept connections close 2 s after wrk stops (the
     # default is 60 s), so that the target's threads can see them end.
