@@ -1,7 +1,9 @@
 -- wrk script for bench/receiver.sh: a GitHub-signed POST with a fresh
--- X-GitHub-Delivery per request, so every request inserts a new row.
+-- X-GitHub-Delivery per request ("$BENCH_RUN-$thread-$counter"), so every
+-- request inserts a new row and nginx's access log names the run.
 -- The signature covers only the body, so one signature serves all requests.
--- BENCH_SIG (the X-Hub-Signature-256 value) and BENCH_BODY come from the environment.
+-- BENCH_SIG (the X-Hub-Signature-256 value), BENCH_BODY and BENCH_RUN come
+-- from the environment. done() prints one "BENCH ..." line for the script.
 local counter = 0
 -- thread_id is a global set per thread by setup() (thread:set).
 threads = {}
@@ -26,8 +28,8 @@ function request()
 end
 
 function done(summary, latency, requests)
-  local non2xx = summary.errors.status
-  io.write(string.format("BENCH requests=%d duration_us=%d non2xx=%d p50_us=%d p99_us=%d\n",
-    summary.requests, summary.duration, non2xx,
+  local e = summary.errors
+  io.write(string.format("BENCH requests=%d duration_us=%d non2xx=%d socket_errors=%d p50_us=%d p99_us=%d\n",
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
     latency:percentile(50), latency:percentile(99)))
 end

@@ -1,108 +1,453 @@
 #!/bin/bash
-# bench/receiver.sh: hookq-receiver's throughput through nginx, as a ratio
-# of a no-op FastCGI responder's (bench/noop-fcgi: same thread model, no
-# verification, no database) measured in the same run on the same nginx.
+# bench/receiver.sh: hookq-receiver next to what it is measured against,
+# side by side through one nginx (1 worker) on 127.0.0.1, in one run.
 #
-# usage: bench/receiver.sh [ROUNDS] [SECONDS]   (defaults 3 rounds of 10 s)
-# Backends: the no-op baseline; hookq with durability full and normal at the
-# default 4 threads; hookq durability full with 16 threads (threads bound the
-# requests in flight, so they bound how many events share one fsync).
-# Each round runs every backend once, in turn; medians over rounds are
-# printed. Traffic goes to 127.0.0.1 only. The machine is small and noisy:
-# read the ratios, not the absolute rates.
+# usage: bench/receiver.sh [ROUNDS] [SECONDS]     (defaults 3 rounds of 8 s)
+# Environment: BENCH_CONNS (wrk connections, default "16 64"), BENCH_TARGETS
+# (a subset of the targets below, default all), BENCH_PERF=TARGET (perf
+# record -g nginx and that target during its runs; the profile is printed at
+# the end), KEEP=1 (keep the temp folder).
+#
+# Targets (each serves /hooks/gh behind the same nginx, one at a time):
+#   noop                 bench/noop-fcgi: reads the body, answers 200 (the floor)
+#   naive-full/-normal   bench/naive-fcgi: verifies the signature, one INSERT
+#                        per transaction, synchronous=FULL / NORMAL
+#   hookq-full/-normal   build/hookq-receiver with the shipped defaults
+#                        (durability full; durability = normal)
+#   hookq-full-keepconn  hookq-full through an upstream with keepalive 32 and
+#                        fastcgi_keep_conn on (persistent FastCGI connections)
+#   express              bench/peers/express: Express 4 + better-sqlite3 behind
+#                        proxy_pass (only when node and npm are there)
+# Every run: a fresh database, wrk -t1 -cCONNS -dSECONDS with a fresh
+# X-GitHub-Delivery per request and a ~2 KB GitHub-signed body.
+#
+# How to read the table (medians over rounds, per target and connection count):
+#   req/s, ratio       throughput, and as a share of noop's at the same conns
+#   p50, p99           latency seen by wrk, ms
+#   CPU us/req         nginx (master + worker) and the target's CPU time
+#                      (user + system, all threads) over the requests wrk
+#                      completed; "CPU ratio" is that over noop's
+#   events/tx          events per SQLite transaction (hookq's group commit;
+#                      1 for the one-INSERT-per-transaction peers)
+# The machine is small and noisy: read the ratios, not the absolute rates.
+# Each run is checked: every delivery id nginx logged a 200 for must be a row,
+# and there may be no more rows than 200s + 499s (wrk's cut-off requests).
+# A failed check is a loud warning and exit status 1; the goal lines at the
+# end are information only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 ROUNDS=${1:-3}
-SECS=${2:-10}
-CONNS=${BENCH_CONNECTIONS:-32}
+SECS=${2:-8}
+CONNS_LIST=${BENCH_CONNS:-16 64}
 hookq_deps wrk:/usr/bin/wrk
 hookq_build build --enable-werror
-make -C build -s bench/noop-fcgi
+make -C build -s bench/noop-fcgi bench/naive-fcgi
 
 top_srcdir=$PWD top_builddir=$PWD/build
 . tests/integration/lib.sh
+EXPRESS_DIR=$PWD/bench/peers/express
+EXPRESS_SOCK="$T/express.sock"
+BLOG="$T/nginx/logs/bench.log"
+
+# The targets: name, which nginx server reaches it, and how it starts.
+TARGET_TABLE="
+noop                 fcgi      start_noop
+naive-full           fcgi      start_naive full
+naive-normal         fcgi      start_naive normal
+hookq-full           fcgi      start_hookq full
+hookq-normal         fcgi      start_hookq normal
+hookq-full-keepconn  keepconn  start_hookq full
+express              proxy     start_express
+"
+declare -A SERVER START PORTS
+ALL_TARGETS=
+while read -r name server start; do
+	[ -n "$name" ] || continue
+	SERVER[$name]=$server
+	START[$name]=$start
+	ALL_TARGETS="$ALL_TARGETS $name"
+done <<< "$TARGET_TABLE"
+TARGETS=${BENCH_TARGETS:-$ALL_TARGETS}
+for t in $TARGETS; do [ -n "${SERVER[$t]:-}" ] || bail "unknown target $t (targets:$ALL_TARGETS)"; done
+
+# start_noop: the no-op responder on $SOCK.
+start_noop() {
+	"$top_builddir/bench/noop-fcgi" "$SOCK" 4 > "$T/target-$RUN.log" 2>&1 &
+	RECEIVER_PID=$!
+}
+# start_naive full|normal: the naive reference on $SOCK.
+start_naive() {
+	"$top_builddir/bench/naive-fcgi" "$SOCK" 4 "$DB" "$T/bench.secret" "$1" > "$T/target-$RUN.log" 2>&1 &
+	RECEIVER_PID=$!
+}
+# start_hookq full|normal: hookq-receiver with the shipped defaults (no threads key).
+start_hookq() {
+	{
+		echo "[hookq]"
+		echo "database = $DB"
+		echo "listen = $SOCK"
+		[ "$1" = normal ] && echo "durability = normal"
+		echo "[source gh]"
+		echo "scheme = github"
+		echo "secret_file = $T/bench.secret"
+	} > "$T/hookq.conf"
+	"$RECEIVER" -c "$T/hookq.conf" > "$T/target-$RUN.log" 2>&1 &
+	RECEIVER_PID=$!
+}
+# start_express: the Express peer on $EXPRESS_SOCK.
+start_express() {
+	node "$EXPRESS_DIR/server.js" "$EXPRESS_SOCK" "$DB" "$T/bench.secret" > "$T/target-$RUN.log" 2>&1 &
+	RECEIVER_PID=$!
+}
+
+# express_ready: true when the Express peer's modules are installed and load.
+express_ready() {
+	(cd "$EXPRESS_DIR" && npm ls --depth=0 && node -e "require('express'); require('better-sqlite3')") \
+		> /dev/null 2>&1
+}
+# setup_express: installs the Express peer's modules if needed; false (with a
+# one-line message) when it cannot run.
+setup_express() {
+	if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
+		echo "express: skipped (no node or npm)"
+		return 1
+	fi
+	express_ready && return 0
+	echo "express: npm install in bench/peers/express (better-sqlite3 may build from source: a minute or two)"
+	if (cd "$EXPRESS_DIR" && npm install --no-audit --no-fund --no-package-lock) > "$T/npm.log" 2>&1 &&
+		express_ready; then
+		return 0
+	fi
+	echo "express: skipped (npm install failed: $(grep -m 2 '^npm error' "$T/npm.log" | sed 's/^npm error //' | tr '\n' ' '))"
+	return 1
+}
+
+# free_port: a loopback port number to try.
+free_port() {
+	echo $((20000 + (RANDOM * 7 + $$ + RANDOM) % 40000))
+}
+# start_bench_nginx: one nginx, three servers on three free loopback ports:
+# fcgi (the shipped snippet, upstream hookq), keepconn (a copy of the snippet
+# passing to an upstream with keepalive, fastcgi_keep_conn on) and proxy
+# (to the Express peer). All log "$status $delivery" to $BLOG.
+start_bench_nginx() {
+	local d="$T/nginx" attempt p ok ping='location = /bench-ping { return 204; }'
+	mkdir -p "$d"
+	cp nginx/hookq.conf "$d/hookq.conf"
+	sed 's/fastcgi_pass hookq;/fastcgi_pass hookq_keep;/' nginx/hookq.conf > "$d/hookq-keep.conf"
+	[ "$(grep -c 'fastcgi_pass hookq_keep;' "$d/hookq-keep.conf")" = "$(grep -c 'fastcgi_pass' nginx/hookq.conf)" ] ||
+		bail "could not point every fastcgi_pass of nginx/hookq.conf at hookq_keep"
+	for attempt in $(seq 1 20); do
+		PORTS[fcgi]=$(free_port) PORTS[keepconn]=$(free_port) PORTS[proxy]=$(free_port)
+		[ "${PORTS[fcgi]}" != "${PORTS[keepconn]}" ] && [ "${PORTS[fcgi]}" != "${PORTS[proxy]}" ] &&
+			[ "${PORTS[keepconn]}" != "${PORTS[proxy]}" ] || continue
+		hookq_nginx_conf "$d" "${PORTS[fcgi]}" "$SOCK" "$d/hookq.conf" "$ping access_log $BLOG bench;" "" "
+    log_format bench '\$status \$http_x_github_delivery';
+    # keepalive_timeout: idle kept connections close 2 s after wrk stops (the
+    # default is 60 s), so that the target's threads can see them end.
+    upstream hookq_keep { server unix:$SOCK; keepalive 32; keepalive_timeout 2s; }
+    server {
+        listen 127.0.0.1:${PORTS[keepconn]};
+        $ping
+        access_log $BLOG bench;
+        fastcgi_keep_conn on;
+        include $d/hookq-keep.conf;
+    }
+    server {
+        listen 127.0.0.1:${PORTS[proxy]};
+        $ping
+        access_log $BLOG bench;
+        location ~ ^/hooks/ {
+            proxy_pass http://unix:$EXPRESS_SOCK;
+            client_max_body_size 1m;
+            client_body_buffer_size 1m;
+        }
+    }"
+		rm -f "$d/nginx.pid"
+		hookq_nginx_start "$d"
+		NGINX_PID=$!
+		for _ in $(seq 1 50); do
+			# The pid file appears once nginx holds every port: answers come from it.
+			ok=yes
+			if [ -s "$d/nginx.pid" ]; then
+				for p in "${PORTS[@]}"; do
+					curl -s -o /dev/null "http://127.0.0.1:$p/bench-ping" || ok=no
+				done
+				[ $ok = yes ] && return 0
+			fi
+			kill -0 "$NGINX_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill "$NGINX_PID" 2>/dev/null
+		wait "$NGINX_PID" 2>/dev/null || true
+		NGINX_PID=
+	done
+	cat "$d/logs/start.log" "$d/logs/error.log" >&2
+	bail "nginx did not start"
+}
+
+# nginx_pids: nginx's master and worker.
+nginx_pids() {
+	echo "$NGINX_PID" $(cat "/proc/$NGINX_PID/task/$NGINX_PID/children" 2>/dev/null)
+}
+# cpu_ticks PID...: the processes' user + system time (all threads), in clock ticks.
+cpu_ticks() {
+	local p st f total=0
+	for p in "$@"; do
+		st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		read -r -a f <<< "${st##*) }" # fields from the state on: utime is 14th, stime 15th
+		total=$((total + f[11] + f[12]))
+	done
+	echo "$total"
+}
+
+# wait_target SOCKET URL: waits until the target's socket is there and it
+# answers through nginx (any status but 502/504: a POST without a signature
+# is 401, noop's 200); 1 after 10 s.
+wait_target() {
+	local code i
+	for i in $(seq 1 200); do
+		alive "$RECEIVER_PID" || return 1
+		[ -S "$1" ] || { sleep 0.05; continue; }
+		code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary x "$2" || true)
+		case $code in 502|504|000) sleep 0.05 ;; *) return 0 ;; esac
+	done
+	return 1
+}
+
+# row_check TARGET: checks the run's 200s against the database; sets CHECK
+# (the "rows=R 200s=A missing=M ..." part of the run's line) and, on a
+# missing id or an excess row, RUN_FAILED.
+row_check() {
+	local ok n499 other rows missing
+	awk -v run="$BENCH_RUN" '{ id = $2; sub(/-[0-9]+-[0-9]+$/, "", id) } id == run' "$BLOG" > "$T/run.log"
+	awk '$1 == 200 { print $2 }' "$T/run.log" > "$T/ok.ids"
+	ok=$(wc -l < "$T/ok.ids")
+	n499=$(awk '$1 == 499' "$T/run.log" | wc -l)
+	other=$(awk '$1 != 200 && $1 != 499 { n[$1]++ } END { for (s in n) printf " %s=%d", s, n[s] }' "$T/run.log")
+	RUN_FAILED=
+	if [ "$1" = noop ]; then
+		CHECK="rows=- 200s=$ok 499s=$n499$other"
+		return 0
+	fi
+	if rows=$(sql "SELECT count(*) FROM events" 2>/dev/null); then
+		missing=$(sqlite3 -batch -noheader "$DB" <<SQL
+CREATE TEMP TABLE ok(event_id TEXT PRIMARY KEY);
+.import --csv --schema temp $T/ok.ids ok
+SELECT count(*) FROM temp.ok WHERE event_id NOT IN (SELECT event_id FROM events WHERE source = 'gh');
+SQL
+)
+	else
+		rows=0 missing=$ok # no events table: nothing was stored
+	fi
+	CHECK="rows=$rows 200s=$ok missing=$missing 499s=$n499$other"
+	if [ "$missing" != 0 ] || [ "$rows" -gt $((ok + n499)) ]; then
+		RUN_FAILED=yes
+	fi
+}
+
+# events_per_tx TARGET: hookq's events per transaction from its "stopped:" line; 1 for the peers.
+events_per_tx() {
+	case $1 in
+	noop) echo - ;;
+	hookq-*) sed -n 's/.*stopped: \([0-9]*\) events written in \([0-9]*\) transactions.*/\1 \2/p' \
+		"$T/target-$RUN.log" | awk '{ n = $1; m = $2 } END { if (m > 0) printf "%.2f\n", n / m; else print "?" }' ;;
+	*) echo 1 ;;
+	esac
+}
+
+declare -A RATE P50 P99 CPU EPT
+FAILED=0
+RUN_NO=0
+PERF_PID=
+declare -A PERF_FILE
+# run_one ROUND CONNS TARGET: one wrk run against one target; records its numbers.
+run_one() {
+	local round=$1 conns=$2 t=$3 url out req dur bad errs tick0 tick1 cpu ept errlines0 errlines p50 p99
+	RUN_NO=$((RUN_NO + 1))
+	RUN="$RUN_NO-$t"
+	export BENCH_RUN="r$round-c$conns-$t"
+	rm -f "$SOCK" "$EXPRESS_SOCK" "$DB" "$DB-wal" "$DB-shm"
+	url="http://127.0.0.1:${PORTS[${SERVER[$t]}]}/hooks/gh"
+	${START[$t]}
+	wait_target "$([ "$t" = express ] && echo "$EXPRESS_SOCK" || echo "$SOCK")" "$url" || { cat "$T/target-$RUN.log" >&2; bail "target $t did not start"; }
+	errlines0=$(wc -l < "$T/nginx/logs/error.log")
+	tick0=$(cpu_ticks $(nginx_pids) "$RECEIVER_PID")
+	if [ "${BENCH_PERF:-}" = "$t" ]; then
+		perf record -q -g -o "$T/perf-$RUN.data" -p "$(nginx_pids | tr ' ' ','),$RECEIVER_PID" \
+			> "$T/perf-$RUN.log" 2>&1 &
+		PERF_PID=$!
+		PERF_FILE[$conns]="$T/perf-$RUN.data" # the last round's is reported
+	fi
+	out=$(wrk -t1 -c"$conns" -d"${SECS}s" -s bench/github.lua "$url" | grep '^BENCH' || true)
+	tick1=$(cpu_ticks $(nginx_pids) "$RECEIVER_PID")
+	if [ -n "$PERF_PID" ]; then
+		kill -INT "$PERF_PID"
+		wait "$PERF_PID" || true
+		PERF_PID=
+	fi
+	kill -TERM "$RECEIVER_PID" 2>/dev/null || true
+	wait_exit "$RECEIVER_PID" 10 || echo "warning: $t did not stop within 10 s after SIGTERM (killed)"
+	RECEIVER_PID=
+	[ -n "$out" ] || bail "wrk printed no BENCH line for $t"
+	req=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<< "$out")
+	dur=$(sed 's/.*duration_us=\([0-9]*\).*/\1/' <<< "$out")
+	bad=$(sed 's/.*non2xx=\([0-9]*\).*/\1/' <<< "$out")
+	errs=$(sed 's/.*socket_errors=\([0-9]*\).*/\1/' <<< "$out")
+	p50=$(sed 's/.*p50_us=\([0-9]*\).*/\1/' <<< "$out")
+	p99=$(sed 's/.*p99_us=\([0-9]*\).*/\1/' <<< "$out")
+	[ "$req" -gt 0 ] || bail "wrk completed no request against $t"
+	cpu=$(awk -v d="$((tick1 - tick0))" -v hz="$(getconf CLK_TCK)" -v n="$req" \
+		'BEGIN { printf "%.0f", d * 1000000 / hz / n }')
+	row_check "$t"
+	ept=$(events_per_tx "$t")
+	local key="$t/$conns"
+	RATE[$key]="${RATE[$key]:-} $((req * 1000000 / dur))"
+	P50[$key]="${P50[$key]:-} $p50"
+	P99[$key]="${P99[$key]:-} $p99"
+	CPU[$key]="${CPU[$key]:-} $cpu"
+	EPT[$key]="${EPT[$key]:-} $ept"
+	errlines=$(($(wc -l < "$T/nginx/logs/error.log") - errlines0))
+	printf 'round %d c%-3d %-20s %6d req/s  p50 %6.2f ms  p99 %7.2f ms  cpu %5d us/req  ev/tx %-5s non2xx=%d sockerr=%d %s%s\n' \
+		"$round" "$conns" "$t" "$((req * 1000000 / dur))" \
+		"$(ratio "$p50" 1000)" "$(ratio "$p99" 1000)" \
+		"$cpu" "$ept" "$bad" "$errs" "$CHECK" "$([ "$errlines" -gt 0 ] && echo " nginx-errors=$errlines")"
+	if [ -n "$RUN_FAILED" ]; then
+		FAILED=$((FAILED + 1))
+		echo "!!!!!! ROW CHECK FAILED for $t at $conns conns (round $round): $CHECK"
+		echo "!!!!!! every delivery answered 200 must be a row, and rows <= 200s + 499s"
+	fi
+}
+
+# median: the median of the numbers on stdin (space or newline separated).
+median() { tr ' ' '\n' | awk NF | sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "" }'; }
+# cell METRIC TARGET CONNS: the median of METRIC (RATE, P50, ...) for that cell, or nothing.
+cell() {
+	local -n m=$1
+	median <<< "${m[$2/$3]:-}"
+}
+# ratio A B [FORMAT]: A / B, or n/a when either is missing or not a number.
+ratio() {
+	awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN {
+		if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b == 0) { print "n/a"; exit }
+		printf f "\n", a / b }'
+}
+# goal TEXT VALUE OP LIMIT: one goal line, "met" / "NOT met" (n/a when there is no value).
+goal() {
+	local verdict
+	if [ "$2" = n/a ] || [ -z "$2" ]; then
+		verdict="n/a"
+	else
+		verdict=$(awk -v v="$2" -v op="$3" -v l="$4" 'BEGIN {
+			m = (op == ">=") ? v >= l : (op == "<=") ? v <= l : v > l
+			print m ? "met" : "NOT met" }')
+	fi
+	printf '  %-52s %8s   (goal %s %s)  %s\n' "$1" "${2:-n/a}" "$3" "$4" "$verdict"
+}
+
+bench_cleanup() {
+	[ -n "$PERF_PID" ] && kill -INT "$PERF_PID" 2>/dev/null
+	cleanup
+}
+trap bench_cleanup EXIT
+
+# ---- set up ------------------------------------------------------------------
 new_secret bench
-printf '{"ref":"refs/heads/main","before":"%040d","after":"%040d","repository":{"full_name":"acme/widgets"},"pusher":{"name":"bench"},"commits":[{"id":"%040d","message":"%s"}]}' \
-	0 1 2 "$(head -c 600 /dev/zero | tr '\0' 'x')" > "$T/body.json"
-export BENCH_BODY
+# A push event of about 2,000 bytes (GitHub's are mostly larger; 2 KB keeps
+# the body in one read).
+body_of() { # FILLER_LENGTH
+	printf '{"ref":"refs/heads/main","before":"%040d","after":"%040d","repository":{"full_name":"acme/widgets"},"pusher":{"name":"bench"},"commits":[{"id":"%040d","message":"%s"}]}' \
+		0 1 2 "$(head -c "$1" /dev/zero | tr '\0' 'x')"
+}
+body_of $((2000 - $(body_of 0 | wc -c))) > "$T/body.json"
+export BENCH_BODY BENCH_SIG
 BENCH_BODY=$(cat "$T/body.json")
-export BENCH_SIG
-BENCH_SIG=$(python3 "$SIGN" github --secret-file "$T/bench.secret" --body "$T/body.json" | sed 's/^[^:]*: //')
+BENCH_SIG=$("$PY" "$SIGN" github --secret-file "$T/bench.secret" --body "$T/body.json" | sed 's/^[^:]*: //')
 
-# Backends: name and the command that serves $SOCK.
-config_for() { # DURABILITY THREADS
-	write_config "durability = $1" <<C
-[source gh]
-scheme = github
-secret_file = $T/bench.secret
-C
-	sed -i "s/^threads = .*/threads = $2/" "$T/hookq.conf"
-}
-start_backend() {
-	rm -f "$SOCK" "$DB" "$DB-wal" "$DB-shm"
-	case $1 in
-	noop) "$top_builddir/bench/noop-fcgi" "$SOCK" 4 & RECEIVER_PID=$! ;;
-	full) config_for full 4 ;;
-	normal) config_for normal 4 ;;
-	full16) config_for full 16 ;;
-	esac
-	case $1 in
-	noop) ;;
-	*) "$RECEIVER" -c "$T/hookq.conf" >> "$T/receiver-$1.log" 2>&1 & RECEIVER_PID=$! ;;
-	esac
-	for _ in $(seq 1 100); do [ -S "$SOCK" ] && return 0; sleep 0.05; done
-	bail "backend $1 did not start"
-}
+if [[ " $TARGETS " == *" express "* ]] && ! setup_express; then
+	TARGETS=$(tr ' ' '\n' <<< "$TARGETS" | awk 'NF && $0 != "express"' | tr '\n' ' ')
+fi
+start_bench_nginx
 
-BACKENDS="noop full normal full16"
-start_backend noop
-start_nginx
-kill "$RECEIVER_PID"; wait "$RECEIVER_PID" 2>/dev/null || true; RECEIVER_PID=
+NTARGETS=$(wc -w <<< "$TARGETS")
+NCONNS=$(wc -w <<< "$CONNS_LIST")
+RUNS=$((ROUNDS * NCONNS * NTARGETS))
+echo "bench/receiver.sh: $ROUNDS round(s) x conns ($CONNS_LIST) x targets ($(echo $TARGETS)), ${SECS}s each:"
+echo "  $RUNS runs, about $(( (RUNS * (SECS + 2) + 30) / 60 )) min $(( RUNS * (SECS + 2) % 60 )) s; body $(wc -c < "$T/body.json") bytes; nginx on 127.0.0.1:${PORTS[fcgi]} (fcgi) :${PORTS[keepconn]} (keepconn) :${PORTS[proxy]} (proxy)"
 
-declare -A rates p50s p99s events_per_tx
+# ---- run ---------------------------------------------------------------------
 for round in $(seq 1 "$ROUNDS"); do
-	for b in $BACKENDS; do
-		start_backend "$b"
-		export BENCH_RUN="r$round$b"
-		out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" -s bench/github.lua "$URL/hooks/gh" | grep '^BENCH')
-		kill -TERM "$RECEIVER_PID"; wait "$RECEIVER_PID" 2>/dev/null || true; RECEIVER_PID=
-		req=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<< "$out")
-		dur=$(sed 's/.*duration_us=\([0-9]*\).*/\1/' <<< "$out")
-		bad=$(sed 's/.*non2xx=\([0-9]*\).*/\1/' <<< "$out")
-		rate=$((req * 1000000 / dur))
-		rates[$b]="${rates[$b]:-} $rate"
-		p50s[$b]="${p50s[$b]:-} $(sed 's/.*p50_us=\([0-9]*\).*/\1/' <<< "$out")"
-		p99s[$b]="${p99s[$b]:-} $(sed 's/.*p99_us=\([0-9]*\).*/\1/' <<< "$out")"
-		extra=""
-		if [ "$b" != noop ]; then
-			rows=$(sql "SELECT count(*) FROM events")
-			extra=" rows=$rows $(grep -o 'stopped: .*' "$T/receiver-$b.log" | tail -1)"
-			# Every 200 is a committed row: wrk counts requests it completed.
-			[ "$bad" -eq 0 ] || echo "warning: $bad non-2xx answers from $b"
-		fi
-		echo "round $round $b: $rate req/s, non-2xx $bad$extra"
-		[ "$b" = noop ] || events_per_tx[$b]="${events_per_tx[$b]:-} $(grep -o 'stopped: .*' "$T/receiver-$b.log" | tail -1 | awk '{ printf "%.1f", $2 / $6 }')"
+	for conns in $CONNS_LIST; do
+		for t in $TARGETS; do
+			run_one "$round" "$conns" "$t"
+		done
 	done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-base=$(median <<< "${rates[noop]}")
+# ---- report ------------------------------------------------------------------
 echo
-echo "hookq-receiver vs a no-op FastCGI responder (4 threads), $CONNS connections, wrk -t2, ${SECS}s x $ROUNDS rounds, medians"
-printf '%-28s %10s %8s %10s %10s %10s\n' backend "req/s" ratio "p50 ms" "p99 ms" "events/tx"
-for b in $BACKENDS; do
-	r=$(median <<< "${rates[$b]}")
-	p50=$(median <<< "${p50s[$b]}")
-	p99=$(median <<< "${p99s[$b]}")
-	case $b in
-	noop) name="no-op responder" ;;
-	full) name="hookq full, 4 threads" ;;
-	normal) name="hookq normal, 4 threads" ;;
-	full16) name="hookq full, 16 threads" ;;
-	esac
-	ept=$( [ "$b" = noop ] && echo - || median <<< "${events_per_tx[$b]}")
-	awk -v n="$name" -v r="$r" -v b="$base" -v p50="$p50" -v p99="$p99" -v e="$ept" \
-		'BEGIN { printf "%-28s %10d %8.2f %10.2f %10.2f %10s\n", n, r, r / b, p50 / 1000, p99 / 1000, e }'
+echo "machine: $(nproc) cores, $(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //' || echo 'unknown CPU'), Linux $(uname -r)"
+echo "         $("$NGINX" -v 2>&1), sqlite3 $(sqlite3 --version | cut -d' ' -f1), node $(node -v 2>/dev/null || echo 'no node')"
+echo "         databases on $(df -T "$T" | awk 'NR == 2 { print $2 " (" $1 ")" }')"
+echo "run:     $ROUNDS round(s) x ${SECS}s, wrk -t1, conns: $CONNS_LIST; medians over rounds; nginx 1 worker"
+printf '%-20s %5s %9s %6s %8s %8s %8s %6s %9s\n' target conns "req/s" ratio "p50 ms" "p99 ms" "CPU us" "CPU x" "events/tx"
+for conns in $CONNS_LIST; do
+	base=$(cell RATE noop "$conns")
+	base_cpu=$(cell CPU noop "$conns")
+	for t in $TARGETS; do
+		r=$(cell RATE "$t" "$conns")
+		c=$(cell CPU "$t" "$conns")
+		printf '%-20s %5s %9s %6s %8s %8s %8s %6s %9s\n' "$t" "$conns" "$r" "$(ratio "$r" "$base")" \
+			"$(ratio "$(cell P50 "$t" "$conns")" 1000)" "$(ratio "$(cell P99 "$t" "$conns")" 1000)" \
+			"$c" "$(ratio "$c" "$base_cpu")" "$(cell EPT "$t" "$conns")"
+	done
 done
+
+echo
+echo "goals (information: they do not change the exit status):"
+for conns in 16 64; do
+	goal "hookq-full req/s / noop, $conns conns" \
+		"$(ratio "$(cell RATE hookq-full $conns)" "$(cell RATE noop $conns)")" ">=" 0.70
+done
+goal "hookq-full p99 at 16 conns, ms" "$(ratio "$(cell P99 hookq-full 16)" 1000)" "<=" 5
+for conns in 16 64; do
+	goal "hookq-full CPU/req / noop CPU/req, $conns conns" \
+		"$(ratio "$(cell CPU hookq-full $conns)" "$(cell CPU noop $conns)")" "<=" 1.5
+done
+for conns in 16 64; do
+	goal "hookq-full req/s / express, $conns conns" \
+		"$(ratio "$(cell RATE hookq-full $conns)" "$(cell RATE express $conns)")" ">=" 5
+done
+for conns in 16 64; do
+	goal "hookq-normal req/s / noop, $conns conns" \
+		"$(ratio "$(cell RATE hookq-normal $conns)" "$(cell RATE noop $conns)")" ">=" 0.80
+done
+for conns in 16 64; do
+	goal "stretch: hookq-full-keepconn req/s / noop, $conns conns" \
+		"$(ratio "$(cell RATE hookq-full-keepconn $conns)" "$(cell RATE noop $conns)")" ">" 1.0
+done
+
+n=$(grep -cv '^\s*$' "$T/nginx/logs/error.log" || true)
+if [ "$n" -gt 0 ]; then
+	echo
+	echo "nginx error.log: $n line(s); the distinct messages (counts):"
+	sed -e 's/^[0-9\/: ]*\[[a-z]*\] [0-9#]*: \*[0-9]* //' -e 's/, client: .*//' "$T/nginx/logs/error.log" |
+		sort | uniq -c | sort -rn | head -n 10
+fi
+
+for conns in $CONNS_LIST; do
+	f=${PERF_FILE[$conns]:-}
+	[ -n "$f" ] || continue
+	echo
+	echo "perf: $BENCH_PERF at $conns conns, round $ROUNDS (nginx + $BENCH_PERF): perf report --no-children --sort dso,sym"
+	echo "(flat; the call graphs are in $f: KEEP=1 keeps it, perf report -i FILE --no-children)"
+	perf report -i "$f" --no-children --sort dso,sym --stdio -g none 2>/dev/null | awk 'NF && !/^#/' | head -n 60 || true
+done
+
 TESTS_FAILED=0
+if [ "$FAILED" -gt 0 ]; then
+	echo
+	echo "!!!!!! $FAILED run(s) failed the row check (see the lines marked !!!!!! above)"
+	exit 1
+fi

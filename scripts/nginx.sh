@@ -2,12 +2,14 @@
 # benchmark (sourced). Everything it writes lives under one folder, it
 # listens on 127.0.0.1 only, and it includes nginx/hookq.conf as shipped.
 
-# hookq_nginx_conf DIR PORT SOCKET HOOKQ_CONF [SERVER_EXTRA [UPSTREAM_EXTRA]]:
+# hookq_nginx_conf DIR PORT SOCKET HOOKQ_CONF [SERVER_EXTRA [UPSTREAM_EXTRA [HTTP_EXTRA]]]:
 # writes DIR/nginx.conf (logs and temp files under DIR) serving HOOKQ_CONF's
 # location on 127.0.0.1:PORT, with the upstream "hookq" at unix:SOCKET
-# (UPSTREAM_EXTRA added to it, e.g. "keepalive 32;").
+# (UPSTREAM_EXTRA added to it, e.g. "keepalive 32;"). SERVER_EXTRA goes
+# inside that server block; HTTP_EXTRA at http level, before the upstream
+# and the server (log formats, more upstreams and servers).
 hookq_nginx_conf() {
-	local dir=$1 port=$2 sock=$3 snippet=$4 extra=${5:-} upstream=${6:-}
+	local dir=$1 port=$2 sock=$3 snippet=$4 extra=${5:-} upstream=${6:-} http_extra=${7:-}
 	mkdir -p "$dir/logs" "$dir/tmp"
 	# hookq.conf includes fastcgi_params relative to the main config's folder.
 	cp /etc/nginx/fastcgi_params "$dir/fastcgi_params"
@@ -25,6 +27,7 @@ http {
     proxy_temp_path $dir/tmp/proxy;
     uwsgi_temp_path $dir/tmp/uwsgi;
     scgi_temp_path $dir/tmp/scgi;
+    $http_extra
     upstream hookq { server unix:$sock; $upstream }
     server {
         listen 127.0.0.1:$port;
