@@ -23,19 +23,23 @@
 #include "util.h"
 
 /*
- * WAL size, in pages, past which the checkpointer is woken. Small, so that
- * each checkpoint's fsync of the database flushes about 1 MB: a commit's
- * fsync that queues behind a checkpoint's waits for all of it, and with
- * 4 MB checkpoints (SQLite's default of 1000 pages) those commits took
- * 3-6 ms instead of a few hundred µs (p99 at 16 connections 4.3-5.7 ms
- * against 2.5-3.0 ms with 250 pages, in bench/receiver.sh).
+ * Checkpoints, in WAL pages. The checkpointer copies the WAL into the
+ * database in the background each time CHECKPOINT_PAGES more have been
+ * written: small, so that each checkpoint's fsync of the database flushes
+ * about 1 MB, because a commit's fsync that queues behind a checkpoint's
+ * waits for all of it (with SQLite's default of 1000 pages, commits made
+ * meanwhile took 3-6 ms instead of a few hundred µs). A passive checkpoint
+ * racing the writer is never complete, so once the WAL holds RESTART_PAGES
+ * the committer copies the last commits itself between two transactions
+ * (two more fsyncs, a pause of a few ms) and the next transaction starts the
+ * WAL over, at the start of a file whose blocks are already allocated.
+ * Without that step a WAL under steady load grows without end. Past
+ * WAL_PAGES_MAX the committer waits for a checkpoint under way: when the
+ * disk cannot keep up, the WAL stays bounded and the request threads slow
+ * down instead.
  */
 #define CHECKPOINT_PAGES 250
-/*
- * Past this the committer waits for the checkpointer before its next
- * commit: when the disk cannot copy the WAL as fast as commits fill it, the
- * WAL stays bounded (16 MB) and the request threads slow down instead.
- */
+#define RESTART_PAGES 2000
 #define WAL_PAGES_MAX 4000
 
 struct committer {
@@ -51,10 +55,12 @@ struct committer {
 	void *done_arg;
 	pthread_t thread;
 
-	pthread_cond_t checkpoint_cond;   /* the checkpointer waits here for CKPT_PASS */
+	pthread_cond_t checkpoint_cond;   /* the checkpointer waits here for a pass */
 	pthread_cond_t pass_done;         /* the committer waits here past WAL_PAGES_MAX */
-	enum { CKPT_IDLE, CKPT_PASS, CKPT_CATCH_UP } ckpt;  /* see commit_wal() */
+	bool pass_wanted;                 /* a background pass is asked for or under way */
 	int wal_pages;                    /* the WAL's size after the last commit */
+	int backfilled;                   /* pages of it already in the database */
+	int restart_at;                   /* the committer catches up from this size */
 	struct store *checkpoint_store;
 	pthread_t checkpointer;
 
@@ -144,48 +150,39 @@ committer_main(void *arg)
 		c->stats.events += n;
 		if (n > c->stats.largest)
 			c->stats.largest = n;
-		while (c->wal_pages >= WAL_PAGES_MAX && c->ckpt == CKPT_PASS && !c->stopping)
+		while (c->wal_pages >= WAL_PAGES_MAX && c->pass_wanted && !c->stopping)
 			pthread_cond_wait(&c->pass_done, &c->lock);
-		if (c->ckpt == CKPT_CATCH_UP) {
-			/*
-			 * The checkpointer copied the WAL as it was when it began; the
-			 * commits since are copied here, between two transactions, so
-			 * the whole WAL is in the database and the next transaction
-			 * starts the WAL over from its beginning. Without this step a
-			 * WAL under steady load is never fully copied and grows without
-			 * end, and every commit appends to new blocks of a growing file.
-			 */
+		if (c->wal_pages >= c->restart_at && !c->pass_wanted) {
+			int copied = 0;
+
+			/* Should a reader hold the WAL, try again a little later. */
+			c->restart_at = c->wal_pages + CHECKPOINT_PAGES;
 			pthread_mutex_unlock(&c->lock);
-			if (store_checkpoint(c->writer_store) != 0)
+			if (store_checkpoint(c->writer_store, &copied) != 0)
 				log_warn("%s", store_error(c->writer_store));
 			pthread_mutex_lock(&c->lock);
-			c->ckpt = CKPT_IDLE;
-			c->wal_pages = 0;
+			c->backfilled = copied;
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
 	return NULL;
 }
 
-/*
- * The writer connection's WAL hook, on the committer thread after each
- * commit. Checkpoints go in three steps: once the WAL has grown past
- * CHECKPOINT_PAGES the checkpointer copies it into the database in the
- * background (CKPT_PASS), then the committer copies the few commits made
- * meanwhile (CKPT_CATCH_UP, in committer_main()), then the WAL starts over
- * (CKPT_IDLE).
- */
+/* The writer connection's WAL hook, on the committer thread after each commit. */
 static void
 commit_wal(void *arg, int pages)
 {
 	struct committer *c = arg;
 
-	if (pages < CHECKPOINT_PAGES)
-		return;
 	pthread_mutex_lock(&c->lock);
+	if (pages < c->wal_pages) {
+		/* The WAL started over. */
+		c->backfilled = 0;
+		c->restart_at = RESTART_PAGES;
+	}
 	c->wal_pages = pages;
-	if (c->ckpt == CKPT_IDLE) {
-		c->ckpt = CKPT_PASS;
+	if (!c->pass_wanted && pages < c->restart_at && pages - c->backfilled >= CHECKPOINT_PAGES) {
+		c->pass_wanted = true;
 		pthread_cond_signal(&c->checkpoint_cond);
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -195,18 +192,22 @@ static void *
 checkpointer_main(void *arg)
 {
 	struct committer *c = arg;
+	int copied;
 
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
-		while (c->ckpt != CKPT_PASS && !c->stopping)
+		while (!c->pass_wanted && !c->stopping)
 			pthread_cond_wait(&c->checkpoint_cond, &c->lock);
 		if (c->stopping)
 			break;
 		pthread_mutex_unlock(&c->lock);
-		if (store_checkpoint(c->checkpoint_store) != 0)
+		copied = 0;
+		if (store_checkpoint(c->checkpoint_store, &copied) != 0)
 			log_warn("%s", store_error(c->checkpoint_store));
 		pthread_mutex_lock(&c->lock);
-		c->ckpt = CKPT_CATCH_UP;
+		/* The WAL may have started over meanwhile (another process's writer). */
+		c->backfilled = copied < c->wal_pages ? copied : c->wal_pages;
+		c->pass_wanted = false;
 		pthread_cond_signal(&c->pass_done);
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -229,6 +230,7 @@ commit_start(const char *path, const struct store_options *opt, commit_done_fn *
 	if (c->checkpoint_store == NULL)
 		goto fail;
 	store_on_wal(c->writer_store, commit_wal, c);
+	c->restart_at = RESTART_PAGES;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->work, NULL);
 	pthread_cond_init(&c->room, NULL);

@@ -381,12 +381,14 @@ store_on_wal(struct store *st, void (*fn)(void *, int), void *arg)
 }
 
 int
-store_checkpoint(struct store *st)
+store_checkpoint(struct store *st, int *copied)
 {
-	int rc;
+	int rc, log = 0, done = 0;
 
 	store_arm(st);
-	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+	if (copied != NULL)
+		*copied = done > 0 ? done : 0;
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
 		store_fail(st, "checkpointing");
 		return -1;

@@ -177,7 +177,11 @@ int store_last_received(struct store *, struct store_row **rows, size_t *n);
 
 /* Calls fn(arg, pages) after each commit with the WAL's size in pages. */
 void store_on_wal(struct store *, void (*fn)(void *arg, int pages), void *arg);
-/* A passive checkpoint: copies WAL frames into the database without blocking writers. */
-int store_checkpoint(struct store *);
+/*
+ * A passive checkpoint: copies WAL frames into the database without
+ * blocking writers; *copied (unless NULL) gets how many pages of the WAL are
+ * in the database now.
+ */
+int store_checkpoint(struct store *, int *copied);
 
 #endif
