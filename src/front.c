@@ -65,6 +65,12 @@
  */
 #define RECV_TIMEOUT_MS 5000
 #define SEND_TIMEOUT_MS 1000
+/*
+ * On SIGTERM, how long the request threads go on serving the connections
+ * nginx keeps open: each is closed after its next answer, so nginx stops
+ * sending on it, and those still idle after this are closed then.
+ */
+#define STOP_GRACE_MS 500
 /* The most of an unread body discarded before answering; past it the connection is closed. */
 #define DRAIN_MAX ((size_t)64 << 20)
 
@@ -854,9 +860,27 @@ front_stop(struct front *f, struct commit_stats *stats)
 {
 	int i;
 
+	int64_t until;
+	bool open;
+
 	atomic_store(&f->stopping, true);
 	/* New connections are refused from here; those already queued are drained below. */
 	shutdown(f->listen_fd, SHUT_RDWR);
+	/*
+	 * Closing a kept connection nginx is about to use loses the request it
+	 * sends on it (nginx answers 502), so kept connections are first left
+	 * to close after their next answer; under load that takes a few ms.
+	 */
+	until = clock_mono_us() + (int64_t)STOP_GRACE_MS * 1000;
+	do {
+		const struct timespec nap = { 0, 5 * 1000 * 1000 };
+
+		pthread_mutex_lock(&f->conns_lock);
+		open = f->conns != NULL;
+		pthread_mutex_unlock(&f->conns_lock);
+		if (open)
+			nanosleep(&nap, NULL);
+	} while (open && clock_mono_us() < until);
 	if (eventfd_write(f->stop_fd, 1) != 0)
 		fatal(EXIT_SYSTEM, "cannot stop the request threads: %s", strerror(errno));
 	for (i = 0; i < f->nthreads; i++)
