@@ -2,14 +2,26 @@
 # benchmark (sourced). Everything it writes lives under one folder, it
 # listens on 127.0.0.1 only, and it includes nginx/hookq.conf as shipped.
 
+HOOKQ_NGINX_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../nginx" && pwd)
+
+# hookq_upstream_settings: the settings of nginx/hookq-upstream.conf's
+# upstream block but its server line (keepalive), on one line.
+hookq_upstream_settings() {
+	sed -n '/^upstream hookq {/,/^}/p' "$HOOKQ_NGINX_DIR/hookq-upstream.conf" |
+		sed -e 's/#.*//' -e '/^upstream /d' -e '/^}/d' -e '/^[[:space:]]*server[[:space:]]/d' |
+		tr -s ' \t\n' ' '
+}
+
 # hookq_nginx_conf DIR PORT SOCKET HOOKQ_CONF [SERVER_EXTRA [UPSTREAM_EXTRA [HTTP_EXTRA]]]:
 # writes DIR/nginx.conf (logs and temp files under DIR) serving HOOKQ_CONF's
-# location on 127.0.0.1:PORT, with the upstream "hookq" at unix:SOCKET
-# (UPSTREAM_EXTRA added to it, e.g. "keepalive 32;"). SERVER_EXTRA goes
-# inside that server block; HTTP_EXTRA at http level, before the upstream
-# and the server (log formats, more upstreams and servers).
+# location on 127.0.0.1:PORT, with the upstream "hookq" at unix:SOCKET and
+# the settings of the shipped nginx/hookq-upstream.conf (UPSTREAM_EXTRA added
+# to them). SERVER_EXTRA goes inside that server block; HTTP_EXTRA at http
+# level, before the upstream and the server (log formats, more upstreams and
+# servers).
 hookq_nginx_conf() {
 	local dir=$1 port=$2 sock=$3 snippet=$4 extra=${5:-} upstream=${6:-} http_extra=${7:-}
+	upstream="$(hookq_upstream_settings) $upstream"
 	mkdir -p "$dir/logs" "$dir/tmp"
 	# hookq.conf includes fastcgi_params relative to the main config's folder.
 	cp /etc/nginx/fastcgi_params "$dir/fastcgi_params"

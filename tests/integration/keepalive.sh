@@ -1,6 +1,7 @@
 #!/bin/bash
-# keepalive.sh: persistent FastCGI connections (nginx's fastcgi_keep_conn on
-# and an upstream keepalive pool of 64, far more than the 4 request threads).
+# keepalive.sh: persistent FastCGI connections, as the shipped nginx snippet
+# has them (fastcgi_keep_conn on, upstream keepalive 32: far more idle
+# connections than the 4 request threads).
 # An idle kept connection waits in the receiver's epoll set and holds no
 # thread, so however many nginx keeps, new requests never wait for one:
 # 1,000 events from 64 clients all stored, then, with those connections idle,
@@ -18,7 +19,9 @@ scheme = github
 secret_file = $T/gh.secret
 C
 start_receiver
-NGINX_SERVER_EXTRA="fastcgi_keep_conn on;" NGINX_UPSTREAM_EXTRA="keepalive 64;" start_nginx
+start_nginx
+check "the shipped snippet keeps connections" "1 1" \
+	"$(grep -c 'fastcgi_keep_conn on;' "$top_srcdir/nginx/hookq.conf") $(grep -c 'keepalive 32;' "$T/nginx/nginx.conf")"
 
 run_load run --events 1000 --clients 64
 case_start
