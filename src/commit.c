@@ -226,6 +226,8 @@ commit_start(const char *path, const struct store_options *opt, commit_done_fn *
 	c->writer_store = store_open(path, opt, cause);
 	if (c->writer_store == NULL)
 		goto fail;
+	if (store_trust_inserts(c->writer_store) != 0)
+		fatal(EXIT_SYSTEM, "database %s: %s", path, store_error(c->writer_store));
 	c->checkpoint_store = store_open(path, opt, cause);
 	if (c->checkpoint_store == NULL)
 		goto fail;

@@ -413,7 +413,9 @@ log_request(struct log_batch *lb, const struct job *job)
 	const struct request *req = &job->req;
 	char source[96], id[300];
 	const char *idv = req->event_id;
-	double ms = (double)job->took_us / 1000.0;
+	/* Whole ms and hundredths with integers: printf's %f costs more than the rest of the line. */
+	long long us = job->took_us > 0 ? (long long)job->took_us : 0, ms = us / 1000,
+	    cs = us % 1000 / 10;
 	const char *outcome = outcome_info(job->outcome)->name;
 
 	/* Before verification, a header id still helps match the sender's delivery log. */
@@ -431,11 +433,11 @@ log_request(struct log_batch *lb, const struct job *job)
 		char why[300];
 
 		log_quote(why, sizeof(why), req->reason, strlen(req->reason));
-		log_batch_info(lb, "source=%s id=%s status=%d outcome=%s reason=%s ms=%.2f",
-		    source, id, job->status, outcome, why, ms);
+		log_batch_info(lb, "source=%s id=%s status=%d outcome=%s reason=%s ms=%lld.%02lld",
+		    source, id, job->status, outcome, why, ms, cs);
 	} else
-		log_batch_info(lb, "source=%s id=%s status=%d outcome=%s ms=%.2f",
-		    source, id, job->status, outcome, ms);
+		log_batch_info(lb, "source=%s id=%s status=%d outcome=%s ms=%lld.%02lld",
+		    source, id, job->status, outcome, ms, cs);
 }
 
 /* Answers the job's request for its outcome; the job no longer has a connection after. */

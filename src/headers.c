@@ -23,52 +23,54 @@ headers_clear(struct headers *h)
 {
 	size_t i;
 
-	for (i = 0; i < h->n; i++) {
+	/* A header's value lives in its name's allocation (headers_push()). */
+	for (i = 0; i < h->n; i++)
 		free(h->v[i].name);
-		free(h->v[i].value);
-	}
 	free(h->v);
 	headers_init(h);
 }
 
-/* Appends a header whose name is already lower case and owned. */
+/*
+ * Appends a header: the name made from name[0 .. namelen) by fold (its
+ * bytes mapped one by one), and value, in one allocation.
+ */
 static void
-headers_push(struct headers *h, char *name, const char *value)
+headers_push(struct headers *h, const char *name, size_t namelen, char (*fold)(char),
+    const char *value)
 {
+	size_t vlen = strlen(value), i;
+	char *p = xmalloc(namelen + vlen + 2);
+
 	if (h->n == h->cap) {
 		h->cap = h->cap ? h->cap * 2 : 16;
 		h->v = xreallocarray(h->v, h->cap, sizeof(*h->v));
 	}
-	h->v[h->n].name = name;
-	h->v[h->n].value = xstrdup(value);
+	for (i = 0; i < namelen; i++)
+		p[i] = fold(name[i]);
+	p[namelen] = '\0';
+	memcpy(p + namelen + 1, value, vlen + 1);
+	h->v[h->n].name = p;
+	h->v[h->n].value = p + namelen + 1;
 	h->n++;
+}
+
+static char
+fold_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* CGI's HTTP_X_HUB_SIGNATURE_256 back to x-hub-signature-256. */
+static char
+fold_cgi(char c)
+{
+	return c == '_' ? '-' : fold_lower(c);
 }
 
 void
 headers_add(struct headers *h, const char *name, const char *value)
 {
-	char *lower = xstrdup(name);
-	char *p;
-
-	for (p = lower; *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	headers_push(h, lower, value);
-}
-
-/* Adds var's value under the header name made from [start, eq): '_' to '-', lower case. */
-static void
-headers_add_var(struct headers *h, const char *start, const char *eq)
-{
-	char *name = xstrndup(start, (size_t)(eq - start)), *p;
-
-	for (p = name; *p != '\0'; p++) {
-		if (*p == '_')
-			*p = '-';
-		else if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	}
-	headers_push(h, name, eq + 1);
+	headers_push(h, name, strlen(name), fold_lower, value);
 }
 
 void
@@ -85,7 +87,7 @@ headers_add_cgi(struct headers *h, char *const *envp)
 		const char *eq = strchr(*e, '=');
 
 		if (eq != NULL && strncmp(*e, "HTTP_", 5) == 0 && eq > *e + 5)
-			headers_add_var(h, *e + 5, eq);
+			headers_push(h, *e + 5, (size_t)(eq - *e - 5), fold_cgi, eq + 1);
 	}
 	for (i = 0; i < nitems(CONTENT); i++) {
 		size_t n = strlen(CONTENT[i][0]);
@@ -94,7 +96,7 @@ headers_add_cgi(struct headers *h, char *const *envp)
 			continue;
 		for (e = envp; *e != NULL; e++)
 			if (strncmp(*e, CONTENT[i][0], n) == 0) {
-				headers_add_var(h, *e, *e + n - 1);
+				headers_push(h, *e, n - 1, fold_cgi, *e + n);
 				break;
 			}
 	}

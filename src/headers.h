@@ -12,8 +12,8 @@
 #include <stddef.h>
 
 struct header {
-	char *name;  /* lower case, owned */
-	char *value; /* owned */
+	char *name;  /* lower case, owned: one allocation with the value */
+	char *value; /* points into name's allocation */
 };
 
 struct headers {

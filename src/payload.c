@@ -284,7 +284,7 @@ payload_headers_json(const struct headers *h, const char *const *omit, size_t *l
 	yajl_gen g = yajl_gen_alloc(NULL);
 	const unsigned char *buf;
 	char *out, *joined;
-	size_t i, j, blen;
+	size_t i, j, n, blen;
 
 	if (g == NULL)
 		return NULL;
@@ -304,9 +304,17 @@ payload_headers_json(const struct headers *h, const char *const *omit, size_t *l
 
 		gen_text(g, name, strlen(name));
 		vlen = 0;
+		n = 0;
 		for (j = i; j < h->n; j++)
-			if (strcmp(h->v[j].name, name) == 0)
+			if (strcmp(h->v[j].name, name) == 0) {
 				vlen += strlen(h->v[j].value) + 2;
+				n++;
+			}
+		if (n == 1) {
+			/* The usual case: one value, written as it is. */
+			gen_text(g, h->v[i].value, vlen - 2);
+			continue;
+		}
 		joined = xmalloc(vlen + 1);
 		joined[0] = '\0';
 		vlen = 0;

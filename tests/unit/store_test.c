@@ -16,6 +16,8 @@
 #include "dbutil.h"
 #include "testutil.h"
 
+#include "headers.h"
+#include "payload.h"
 #include "store.h"
 #include "util.h"
 
@@ -210,6 +212,67 @@ test_begin_deadline(void **state)
 	store_close(st);
 }
 
+/*
+ * The committer skips the CHECK constraints (store_trust_inserts()) because
+ * payload_headers_json() cannot make invalid JSON: here it gets every byte
+ * value, quotes, backslashes, control characters and broken UTF-8 in header
+ * names and values, and SQLite's own json_valid() accepts every result. The
+ * trust is the connection's only: another one still gets the CHECK.
+ */
+static void
+test_trusted_inserts(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const nasty[] = {
+		"\"quoted\" \\ back\\slash", "tab\there\r\nnewline", "\x01\x02\x1f\x7f",
+		"\xc3\xa9t\xc3\xa9 valid UTF-8", "\xc3 cut \xe2\x82 sequences \xff\xfe",
+		"\xed\xa0\x80 a surrogate", "\xf4\x90\x80\x80 past U+10FFFF", "</script>\u2028",
+	};
+	char *cause = NULL, id[32], all[256];
+	struct store *st = store_open(fx->db, &FULL, &cause);
+	struct store_event ev;
+	struct headers h;
+	bool inserted;
+	size_t i, len;
+	sqlite3 *db;
+
+	assert_non_null(st);
+	assert_int_equal(store_trust_inserts(st), 0);
+	for (i = 1; i < 256; i++)
+		all[i - 1] = (char)i;
+	all[255] = '\0';
+	assert_int_equal(store_begin(st, clock_mono_us() + 1000000), 0);
+	for (i = 0; i <= nitems(nasty); i++) {
+		const char *v = i < nitems(nasty) ? nasty[i] : all;
+		char *json;
+
+		headers_init(&h);
+		headers_add(&h, "X-Plain", "value");
+		headers_add(&h, v, v);
+		json = payload_headers_json(&h, NULL, &len);
+		assert_non_null(json);
+		snprintf(id, sizeof(id), "nasty-%zu", i);
+		ev = event("gh", id, "body");
+		ev.headers = json;
+		ev.headers_len = len;
+		assert_int_equal(store_insert(st, &ev, &inserted), 0);
+		assert_true(inserted);
+		free(json);
+		headers_clear(&h);
+	}
+	assert_int_equal(store_commit(st), 0);
+	store_close(st);
+	tu_assert_query(fx->db, "SELECT count(*) FROM events", "9");
+	tu_assert_query(fx->db, "SELECT count(*) FROM events WHERE NOT json_valid(headers)", "0");
+	tu_assert_query(fx->db, "SELECT json_extract(headers, '$.\"x-plain\"') FROM events LIMIT 1",
+	    "value");
+	/* Anyone else's connection still has the CHECK. */
+	assert_int_equal(sqlite3_open(fx->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO events (source, event_id, received_at, headers,"
+	    " body) VALUES ('gh', 'bad', 0, 'not json', x'')", NULL, NULL, NULL), SQLITE_CONSTRAINT);
+	sqlite3_close(db);
+}
+
 int
 main(void)
 {
@@ -222,6 +285,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
 		cmocka_unit_test(test_bad_path),
 		cmocka_unit_test_setup_teardown(test_begin_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trusted_inserts, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
