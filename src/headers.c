@@ -102,13 +102,52 @@ headers_add_cgi(struct headers *h, char *const *envp)
 	}
 }
 
-const char *
-headers_get(const struct headers *h, const char *name)
+/* The index of the first header called name (lower case), or h->n. */
+static size_t
+headers_find(const struct headers *h, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < h->n; i++)
-		if (strcmp(h->v[i].name, name) == 0)
-			return h->v[i].value;
-	return NULL;
+	for (i = 0; i < h->n && strcmp(h->v[i].name, name) != 0; i++)
+		;
+	return i;
+}
+
+void
+headers_remove(struct headers *h, const char *name)
+{
+	size_t i = headers_find(h, name);
+
+	if (i == h->n)
+		return;
+	free(h->v[i].name);
+	memmove(&h->v[i], &h->v[i + 1], (h->n - i - 1) * sizeof(h->v[0]));
+	h->n--;
+}
+
+void
+headers_set(struct headers *h, const char *name, const char *value)
+{
+	size_t i = headers_find(h, name), last;
+	struct header moved;
+
+	if (i == h->n) {
+		headers_add(h, name, value);
+		return;
+	}
+	/* A new entry at the end, moved into the old one's place: order is kept. */
+	headers_add(h, name, value);
+	last = h->n - 1;
+	moved = h->v[last];
+	free(h->v[i].name);
+	h->v[i] = moved;
+	h->n = last;
+}
+
+const char *
+headers_get(const struct headers *h, const char *name)
+{
+	size_t i = headers_find(h, name);
+
+	return i < h->n ? h->v[i].value : NULL;
 }

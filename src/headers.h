@@ -33,6 +33,10 @@ void headers_add(struct headers *, const char *name, const char *value);
  * CONTENT_LENGTH unless the server passed them as HTTP_* too (nginx does).
  */
 void headers_add_cgi(struct headers *, char *const *envp);
+/* Replaces the value of the first header called name (lower case), or adds it. */
+void headers_set(struct headers *, const char *name, const char *value);
+/* Removes the first header called name (lower case), if any. */
+void headers_remove(struct headers *, const char *name);
 /* The value of the first header called name (lower case), or NULL. */
 const char *headers_get(const struct headers *, const char *name);
 

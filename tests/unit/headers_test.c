@@ -278,10 +278,37 @@ test_clear_reuse(void **state)
 	headers_clear(&h);
 }
 
+/* headers_set replaces the first value in place (or adds); headers_remove drops the first. */
+static void
+test_set_remove(void **state)
+{
+	struct headers h;
+
+	(void)state;
+	headers_init(&h);
+	headers_add(&h, "A", "1");
+	headers_add(&h, "B", "2");
+	headers_add(&h, "C", "3");
+	headers_set(&h, "b", "a much longer value than before");
+	headers_set(&h, "d", "4");
+	assert_int_equal(h.n, 4);
+	assert_string_equal(h.v[1].name, "b");
+	assert_string_equal(h.v[1].value, "a much longer value than before");
+	assert_string_equal(h.v[3].name, "d");
+	headers_remove(&h, "a");
+	headers_remove(&h, "nosuch");
+	assert_int_equal(h.n, 3);
+	assert_string_equal(h.v[0].name, "b");
+	assert_null(headers_get(&h, "a"));
+	assert_string_equal(headers_get(&h, "c"), "3");
+	headers_clear(&h);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_set_remove),
 		cmocka_unit_test(test_add),
 		cmocka_unit_test(test_get),
 		cmocka_unit_test(test_many),

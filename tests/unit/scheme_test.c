@@ -181,37 +181,6 @@ req_free(struct req *r)
 	r->body = NULL;
 }
 
-/* Replaces the value of header name (lower case), adding it if missing. */
-static void
-set_header(struct headers *h, const char *name, const char *value)
-{
-	size_t i;
-
-	for (i = 0; i < h->n; i++)
-		if (strcmp(h->v[i].name, name) == 0) {
-			free(h->v[i].value);
-			h->v[i].value = strdup(value);
-			assert_non_null(h->v[i].value);
-			return;
-		}
-	headers_add(h, name, value);
-}
-
-static void
-del_header(struct headers *h, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < h->n; i++)
-		if (strcmp(h->v[i].name, name) == 0) {
-			free(h->v[i].name);
-			free(h->v[i].value);
-			memmove(&h->v[i], &h->v[i + 1], (h->n - i - 1) * sizeof(h->v[0]));
-			h->n--;
-			return;
-		}
-}
-
 static size_t
 rows_len(yajl_val rows)
 {
@@ -659,40 +628,40 @@ test_signed_fields_covered(void **state)
 	p = strchr(hdr, ',');
 	assert_non_null(p);
 	p[-1]++;
-	set_header(&r.h, "stripe-signature", hdr);
+	headers_set(&r.h, "stripe-signature", hdr);
 	expect_mismatch(&r, "t= changed");
 	free(hdr);
 	req_free(&r);
 
 	/* Standard Webhooks, HMAC and Ed25519: webhook-id, then webhook-timestamp. */
 	req_from_row(&r, find_row(fx->schemes, "base_stdwh_v1"));
-	set_header(&r.h, "webhook-id", "msg_scheme_test_2");
+	headers_set(&r.h, "webhook-id", "msg_scheme_test_2");
 	expect_mismatch(&r, "webhook-id changed");
 	req_free(&r);
 	req_from_row(&r, find_row(fx->schemes, "base_stdwh_v1"));
-	set_header(&r.h, "webhook-timestamp", "1700000001");
+	headers_set(&r.h, "webhook-timestamp", "1700000001");
 	expect_mismatch(&r, "webhook-timestamp changed");
 	req_free(&r);
 	req_from_row(&r, find_row(fx->schemes, "base_stdwh_v1a"));
-	set_header(&r.h, "webhook-id", "msg_scheme_test_2");
+	headers_set(&r.h, "webhook-id", "msg_scheme_test_2");
 	expect_mismatch(&r, "webhook-id changed");
 	req_free(&r);
 	req_from_row(&r, find_row(fx->schemes, "base_stdwh_v1a"));
-	set_header(&r.h, "webhook-timestamp", "1700000001");
+	headers_set(&r.h, "webhook-timestamp", "1700000001");
 	expect_mismatch(&r, "webhook-timestamp changed");
 	req_free(&r);
 
 	/* Slack and the template row: the timestamp header; the template row's id header. */
 	req_from_row(&r, find_row(fx->schemes, "base_slack"));
-	set_header(&r.h, "x-slack-request-timestamp", "1700000001");
+	headers_set(&r.h, "x-slack-request-timestamp", "1700000001");
 	expect_mismatch(&r, "timestamp changed");
 	req_free(&r);
 	req_from_row(&r, find_row(fx->schemes, "base_template"));
-	set_header(&r.h, "x-ts", "1700000001");
+	headers_set(&r.h, "x-ts", "1700000001");
 	expect_mismatch(&r, "timestamp changed");
 	req_free(&r);
 	req_from_row(&r, find_row(fx->schemes, "base_template"));
-	set_header(&r.h, "x-id", "msg_scheme_test_2");
+	headers_set(&r.h, "x-id", "msg_scheme_test_2");
 	expect_mismatch(&r, "id changed");
 	req_free(&r);
 }
@@ -893,12 +862,12 @@ test_header_garbage(void **state)
 		const struct scheme *s = b[i].s;
 
 		for (j = 0; j < sizeof(fixed) / sizeof(fixed[0]); j++) {
-			set_header(&b[i].h, s->sig_header, fixed[j]);
+			headers_set(&b[i].h, s->sig_header, fixed[j]);
 			expect_verify(&b[i], -1, fixed[j]);
 		}
 		for (j = 0; j < 8; j++) {
 			garbage(big, sizeof(big) - 1, (unsigned int)(i * 8 + j));
-			set_header(&b[i].h, s->sig_header, big);
+			headers_set(&b[i].h, s->sig_header, big);
 			expect_verify(&b[i], -1, "4000 bytes of junk");
 		}
 		/* Each kind of signature the scheme knows: prefix alone, then many zero ones. */
@@ -906,7 +875,7 @@ test_header_garbage(void **state)
 			size_t bytes = k->alg == SCHEME_HMAC_SHA256 ? 32 : 64;
 
 			snprintf(item, sizeof(item), "%s", k->prefix);
-			set_header(&b[i].h, s->sig_header, item);
+			headers_set(&b[i].h, s->sig_header, item);
 			expect_verify(&b[i], -1, "prefix with an empty value");
 			if (k->encoding == SCHEME_HEX)
 				snprintf(item, sizeof(item), "%s%0*d", k->prefix,
@@ -921,7 +890,7 @@ test_header_garbage(void **state)
 				was = strlen(big);
 				append_item(big, sizeof(big), s, item);
 			} while (strlen(big) != was && s->sig_separator != '\0');
-			set_header(&b[i].h, s->sig_header, big);
+			headers_set(&b[i].h, s->sig_header, big);
 			expect_verify(&b[i], -1, "many zero signatures");
 		}
 	}
@@ -937,7 +906,7 @@ test_header_missing(void **state)
 	size_t i, n = load_bases(*state, b);
 
 	for (i = 0; i < n; i++) {
-		del_header(&b[i].h, b[i].s->sig_header);
+		headers_remove(&b[i].h, b[i].s->sig_header);
 		assert_int_equal(req_verify(&b[i], &reason), -1);
 		assert_string_equal(reason, "missing signature header");
 	}
@@ -1008,12 +977,12 @@ test_timestamp_long(void **state)
 	char ts[4001];
 
 	req_from_row(&r, find_row(fx->schemes, "base_stdwh_v1"));
-	set_header(&r.h, "webhook-timestamp", "0000000000000000000000000000001700000000");
+	headers_set(&r.h, "webhook-timestamp", "0000000000000000000000000000001700000000");
 	assert_int_equal(req_verify(&r, &reason), -1);
 	assert_string_equal(reason, "malformed timestamp");
 	memset(ts, '1', sizeof(ts) - 1);
 	ts[sizeof(ts) - 1] = '\0';
-	set_header(&r.h, "webhook-timestamp", ts);
+	headers_set(&r.h, "webhook-timestamp", ts);
 	assert_int_equal(req_verify(&r, &reason), -1);
 	assert_string_equal(reason, "malformed timestamp");
 	req_free(&r);
@@ -1021,7 +990,7 @@ test_timestamp_long(void **state)
 	req_from_row(&r, find_row(fx->schemes, "base_stripe"));
 	memcpy(ts, "t=", 2);
 	strcpy(ts + 3000, ",v1=");
-	set_header(&r.h, "stripe-signature", ts);
+	headers_set(&r.h, "stripe-signature", ts);
 	assert_int_equal(req_verify(&r, &reason), -1);
 	assert_string_equal(reason, "malformed timestamp");
 	req_free(&r);
@@ -1142,7 +1111,7 @@ test_hmac_key_lengths(void **state)
 		sig = strdup(tu_str(row, "expected_hex"));
 		assert_non_null(sig);
 		sig[strlen(sig) - 1] = sig[strlen(sig) - 1] == '0' ? '1' : '0';
-		set_header(&r.h, "x-signature", sig);
+		headers_set(&r.h, "x-signature", sig);
 		expect_mismatch(&r, "last signature digit changed");
 		free(sig);
 		req_free(&r);
