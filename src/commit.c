@@ -129,11 +129,12 @@ static void *
 committer_main(void *arg)
 {
 	struct committer *c = arg;
-	struct commit_item *batch;
 	size_t n;
 
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
+		struct commit_item *batch;
+
 		while (c->head == NULL && !c->stopping)
 			pthread_cond_wait(&c->work, &c->lock);
 		if (c->head == NULL)

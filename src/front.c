@@ -303,10 +303,10 @@ drain_stdin(FCGX_Request *fr)
 {
 	char buf[8192];
 	size_t total = 0;
-	int n;
 
 	while (!FCGX_HasSeenEOF(fr->in)) {
-		n = FCGX_GetStr(buf, sizeof(buf), fr->in);
+		int n = FCGX_GetStr(buf, sizeof(buf), fr->in);
+
 		if (n <= 0)
 			break;
 		total += (size_t)n;
@@ -756,10 +756,10 @@ reader_main(void *arg)
 {
 	struct front *f = arg;
 	struct epoll_event ev;
-	int n;
 
 	for (;;) {
-		n = epoll_wait(f->epfd, &ev, 1, -1);
+		int n = epoll_wait(f->epfd, &ev, 1, -1);
+
 		if (n < 0 && errno != EINTR)
 			fatal(EXIT_SYSTEM, "epoll_wait: %s", strerror(errno));
 		if (n <= 0)
