@@ -15,7 +15,7 @@
 #   hookq-full/-normal   build/hookq-receiver with the shipped defaults
 #                        (durability full; durability = normal), through the
 #                        shipped nginx snippet and upstream: persistent FastCGI
-#                        connections (fastcgi_keep_conn on, keepalive 32)
+#                        connections (fastcgi_keep_conn on, keepalive 128)
 #   hookq-full-nokeep    hookq-full with a new connection per request, as noop
 #                        and naive are served (they have a thread per
 #                        connection, so kept connections would stall them)

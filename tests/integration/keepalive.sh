@@ -1,6 +1,6 @@
 #!/bin/bash
 # keepalive.sh: persistent FastCGI connections, as the shipped nginx snippet
-# has them (fastcgi_keep_conn on, upstream keepalive 32: far more idle
+# has them (fastcgi_keep_conn on, upstream keepalive 128: far more idle
 # connections than the 4 request threads).
 # An idle kept connection waits in the receiver's epoll set and holds no
 # thread, so however many nginx keeps, new requests never wait for one:
@@ -21,7 +21,7 @@ C
 start_receiver
 start_nginx
 check "the shipped snippet keeps connections" "1 1" \
-	"$(grep -c 'fastcgi_keep_conn on;' "$top_srcdir/nginx/hookq.conf") $(grep -c 'keepalive 32;' "$T/nginx/nginx.conf")"
+	"$(grep -c 'fastcgi_keep_conn on;' "$top_srcdir/nginx/hookq.conf") $(grep -c 'keepalive 128;' "$T/nginx/nginx.conf")"
 
 run_load run --events 1000 --clients 64
 case_start
