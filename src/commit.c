@@ -23,24 +23,25 @@
 #include "util.h"
 
 /*
- * Checkpoints, in WAL pages. The checkpointer copies the WAL into the
- * database in the background each time CHECKPOINT_PAGES more have been
- * written: small, so that each checkpoint's fsync of the database flushes
- * about 1 MB, because a commit's fsync that queues behind a checkpoint's
- * waits for all of it (with SQLite's default of 1000 pages, commits made
- * meanwhile took 3-6 ms instead of a few hundred µs). A passive checkpoint
- * racing the writer is never complete, so once the WAL holds RESTART_PAGES
+ * Checkpoints, in bytes of WAL (turned into pages of the database's size at
+ * start). The checkpointer copies the WAL into the database in the
+ * background each time CHECKPOINT_BYTES more have been written: small, so
+ * that each checkpoint's fsync of the database flushes about 1 MB, because a commit's fsync that queues behind a checkpoint's
+ * waits for all of it (with SQLite's default of 1000 pages of 4 KB, commits
+ * made meanwhile took 3-6 ms instead of a few hundred µs). A passive
+ * checkpoint racing the writer is never complete, so once the WAL holds
+ * RESTART_BYTES
  * the committer copies the last commits itself between two transactions
  * (two more fsyncs, a pause of a few ms) and the next transaction starts the
  * WAL over, at the start of a file whose blocks are already allocated.
  * Without that step a WAL under steady load grows without end. Past
- * WAL_PAGES_MAX the committer waits for a checkpoint under way: when the
+ * WAL_BYTES_MAX the committer waits for a checkpoint under way: when the
  * disk cannot keep up, the WAL stays bounded and the request threads slow
  * down instead.
  */
-#define CHECKPOINT_PAGES 250
-#define RESTART_PAGES 2000
-#define WAL_PAGES_MAX 4000
+#define CHECKPOINT_BYTES (1 << 20)
+#define RESTART_BYTES (8 << 20)
+#define WAL_BYTES_MAX (16 << 20)
 
 struct committer {
 	pthread_mutex_t lock;
@@ -61,6 +62,7 @@ struct committer {
 	int wal_pages;                    /* the WAL's size after the last commit */
 	int backfilled;                   /* pages of it already in the database */
 	int restart_at;                   /* the committer catches up from this size */
+	int checkpoint_pages, restart_pages, wal_pages_max;  /* the *_BYTES in pages */
 	struct store *checkpoint_store;
 	pthread_t checkpointer;
 
@@ -151,13 +153,13 @@ committer_main(void *arg)
 		c->stats.events += n;
 		if (n > c->stats.largest)
 			c->stats.largest = n;
-		while (c->wal_pages >= WAL_PAGES_MAX && c->pass_wanted && !c->stopping)
+		while (c->wal_pages >= c->wal_pages_max && c->pass_wanted && !c->stopping)
 			pthread_cond_wait(&c->pass_done, &c->lock);
 		if (c->wal_pages >= c->restart_at && !c->pass_wanted) {
 			int copied = 0;
 
 			/* Should a reader hold the WAL, try again a little later. */
-			c->restart_at = c->wal_pages + CHECKPOINT_PAGES;
+			c->restart_at = c->wal_pages + c->checkpoint_pages;
 			pthread_mutex_unlock(&c->lock);
 			if (store_checkpoint(c->writer_store, &copied) != 0)
 				log_warn("%s", store_error(c->writer_store));
@@ -179,10 +181,10 @@ commit_wal(void *arg, int pages)
 	if (pages < c->wal_pages) {
 		/* The WAL started over. */
 		c->backfilled = 0;
-		c->restart_at = RESTART_PAGES;
+		c->restart_at = c->restart_pages;
 	}
 	c->wal_pages = pages;
-	if (!c->pass_wanted && pages < c->restart_at && pages - c->backfilled >= CHECKPOINT_PAGES) {
+	if (!c->pass_wanted && pages < c->restart_at && pages - c->backfilled >= c->checkpoint_pages) {
 		c->pass_wanted = true;
 		pthread_cond_signal(&c->checkpoint_cond);
 	}
@@ -233,7 +235,14 @@ commit_start(const char *path, const struct store_options *opt, commit_done_fn *
 	if (c->checkpoint_store == NULL)
 		goto fail;
 	store_on_wal(c->writer_store, commit_wal, c);
-	c->restart_at = RESTART_PAGES;
+	{
+		int page = store_page_size(c->writer_store);
+
+		c->checkpoint_pages = CHECKPOINT_BYTES / page;
+		c->restart_pages = RESTART_BYTES / page;
+		c->wal_pages_max = WAL_BYTES_MAX / page;
+	}
+	c->restart_at = c->restart_pages;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->work, NULL);
 	pthread_cond_init(&c->room, NULL);

@@ -30,6 +30,16 @@ struct store {
 	char err[256];
 };
 
+/*
+ * The page size of databases hookq creates (existing ones keep theirs).
+ * SQLite's default of 4 KB holds one typical 2-3 KB webhook row per page,
+ * so a commit wrote a page, and a WAL frame of two write(2)s, per event; 16
+ * KB pages hold six and keep bodies up to about 16 KB out of overflow
+ * pages: bench/receiver.sh at 16 connections, alternating builds, 4 KB
+ * 10,982 req/s and 110 µs of CPU per request, 16 KB 11,966 and 104 µs.
+ */
+#define STORE_PAGE_SIZE 16384
+
 /* A new row is due from its arrival, so retries and new rows queue by due time. */
 static const char INSERT_SQL[] =
     "INSERT INTO events (source, event_id, event_type, received_at, headers, body,"
@@ -275,7 +285,9 @@ store_open(const char *path, const struct store_options *opt, char **cause)
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_handler(st->db, store_busy, st);
 	store_arm(st);
-	if (store_wal(st) != 0 ||
+	/* Only takes effect on a new, empty database: before WAL mode and the schema. */
+	if (store_exec(st, "PRAGMA page_size = " STRINGIFY(STORE_PAGE_SIZE), "setting the page size") != 0 ||
+	    store_wal(st) != 0 ||
 	    store_exec(st, sync, "setting durability") != 0 ||
 	    store_migrate(st) != 0)
 		goto fail;
@@ -316,6 +328,20 @@ store_begin(struct store *st, int64_t deadline_us)
 {
 	st->deadline_us = deadline_us;
 	return store_exec(st, "BEGIN IMMEDIATE", "waiting for the write lock");
+}
+
+int
+store_page_size(struct store *st)
+{
+	sqlite3_stmt *s;
+	int size = 4096;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0)
+			size = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	return size;
 }
 
 int

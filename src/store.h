@@ -49,6 +49,9 @@ int store_schema_version(void);
  * deadline (clock_mono_us() time). Returns 0, or -1 (see store_error()).
  */
 int store_begin(struct store *, int64_t deadline_us);
+/* The database's page size in bytes (16 KB for databases hookq created). */
+int store_page_size(struct store *);
+
 /*
  * Turns off the schema's CHECK constraints on this connection (other
  * connections keep them), for the receiver's committer: its rows' headers

@@ -76,6 +76,8 @@ test_create(void **state)
 	snprintf(want, sizeof(want), "%d", store_schema_version());
 	tu_assert_query(fx->db, "PRAGMA user_version", want);
 	tu_assert_query(fx->db, "PRAGMA journal_mode", "wal");
+	tu_assert_query(fx->db, "PRAGMA page_size", "16384");
+	assert_int_equal(store_page_size(st), 16384);
 	tu_assert_query(fx->db, "SELECT count(*) FROM sqlite_master WHERE name = 'events'", "1");
 	store_close(st);
 	/* Opening again applies nothing twice. */
@@ -83,6 +85,32 @@ test_create(void **state)
 	assert_non_null(st);
 	store_close(st);
 	tu_assert_query(fx->db, "PRAGMA user_version", want);
+}
+
+/* A database made with 4 KB pages (before hookq used 16 KB) keeps them and works. */
+static void
+test_old_page_size(void **state)
+{
+	struct fixture *fx = *state;
+	char *cause = NULL;
+	struct store *st;
+	struct store_event ev = event("gh", "old", "body");
+	bool inserted;
+	sqlite3 *h;
+
+	assert_int_equal(sqlite3_open(fx->db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA page_size = 4096; CREATE TABLE other (a);",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	st = store_open(fx->db, &FULL, &cause);
+	assert_non_null(st);
+	assert_int_equal(store_page_size(st), 4096);
+	assert_int_equal(store_begin(st, clock_mono_us() + 1000000), 0);
+	assert_int_equal(store_insert(st, &ev, &inserted), 0);
+	assert_int_equal(store_commit(st), 0);
+	store_close(st);
+	tu_assert_query(fx->db, "PRAGMA page_size", "4096");
+	tu_assert_query(fx->db, "SELECT count(*) FROM events", "1");
 }
 
 /* The compiled-in schema is sql/schema.sql, split into numbered migrations. */
@@ -279,6 +307,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create, setup, teardown),
 		cmocka_unit_test(test_schema_text),
+		cmocka_unit_test_setup_teardown(test_old_page_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_insert_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
