@@ -1,10 +1,13 @@
 #!/bin/bash
 # stop_under_load.sh: SIGTERM while 16 clients send distinct events, then a
-# restart while they go on. Every request that reached hookq is answered
-# before it exits: each id that got 200 has a row, no row exists for an id
-# that got anything else, and nginx never saw hookq close a connection
-# without its answer (its only 502s are connections refused while no
-# receiver listened). The database passes integrity_check.
+# restart while they go on. Every request hookq read is answered before it
+# exits: each id that got 200 has a row, no row exists for an id that got
+# anything else, and no request answered 502 by nginx was ever read by
+# hookq (its log has a line for every request it read). nginx's 502s are
+# connections refused while no receiver listened, and, rarely, a request
+# nginx sent on a kept connection at the instant hookq closed it (the race
+# of every keep-alive server; the sender retries). The database passes
+# integrity_check.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
@@ -44,9 +47,17 @@ case_end "every request answered: $(load_result run statuses)"
 
 check "ids answered 200 vs rows" "missing=0 extra=0" "$(ids_vs_rows run github)"
 check "integrity_check" ok "$(sql 'PRAGMA integrity_check')"
-# 502s come only from connect() while nothing listened, never from a dropped request.
-check "nginx saw no connection closed before its answer" 0 \
-	"$(grep -cE 'prematurely closed|reset by peer|Broken pipe' "$T/nginx/logs/error.log")"
+load_ids run 502 > "$T/run.502"
+check "no request answered 502 by nginx was read by hookq" 0 \
+	"$(grep -o 'id="[^"]*"' "$T/receiver.log" | sed 's/id="\(.*\)"/\1/' | sort -u | comm -12 - "$T/run.502" | wc -l)"
+raced=$(grep -cE 'prematurely closed|reset by peer|Broken pipe' "$T/nginx/logs/error.log")
+echo "# nginx: $(grep -c 'connect() to unix' "$T/nginx/logs/error.log") refused while no receiver listened," \
+	"$raced sent on a kept connection as hookq closed it"
+# Kept connections close after their next answer, so the race is rare (0-1 a
+# run); a receiver that dropped its queue of accepted connections lost 13.
+case_start
+want_true "requests sent on a kept connection as it closed: $raced" test "$raced" -le 3
+case_end "on SIGTERM, a request meets a closing kept connection rarely (nginx answers 502; the sender retries)"
 
 done_testing
 [ "$TESTS_FAILED" -eq 0 ]
