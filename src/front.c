@@ -49,6 +49,7 @@
 
 #include <fcgiapp.h>
 
+#include "fcgi_guard.h"
 #include "front.h"
 #include "log.h"
 #include "metrics.h"
@@ -73,10 +74,23 @@
 #define STOP_GRACE_MS 500
 /* The most of an unread body discarded before answering; past it the connection is closed. */
 #define DRAIN_MAX ((size_t)64 << 20)
+/*
+ * How far ahead of libfcgi the guard must have read a request: one libfcgi
+ * read(2) takes up to 8192 bytes (its input buffer), and the reads of one
+ * refill go on through at most a record header and 255 bytes of padding
+ * before they deliver content.
+ */
+#define GUARD_LEAD (8192 + 512)
+/* The longest a stalled peer keeps the guard waiting between its peeks, in ms. */
+#define GUARD_NAP_MAX 50
 
 /* One FastCGI connection: with a reader, with the committer, or idle in the epoll set. */
 struct conn {
 	FCGX_Request fr;
+	struct fcgi_guard guard;    /* what has been checked of the current request */
+	uint64_t peeked;            /* bytes of it peeked (the guard stops at its end) */
+	bool peek_reset;            /* a peek went past the request's end: start over there */
+	bool refused;               /* the guard refused the request: libfcgi must not read on */
 	bool in_epoll;              /* the fd is in the epoll set (armed or not) */
 	struct conn *prev, *next;   /* the front's list of open connections */
 };
@@ -108,6 +122,8 @@ struct front {
 	struct metrics *metrics;
 	atomic_int health;           /* the last health answer: 0 none yet, else its status */
 	atomic_int_fast64_t accept_warned_us; /* the last "cannot accept" warning */
+	atomic_int_fast64_t guard_warned_us;  /* the last "refused a FastCGI request" warning */
+	atomic_int guard_refused;    /* refusals since that warning */
 	pthread_mutex_t conns_lock;
 	struct conn *conns;          /* every open connection */
 };
@@ -245,14 +261,129 @@ content_length(const char *v)
 	return n;
 }
 
+/* Says why a request was refused, at most once a second (a hostile peer may retry at will). */
+static void
+guard_warn(struct front *f, const char *why)
+{
+	int64_t now = clock_mono_us(), last = atomic_load(&f->guard_warned_us);
+	int more;
+
+	if (now - last < 1000000 ||
+	    !atomic_compare_exchange_strong(&f->guard_warned_us, &last, now)) {
+		atomic_fetch_add(&f->guard_refused, 1);
+		return;
+	}
+	more = atomic_exchange(&f->guard_refused, 0);
+	if (more > 0)
+		log_warn("refused a FastCGI connection: %s (and %d more since the last such line)",
+		    why, more);
+	else
+		log_warn("refused a FastCGI connection: %s", why);
+}
+
+/*
+ * Feeds the guard what has arrived on c beyond what it has seen, until
+ * libfcgi's next reads can only take checked bytes: for the request's start
+ * (accepting), the parameters' end and GUARD_LEAD bytes past it; later,
+ * GUARD_LEAD bytes past what libfcgi has read (SO_PEEK_OFF says: the peek
+ * offset is what was peeked and not yet read). The request's end, or the
+ * peer's, is enough either way. False when the request is refused: its
+ * records are not sound, or it stalled for RECV_TIMEOUT_MS.
+ */
+static bool
+conn_guard(struct front *f, struct conn *c, bool accepting)
+{
+	struct fcgi_guard *g = &c->guard;
+	int fd = c->fr.ipcFd;
+	int64_t deadline = 0;
+	long nap_ms = 1;
+	char why[160];
+
+	for (;;) {
+		unsigned char buf[16384];
+		enum fcgi_guard_state st;
+		ssize_t n;
+
+		if (g->ended)
+			return true;
+		if (accepting) {
+			if (g->params_end != 0 && g->fed >= g->params_end + GUARD_LEAD)
+				return true;
+		} else {
+			int off = 0;
+			socklen_t len = sizeof(off);
+
+			if (getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, &len) != 0 || off < 0 ||
+			    (uint64_t)off > g->fed)
+				return false;
+			if ((uint64_t)off >= GUARD_LEAD)
+				return true;
+		}
+		n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+		if (n > 0) {
+			c->peeked += (uint64_t)n;
+			st = fcgi_guard_feed(g, buf, (size_t)n, why, sizeof(why));
+			if (st == FCGI_GUARD_BAD) {
+				guard_warn(f, why);
+				return false;
+			}
+			if (st == FCGI_GUARD_END && c->peeked > g->fed)
+				c->peek_reset = true;
+			continue;
+		}
+		/* The peer is gone: libfcgi reads what was checked, then the end. */
+		if (n == 0)
+			return true;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return false;
+		/* Peeked bytes keep the socket readable, so poll(2) cannot wait for more: nap. */
+		if (deadline == 0) {
+			deadline = clock_mono_us() + (int64_t)RECV_TIMEOUT_MS * 1000;
+		} else if (clock_mono_us() > deadline) {
+			guard_warn(f, "a FastCGI request stalled for 5 s");
+			return false;
+		}
+		{
+			const struct timespec nap = { 0, nap_ms * 1000 * 1000 };
+
+			nanosleep(&nap, NULL);
+		}
+		nap_ms = nap_ms * 2 > GUARD_NAP_MAX ? GUARD_NAP_MAX : nap_ms * 2;
+	}
+}
+
+/*
+ * Reads up to n bytes of c's stdin, never making libfcgi read(2) bytes the
+ * guard has not checked: what libfcgi holds is taken as it is, and a refill
+ * (one byte asked, so exactly one) comes only after conn_guard().
+ */
+static int
+conn_read(struct front *f, struct conn *c, char *buf, int n)
+{
+	FCGX_Stream *in = c->fr.in;
+	int avail = (int)(in->stop - in->rdNext);
+
+	if (avail > 0)
+		return FCGX_GetStr(buf, n < avail ? n : avail, in);
+	if (in->isClosed)
+		return 0;
+	if (!conn_guard(f, c, false)) {
+		c->refused = true;
+		return -1;
+	}
+	return FCGX_GetStr(buf, n < 1 ? n : 1, in);
+}
+
 /*
  * Reads the body, at most max bytes. Returns 0, or -1 with the outcome set
  * (413 when longer than max, 400 when shorter than its Content-Length).
  */
 static int
-read_body(FCGX_Request *fr, struct request *req, size_t max)
+read_body(struct front *f, struct conn *c, struct request *req, size_t max)
 {
-	long long cl = content_length(FCGX_GetParam("CONTENT_LENGTH", fr->envp));
+	long long cl = content_length(FCGX_GetParam("CONTENT_LENGTH", c->fr.envp));
 	size_t cap, len = 0;
 
 	if (cl == -2) {
@@ -275,14 +406,19 @@ read_body(FCGX_Request *fr, struct request *req, size_t max)
 			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
 			req->body = xrealloc(req->body, cap);
 		}
-		int n = FCGX_GetStr((char *)req->body + len,
-		    (int)(cap - len > INT_MAX ? INT_MAX : cap - len), fr->in);
+		int n = conn_read(f, c, (char *)req->body + len,
+		    (int)(cap - len > INT_MAX ? INT_MAX : cap - len));
 
 		if (n <= 0)
 			break;
 		len += (size_t)n;
 	}
 	req->body_len = len;
+	if (c->refused) {
+		req->outcome = OUTCOME_BAD_REQUEST;
+		req->reason = "FastCGI records refused";
+		return -1;
+	}
 	if (len > max) {
 		req->outcome = OUTCOME_TOO_LARGE;
 		req->reason = "body over max_body";
@@ -299,13 +435,16 @@ read_body(FCGX_Request *fr, struct request *req, size_t max)
 
 /* Discards what is left of the request's stdin; false when the connection cannot be kept. */
 static bool
-drain_stdin(FCGX_Request *fr)
+drain_stdin(struct front *f, struct conn *c)
 {
+	FCGX_Request *fr = &c->fr;
 	char buf[8192];
 	size_t total = 0;
 
+	if (c->refused)
+		return false;
 	while (!FCGX_HasSeenEOF(fr->in)) {
-		int n = FCGX_GetStr(buf, sizeof(buf), fr->in);
+		int n = conn_read(f, c, buf, (int)sizeof(buf));
 
 		if (n <= 0)
 			break;
@@ -330,6 +469,13 @@ conn_new(struct front *f, int fd)
 	/* Kept until the first BEGIN_REQUEST says otherwise, so FCGX_Accept_r reads fd. */
 	c->fr.keepConnection = 1;
 	FCGX_Detach(&c->fr);
+	/*
+	 * Each peek returns what was not peeked yet; libfcgi's reads move the
+	 * offset back. Without it the guard could not keep ahead of libfcgi, so
+	 * the connection is not served.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &(int){ 0 }, sizeof(int)) != 0)
+		c->refused = true;
 	/* Best effort: without them a stalled peer only holds its thread longer. */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
@@ -384,7 +530,7 @@ conn_wait(struct front *f, struct conn *c)
 static void
 conn_finish(struct front *f, struct conn *c)
 {
-	if (!drain_stdin(&c->fr) || atomic_load(&f->stopping))
+	if (!drain_stdin(f, c) || atomic_load(&f->stopping))
 		c->fr.keepConnection = 0;
 	FCGX_Finish_r(&c->fr);
 	if (c->fr.ipcFd < 0)
@@ -660,7 +806,7 @@ handle(struct front *f, struct conn *c)
 		req->source_name = request_source_from_uri(uri);
 
 	headers_add_cgi(&req->headers, fr->envp);
-	if (request_route(req, cfg) != 0 || read_body(fr, req, req->source->max_body) != 0 ||
+	if (request_route(req, cfg) != 0 || read_body(f, c, req, req->source->max_body) != 0 ||
 	    request_check(req, req->received_at / 1000) != 0) {
 		job->outcome = req->outcome;
 		job_answer(f, job);
@@ -681,6 +827,17 @@ handle(struct front *f, struct conn *c)
 static void
 serve(struct front *f, struct conn *c)
 {
+	/* The guard checks what libfcgi will read, from the request's first byte. */
+	if (c->peek_reset && setsockopt(c->fr.ipcFd, SOL_SOCKET, SO_PEEK_OFF, &(int){ 0 },
+	    sizeof(int)) != 0)
+		c->refused = true;
+	fcgi_guard_init(&c->guard);
+	c->peeked = 0;
+	c->peek_reset = false;
+	if (c->refused || !conn_guard(f, c, true)) {
+		conn_free(f, c);
+		return;
+	}
 	/* A connection at its end, broken or not speaking FastCGI: libfcgi has closed it. */
 	if (FCGX_Accept_r(&c->fr) < 0) {
 		conn_free(f, c);
@@ -797,6 +954,8 @@ front_start(int listen_fd, struct config *cfg, char **cause)
 	atomic_init(&f->stopping, false);
 	atomic_init(&f->health, 0);
 	atomic_init(&f->accept_warned_us, 0);
+	atomic_init(&f->guard_warned_us, 0);
+	atomic_init(&f->guard_refused, 0);
 	pthread_mutex_init(&f->cfg_lock, NULL);
 	pthread_mutex_init(&f->conns_lock, NULL);
 	f->metrics = metrics_new(cfg->database, &sopt);
