@@ -88,8 +88,9 @@ int request_route(struct request *, const struct config *);
  * Verifies the signature over the body, answers the scheme's handshake,
  * then reads the event id and type and applies the allow-list. Returns 0
  * when the event is to be stored (event_id, event_type, headers_json and,
- * for a dedup = body source, body_sha256 set), or -1 with req->outcome (a handshake, 401, 403, 400, or 200
- * ignored) and req->reason set. now is in seconds.
+ * for a dedup = body source, body_sha256 set), or -1 with req->outcome (a
+ * handshake, 401, 403, 400, or 200 ignored) and req->reason set. now is in
+ * seconds.
  */
 int request_check(struct request *, int64_t now);
 
