@@ -80,3 +80,16 @@ SELECT id, source, event_id, status, attempts,
  WHERE failed_at IS NOT NULL
    AND failed_at >= (CAST(strftime('%s', 'now') AS INTEGER) - 86400) * 1000
  ORDER BY failed_at DESC, id DESC;
+
+-- migration 4: refusing replayed bodies (dedup = body)
+-- body_sha256: "sha256:<hex>" of the body, kept only for the rows of sources
+-- with dedup = body; NULL for every other row. Such a source answers a body it
+-- stored less than its dedup_window ago as a duplicate, which catches a
+-- captured request replayed under a fresh delivery id (the signature of most
+-- senders does not cover that header).
+ALTER TABLE events ADD COLUMN body_sha256 TEXT;
+-- The receiver's probe before each insert of such a source: one seek, in an
+-- index holding only the rows that have a hash, so other sources' inserts
+-- skip it and their rows cost it no space.
+CREATE INDEX events_body ON events (source, body_sha256, received_at)
+	WHERE body_sha256 IS NOT NULL;

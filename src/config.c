@@ -43,6 +43,7 @@
 #define DEFAULT_BACKOFF_BASE (10 * SECOND)
 #define DEFAULT_BACKOFF_MAX (3600 * SECOND)
 #define DEFAULT_STOP_GRACE (30 * SECOND)
+#define DEFAULT_DEDUP_WINDOW DAY
 /* A lease must outlast a handler's timeout and the kill that follows it. */
 #define LEASE_MARGIN (30 * SECOND)
 #define LEASE_MIN_MARGIN (10 * SECOND)
@@ -71,6 +72,7 @@ struct key {
 
 static const char *const DURABILITY_CHOICES[] = { "full", "normal", NULL };
 static const char *const ACK_CHOICES[] = { "commit", "receipt", NULL };
+static const char *const DEDUP_CHOICES[] = { "id", "body", NULL };
 static const char *const ENCODING_CHOICES[] = { "hex", "base64", NULL };
 static const char *const ALGORITHM_CHOICES[] = {
 	"hmac-sha256", "hmac-sha512", "ed25519", NULL
@@ -107,6 +109,8 @@ static const struct key KEYS[] = {
 	{ "backoff_max", SECTION_SOURCE, KEY_DURATION, SRC(backoff_max), 1, 30 * DAY, NULL, false },
 	{ "notification_url", SECTION_SOURCE, KEY_STRING, SRC(notification_url), 0, 0, NULL, false },
 	{ "verify_token", SECTION_SOURCE, KEY_STRING, SRC(verify_token), 0, 0, NULL, false },
+	{ "dedup", SECTION_SOURCE, KEY_CHOICE, SRC(dedup), 0, 0, DEDUP_CHOICES, false },
+	{ "dedup_window", SECTION_SOURCE, KEY_DURATION, SRC(dedup_window), 1, 3650 * DAY, NULL, false },
 	{ "signature_header", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_SIGNATURE_HEADER), 0, 0, NULL, true },
 	{ "signature_prefix", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_SIGNATURE_PREFIX), 0, 0, NULL, true },
 	{ "encoding", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_ENCODING), 0, 0, ENCODING_CHOICES, true },
@@ -693,6 +697,33 @@ check_scheme_keys(struct loader *L, struct source *src)
 		    "'verify_token' applies only to scheme meta, not %s", src->scheme_name);
 }
 
+/*
+ * dedup_window belongs to dedup = body, a day unless given. A done row that
+ * retain_done prunes takes its body hash with it, and a replay of the body
+ * after that would be stored again: retain_done must outlast the window.
+ */
+static void
+finish_dedup(struct loader *L, struct source *src)
+{
+	int64_t keep = L->cfg->retain_done;
+	int line = source_line(src, "dedup_window");
+
+	if (src->dedup != DEDUP_BODY) {
+		if (src->dedup_window != 0)
+			loader_error(L, line, "'dedup_window' applies only with dedup = body");
+		return;
+	}
+	if (line == src->line)
+		line = source_line(src, "dedup");
+	if (src->dedup_window == 0)
+		src->dedup_window = DEFAULT_DEDUP_WINDOW;
+	if (keep != 0 && keep < src->dedup_window)
+		loader_error(L, line, "dedup_window: %lldms is longer than retain_done's %lldms:"
+		    " done rows, and the body hashes in them, would be deleted before it ends;"
+		    " make retain_done at least %lldms", (long long)src->dedup_window,
+		    (long long)keep, (long long)src->dedup_window);
+}
+
 /* Checks a source once its section is read, and derives what it needs. */
 static void
 finish_source(struct loader *L, struct source *src)
@@ -712,6 +743,7 @@ finish_source(struct loader *L, struct source *src)
 		src->backoff_max = DEFAULT_BACKOFF_MAX;
 	split_events(L, src);
 	split_handler(L, src);
+	finish_dedup(L, src);
 
 	if (src->scheme_name == NULL) {
 		loader_error(L, src->line, "[source %s]: no scheme", src->name);

@@ -17,6 +17,8 @@
 
 enum durability { DURABILITY_FULL, DURABILITY_NORMAL };
 enum ack { ACK_COMMIT, ACK_RECEIPT };
+/* What makes a source's event a duplicate: its event id, or also a body stored lately. */
+enum dedup { DEDUP_ID, DEDUP_BODY };
 
 /* Room for the strings a generic scheme is built from. */
 enum generic_key {
@@ -42,6 +44,8 @@ struct source {
 	int tolerance;               /* seconds, timestamped schemes */
 	char *notification_url;      /* square: the URL the sender signs with the body */
 	char *verify_token;          /* meta: what the verification GET must carry */
+	int dedup;                   /* enum dedup */
+	int64_t dedup_window;        /* ms; DEDUP_BODY: how long a stored body refuses its replays */
 
 	/* The worker's: durations in ms. */
 	char **handler_argv;         /* NULL-terminated; NULL: no handler, rows stay pending */

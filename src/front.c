@@ -633,6 +633,9 @@ front_committed(void *arg, struct commit_item *batch)
 			break;
 		case COMMIT_DUPLICATE:
 			job->outcome = OUTCOME_DUPLICATE;
+			/* Under a fresh id this is a replay refused by its body: say so in the log. */
+			if (job->ev.body_sha256 != NULL)
+				job->req.reason = "same event id, or same body within dedup_window";
 			break;
 		case COMMIT_FAILED:
 			/* The store's message lives in the item; keep a copy the log line can use. */

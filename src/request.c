@@ -64,6 +64,7 @@ request_clear(struct request *req)
 	free(req->body);
 	free(req->event_id);
 	free(req->event_type);
+	free(req->body_sha256);
 	free(req->headers_json);
 	request_init(req);
 }
@@ -242,6 +243,11 @@ request_check(struct request *req, int64_t now)
 	}
 	if (extract(req, &f) != 0)
 		goto out;
+	/* A replay under a fresh delivery id still has the body: hashed here, not by the committer. */
+	if (src->dedup == DEDUP_BODY) {
+		req->body_sha256 = xmalloc(SCHEME_BODY_ID_SIZE);
+		scheme_body_id(req->body_sha256, req->body, req->body_len);
+	}
 
 	/* The signature header is kept with the event unless it is the secret itself (GitLab). */
 	for (i = 0; UNSTORED_HEADERS[i] != NULL; i++)
@@ -309,4 +315,6 @@ request_event(const struct request *req, struct store_event *ev)
 	ev->headers_len = req->headers_json_len;
 	ev->body = req->body;
 	ev->body_len = req->body_len;
+	ev->body_sha256 = req->body_sha256;
+	ev->dedup_window = req->source->dedup_window;
 }

@@ -59,6 +59,7 @@ struct request {
 	const char *reason;           /* static; why it was refused, for the log */
 	char *event_id;
 	char *event_type;
+	char *body_sha256;            /* dedup = body: "sha256:<hex>" of the body; else NULL */
 	char *headers_json;
 	size_t headers_json_len;
 	const struct scheme_answer *answer; /* OUTCOME_HANDSHAKE: the scheme's answer ... */
@@ -86,9 +87,10 @@ int request_route(struct request *, const struct config *);
 /*
  * Verifies the signature over the body, answers the scheme's handshake,
  * then reads the event id and type and applies the allow-list. Returns 0
- * when the event is to be stored (event_id, event_type and headers_json
- * set), or -1 with req->outcome (a handshake, 401, 403, 400, or 200
- * ignored) and req->reason set. now is in seconds.
+ * when the event is to be stored (event_id, event_type, headers_json and,
+ * for a dedup = body source, body_sha256 set), or -1 with req->outcome (a
+ * handshake, 401, 403, 400, or 200 ignored) and req->reason set. now is in
+ * seconds.
  */
 int request_check(struct request *, int64_t now);
 

@@ -22,6 +22,7 @@
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *insert;
+	sqlite3_stmt *dedup;     /* dedup = body's probe before the insert */
 	sqlite3_stmt *claim, *finish[4], *next_due, *prune; /* the worker's, prepared on first use */
 	int busy_timeout;        /* ms */
 	int64_t deadline_us;     /* the busy handler gives up here */
@@ -40,11 +41,25 @@ struct store {
  */
 #define STORE_PAGE_SIZE 16384
 
-/* A new row is due from its arrival, so retries and new rows queue by due time. */
+/*
+ * A new row is due from its arrival, so retries and new rows queue by due
+ * time. body_sha256 (?7) is left NULL but for dedup = body sources, so other
+ * rows stay out of the partial index events_body.
+ */
 static const char INSERT_SQL[] =
     "INSERT INTO events (source, event_id, event_type, received_at, headers, body,"
-    " next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)"
+    " next_attempt_at, body_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4, ?7)"
     " ON CONFLICT (source, event_id) DO NOTHING";
+
+/*
+ * dedup = body: whether the source stored this body after ?3 (ms). A
+ * separate statement run only for those sources, so the plain insert stays
+ * as cheap as before; it reads only the partial index (source, body_sha256,
+ * received_at), one seek that never touches the table.
+ */
+static const char DEDUP_SQL[] =
+    "SELECT 1 FROM events INDEXED BY events_body"
+    " WHERE source = ?1 AND body_sha256 = ?2 AND received_at > ?3 LIMIT 1";
 
 /*
  * The claim is one statement in a BEGIN IMMEDIATE transaction. Expired
@@ -292,7 +307,9 @@ store_open(const char *path, const struct store_options *opt, char **cause)
 	    store_migrate(st) != 0)
 		goto fail;
 	if (sqlite3_prepare_v3(st->db, INSERT_SQL, -1, SQLITE_PREPARE_PERSISTENT,
-	    &st->insert, NULL) != SQLITE_OK) {
+	    &st->insert, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(st->db, DEDUP_SQL, -1, SQLITE_PREPARE_PERSISTENT,
+	    &st->dedup, NULL) != SQLITE_OK) {
 		store_fail(st, "preparing the insert");
 		goto fail;
 	}
@@ -314,6 +331,7 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	sqlite3_finalize(st->insert);
+	sqlite3_finalize(st->dedup);
 	sqlite3_finalize(st->claim);
 	for (size_t i = 0; i < nitems(st->finish); i++)
 		sqlite3_finalize(st->finish[i]);
@@ -350,12 +368,35 @@ store_trust_inserts(struct store *st)
 	return store_exec(st, "PRAGMA ignore_check_constraints = ON", "trusting inserts");
 }
 
+/*
+ * dedup = body: whether ev's source has a row of ev's body received within
+ * its window before ev. 1 yes, 0 no, -1 on an error.
+ */
+static int
+store_body_seen(struct store *st, const struct store_event *ev)
+{
+	sqlite3_stmt *s = st->dedup;
+	int rc;
+
+	sqlite3_bind_text(s, 1, ev->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, ev->body_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, ev->received_at - ev->dedup_window);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_fail(st, "looking for the same body");
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 int
 store_insert(struct store *st, const struct store_event *ev, bool *inserted)
 {
 	sqlite3_stmt *s = st->insert;
 	int rc;
 
+	*inserted = false;
+	if (ev->body_sha256 != NULL && (rc = store_body_seen(st, ev)) != 0)
+		return rc > 0 ? 0 : -1;
 	sqlite3_bind_text(s, 1, ev->source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, ev->event_id, -1, SQLITE_STATIC);
 	if (ev->event_type != NULL)
@@ -365,6 +406,8 @@ store_insert(struct store *st, const struct store_event *ev, bool *inserted)
 	sqlite3_bind_int64(s, 4, ev->received_at);
 	sqlite3_bind_text(s, 5, ev->headers, (int)ev->headers_len, SQLITE_STATIC);
 	sqlite3_bind_blob64(s, 6, ev->body, ev->body_len, SQLITE_STATIC);
+	if (ev->body_sha256 != NULL)
+		sqlite3_bind_text(s, 7, ev->body_sha256, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE)
 		*inserted = sqlite3_changes(st->db) == 1;

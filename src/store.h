@@ -29,6 +29,14 @@ struct store_event {
 	size_t headers_len;
 	const void *body;
 	size_t body_len;
+	/*
+	 * dedup = body: "sha256:<hex>" of the body (scheme_body_id()), kept with
+	 * the row; the event is a duplicate, not inserted, when the source has a
+	 * row of the same hash received less than dedup_window ms before it.
+	 * NULL: only (source, event_id) makes a duplicate, and no hash is kept.
+	 */
+	const char *body_sha256;
+	int64_t dedup_window;
 };
 
 /* The schema text, one "-- migration N:" section after another (schema_sql.c). */
@@ -60,7 +68,11 @@ int store_page_size(struct store *);
  * the whole headers JSON for json_valid) would only cost half of each insert.
  */
 int store_trust_inserts(struct store *);
-/* Inserts ev unless (source, event_id) is there; *inserted says which. */
+/*
+ * Inserts ev unless (source, event_id) is there, or (with ev->body_sha256) a
+ * row of the same body within ev->dedup_window; *inserted says which. Rows
+ * inserted earlier in the same transaction count.
+ */
 int store_insert(struct store *, const struct store_event *ev, bool *inserted);
 int store_commit(struct store *);
 void store_rollback(struct store *);

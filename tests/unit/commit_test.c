@@ -2,7 +2,7 @@
  * commit_test.c: group commit (src/commit.c). Events are queued without
  * waiting and answered through the done callback: batches share one
  * transaction whatever the number of submitters, a batch that fails is
- * rolled back whole, the queue pushes back when full, stopping commits what
+ * rolled back whole (dedup = body's hashes with it), the queue pushes back when full, stopping commits what
  * was queued, and the WAL starts over under steady load instead of growing.
  * Results are read back with SQLite directly, as an operator would.
  */
@@ -227,6 +227,85 @@ test_batch_fails_whole(void **state)
 	tu_assert_query(fx->db, "SELECT count(*) FROM events", "4");
 }
 
+/* Sets s[0..n) to dedup = body with one hash, as a replay under fresh ids looks. */
+static void
+same_body(struct sub *s, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		s[i].ev.body_sha256 =
+		    "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+		s[i].ev.dedup_window = 60000;
+	}
+}
+
+/*
+ * dedup = body in one batch: eight fresh ids with one body queue behind a
+ * batch waiting for the lock and share the next transaction; one is
+ * inserted, seven are duplicates, one row. A batch that fails writes no
+ * row and no hash, and the same events go in once the lock is gone.
+ */
+static void
+test_dedup_body_batch(void **state)
+{
+	struct fixture *fx = *state;
+	struct committer *c = start(fx, true, 1000);
+	struct sub first, s[8];
+	struct tu_locker l;
+	int i, inserted = 0;
+
+	tu_lock_for(&l, fx->db, 300);
+	submit_n(c, &first, 1, "first", "another body");
+	usleep(100 * 1000); /* the committer holds first, waiting for the lock */
+	memset(s, 0, sizeof(s));
+	for (i = 0; i < 8; i++) {
+		snprintf(s[i].id, sizeof(s[i].id), "fresh%d", i);
+		s[i].ev = (struct store_event){ .source = "gh", .event_id = s[i].id,
+		    .received_at = 1700000000123LL + i, .headers = "{}", .headers_len = 2,
+		    .body = "body", .body_len = 4 };
+		s[i].item.event = &s[i].ev;
+	}
+	same_body(s, 8);
+	for (i = 0; i < 8; i++)
+		commit_submit(c, &s[i].item);
+	pthread_join(l.thread, NULL);
+	wait_items(&fx->seen, 9);
+	assert_int_equal(first.item.result, COMMIT_INSERTED);
+	/* The eight shared one batch (first too, had the committer been slow to take it). */
+	assert_true(fx->seen.largest >= 8);
+	for (i = 0; i < 8; i++) {
+		assert_int_not_equal(s[i].item.result, COMMIT_FAILED);
+		inserted += s[i].item.result == COMMIT_INSERTED;
+	}
+	assert_int_equal(inserted, 1);
+	assert_int_equal(s[0].item.result, COMMIT_INSERTED);
+	tu_assert_query(fx->db, "SELECT count(*) FROM events WHERE body_sha256 IS NOT NULL", "1");
+
+	/* Past busy_timeout the batch fails whole: 503s, and nothing of it stays. */
+	tu_lock_for(&l, fx->db, 2000);
+	for (i = 0; i < 8; i++) {
+		snprintf(s[i].id, sizeof(s[i].id), "later%d", i);
+		s[i].ev.received_at += 3600000;
+		commit_submit(c, &s[i].item);
+	}
+	wait_items(&fx->seen, 17);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(s[i].item.result, COMMIT_FAILED);
+	pthread_join(l.thread, NULL);
+	tu_assert_query(fx->db, "SELECT count(*) FROM events", "2");
+	for (i = 0; i < 8; i++)
+		commit_submit(c, &s[i].item);
+	wait_items(&fx->seen, 25);
+	commit_stop(c, NULL);
+	inserted = 0;
+	for (i = 0; i < 8; i++)
+		inserted += s[i].item.result == COMMIT_INSERTED;
+	assert_int_equal(inserted, 1);
+	tu_assert_query(fx->db, "SELECT count(*) FROM events", "3");
+	tu_assert_query(fx->db, "SELECT count(*) FROM events WHERE body_sha256 IS NOT NULL", "2");
+}
+
 struct flood {
 	struct committer *c;
 	struct sub *s;
@@ -335,6 +414,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_batches_not_bounded_by_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_fails_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dedup_body_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_pushes_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_drains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_starts_over, setup, teardown),

@@ -1004,6 +1004,35 @@ test_worker_defaults(void **state)
 	assert_int_equal(cfg->lease, 330000);
 }
 
+/*
+ * dedup reads back; dedup_window is a duration, a day by default, and
+ * retain_done may equal it (0 keeps done rows: no bound at all).
+ */
+static void
+test_dedup_keys(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+
+	cfg = load_ok(fx, BASE);
+	assert_int_equal(cfg->sources[0].dedup, DEDUP_ID);
+	assert_int_equal(cfg->sources[0].dedup_window, 0);
+	cfg = load_ok(fx, BASE "dedup = id\n"
+	    "[source a]\nscheme = github\nsecret_file = gh.secret\ndedup = body\n"
+	    "[source b]\nscheme = shopify\nsecret_file = gh.secret\ndedup = body\n"
+	    "dedup_window = 1s\n"
+	    "[source c]\nscheme = gitlab\nsecret_file = gh.secret\ndedup = body\n"
+	    "dedup_window = 36h\n");
+	assert_int_equal(config_source(cfg, "gh")->dedup, DEDUP_ID);
+	assert_int_equal(config_source(cfg, "a")->dedup, DEDUP_BODY);
+	assert_int_equal(config_source(cfg, "a")->dedup_window, 86400000);
+	assert_int_equal(config_source(cfg, "b")->dedup_window, 1000);
+	assert_int_equal(config_source(cfg, "c")->dedup_window, 36LL * 3600 * 1000);
+	cfg = load_ok(fx, "[hookq]\ndatabase = q.db\nretain_done = 1d\n"
+	    "[source gh]\nscheme = github\nsecret_file = gh.secret\ndedup = body\n");
+	assert_int_equal(cfg->sources[0].dedup_window, cfg->retain_done);
+}
+
 /* The error cases: each refused with exactly one message at the line given. */
 static const struct error_case E_DURATION_UNIT = { BASE "handler_timeout = 10x\n", 6,
 	"handler_timeout: '10x' is not a duration" };
@@ -1176,6 +1205,26 @@ static const struct error_case E_METRICS_TWICE = {
 	"'metrics_path' given twice (first at line 3)" };
 static const struct error_case E_METRICS_IN_SOURCE = { BASE "metrics_path = /m\n", 6,
 	"unknown key 'metrics_path' in [source]" };
+static const struct error_case E_DEDUP_CHOICE = { BASE "dedup = hash\n", 6,
+	"dedup: 'hash' is not one of the choices" };
+static const struct error_case E_DEDUP_WINDOW_UNIT = { BASE "dedup = body\ndedup_window = 1w\n", 7,
+	"dedup_window: '1w' is not a duration" };
+static const struct error_case E_DEDUP_WINDOW_0 = { BASE "dedup = body\ndedup_window = 0\n", 7,
+	"dedup_window: '0' is not a duration" };
+static const struct error_case E_DEDUP_WINDOW_HUGE = { BASE "dedup = body\ndedup_window = 3651d\n", 7,
+	"dedup_window: '3651d' is not a duration" };
+static const struct error_case E_DEDUP_WINDOW_ID = { BASE "dedup_window = 1h\n", 6,
+	"'dedup_window' applies only with dedup = body" };
+static const struct error_case E_DEDUP_WINDOW_EXPLICIT_ID = { BASE "dedup_window = 1h\ndedup = id\n",
+	6, "'dedup_window' applies only with dedup = body" };
+static const struct error_case E_DEDUP_RETAIN_SHORT = {
+	"[hookq]\ndatabase = q.db\nretain_done = 1h\n[source gh]\nscheme = github\n"
+	"secret_file = gh.secret\ndedup = body\ndedup_window = 2h\n", 8,
+	"dedup_window: 7200000ms is longer than retain_done's 3600000ms" };
+static const struct error_case E_DEDUP_RETAIN_DEFAULT = {
+	"[hookq]\ndatabase = q.db\nretain_done = 12h\n[source gh]\nscheme = github\n"
+	"secret_file = gh.secret\ndedup = body\n", 7,
+	"dedup_window: 86400000ms is longer than retain_done's 43200000ms" };
 static const struct error_case E_NO_SOURCE = { "[hookq]\ndatabase = q.db\n", 0,
 	"no [source NAME] section" };
 
@@ -1285,6 +1334,15 @@ main(void)
 		ERROR_CASE("handler of blanks", E_HANDLER_BLANK),
 		ERROR_CASE("lease shorter than a handler_timeout + 10 s", E_LEASE_SHORT),
 		ERROR_CASE("handler of 65 words", E_HANDLER_WORDS),
+		TEST(test_dedup_keys),
+		ERROR_CASE("dedup hash", E_DEDUP_CHOICE),
+		ERROR_CASE("dedup_window with an unknown unit", E_DEDUP_WINDOW_UNIT),
+		ERROR_CASE("dedup_window 0", E_DEDUP_WINDOW_0),
+		ERROR_CASE("dedup_window past ten years", E_DEDUP_WINDOW_HUGE),
+		ERROR_CASE("dedup_window without dedup", E_DEDUP_WINDOW_ID),
+		ERROR_CASE("dedup_window with dedup = id", E_DEDUP_WINDOW_EXPLICIT_ID),
+		ERROR_CASE("dedup_window longer than retain_done", E_DEDUP_RETAIN_SHORT),
+		ERROR_CASE("default dedup_window longer than retain_done", E_DEDUP_RETAIN_DEFAULT),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

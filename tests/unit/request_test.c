@@ -42,7 +42,12 @@ static const char CONFIG[] =
     "signature_prefix = sha256=\n"
     "[source fb]\n"
     "scheme = meta\n"
-    "secret_file = gh.secret\n";
+    "secret_file = gh.secret\n"
+    "[source ghb]\n"
+    "scheme = github\n"
+    "secret_file = gh.secret\n"
+    "dedup = body\n"
+    "dedup_window = 90m\n";
 
 static int
 setup(void **state)
@@ -397,6 +402,44 @@ test_event(void **state)
 	request_clear(&req);
 }
 
+/*
+ * dedup = body: the checked request carries the body's hash and the
+ * source's window to the store; a dedup = id source hashes nothing.
+ */
+static void
+test_dedup_body(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_event ev;
+	struct request req;
+
+	make_request(&req, "ghb", vector(fx, "github_push"));
+	headers_add(&req.headers, "X-GitHub-Delivery", "d10");
+	assert_int_equal(decide(fx, &req, 1700000000), -1);
+	assert_string_equal(req.event_id, "d10");
+	/* echo -n '{"ref":"refs/heads/main"}' | sha256sum */
+	assert_string_equal(req.body_sha256,
+	    "sha256:090ba1b9ca860d37bb4ca7492549a8a347caac3490f763399e6498622c9b47f9");
+	request_event(&req, &ev);
+	assert_ptr_equal(ev.body_sha256, req.body_sha256);
+	assert_int_equal(ev.dedup_window, 90 * 60 * 1000);
+	request_clear(&req);
+
+	make_request(&req, "gh", vector(fx, "github_push"));
+	headers_add(&req.headers, "X-GitHub-Delivery", "d11");
+	assert_int_equal(decide(fx, &req, 1700000000), -1);
+	assert_null(req.body_sha256);
+	request_event(&req, &ev);
+	assert_null(ev.body_sha256);
+	request_clear(&req);
+
+	/* Nothing is hashed for a request that is refused. */
+	make_request(&req, "ghb", vector(fx, "github_push"));
+	assert_int_equal(decide(fx, &req, 1700000000), OUTCOME_BAD_REQUEST);
+	assert_null(req.body_sha256);
+	request_clear(&req);
+}
+
 /* The outcome table answers as DESIGN.md's contract says, and 401 never says why. */
 static void
 test_outcomes(void **state)
@@ -481,6 +524,7 @@ main(void)
 		cmocka_unit_test(test_stripe_malformed),
 		cmocka_unit_test(test_generic_body_id),
 		cmocka_unit_test(test_event),
+		cmocka_unit_test(test_dedup_body),
 		cmocka_unit_test(test_outcomes),
 	};
 

@@ -1,7 +1,8 @@
 /*
  * store_test.c: the SQLite queue (src/store.c): schema creation and
- * migration, inserts and duplicates, lock timeouts and rollback. Results
- * are read back with SQLite directly, as an operator would.
+ * migration, inserts and duplicates (by event id, and by body for dedup =
+ * body), lock timeouts and rollback. Results are read back with SQLite
+ * directly, as an operator would.
  */
 #include "autoconf.h"
 
@@ -185,6 +186,177 @@ test_rollback(void **state)
 	tu_assert_query(fx->db, "SELECT count(*) FROM events", "0");
 }
 
+/* "sha256:<hex>" of a body, as the request path makes it for dedup = body. */
+#define HASH_A "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define HASH_B "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define WINDOW 60000
+
+/* An event of a dedup = body source: hash, a window of a minute, received at ms. */
+static struct store_event
+body_event(const char *source, const char *id, const char *hash, int64_t ms)
+{
+	struct store_event ev = event(source, id, "replayed body");
+
+	ev.body_sha256 = hash;
+	ev.dedup_window = WINDOW;
+	ev.received_at = ms;
+	return ev;
+}
+
+/* Inserts ev in a transaction of its own; returns whether it was inserted. */
+static bool
+insert_one(struct store *st, const struct store_event *ev)
+{
+	bool inserted;
+
+	assert_int_equal(store_begin(st, clock_mono_us() + 1000000), 0);
+	assert_int_equal(store_insert(st, ev, &inserted), 0);
+	assert_int_equal(store_commit(st), 0);
+	return inserted;
+}
+
+/*
+ * dedup = body, in one transaction (one group-commit batch): a body already
+ * inserted is a duplicate under a fresh event id, even before the commit;
+ * another body, the same body on another source and the same body of a
+ * dedup = id event (no hash) all go in. Only hashed rows keep a hash.
+ */
+static void
+test_dedup_body_batch(void **state)
+{
+	struct fixture *fx = *state;
+	char *cause = NULL;
+	struct store *st = store_open(fx->db, &FULL, &cause);
+	int64_t t = 1700000000000LL;
+	struct store_event a = body_event("gh", "d1", HASH_A, t);
+	struct store_event replay = body_event("gh", "d2", HASH_A, t + 10);
+	struct store_event other = body_event("gh", "d3", HASH_B, t + 20);
+	struct store_event elsewhere = body_event("shop", "d1", HASH_A, t + 30);
+	struct store_event plain = event("gh", "d4", "replayed body");
+	bool inserted;
+
+	assert_non_null(st);
+	assert_int_equal(store_begin(st, clock_mono_us() + 1000000), 0);
+	assert_int_equal(store_insert(st, &a, &inserted), 0);
+	assert_true(inserted);
+	assert_int_equal(store_insert(st, &replay, &inserted), 0);
+	assert_false(inserted);
+	assert_int_equal(store_insert(st, &other, &inserted), 0);
+	assert_true(inserted);
+	assert_int_equal(store_insert(st, &elsewhere, &inserted), 0);
+	assert_true(inserted);
+	assert_int_equal(store_insert(st, &plain, &inserted), 0);
+	assert_true(inserted);
+	/* The same id and the same body: still one row. */
+	assert_int_equal(store_insert(st, &a, &inserted), 0);
+	assert_false(inserted);
+	assert_int_equal(store_commit(st), 0);
+	store_close(st);
+	tu_assert_query(fx->db, "SELECT group_concat(source || ':' || event_id, ' ') FROM"
+	    " (SELECT * FROM events ORDER BY id)", "gh:d1 gh:d3 shop:d1 gh:d4");
+	tu_assert_query(fx->db, "SELECT count(*) FROM events WHERE body_sha256 IS NULL", "1");
+	tu_assert_query(fx->db, "SELECT body_sha256 FROM events WHERE event_id = 'd3'", HASH_B);
+}
+
+/*
+ * Across transactions: a body is refused under a fresh id while its row is
+ * younger than the window, and stored again once the window has passed;
+ * the newest copy then starts a window of its own.
+ */
+static void
+test_dedup_body_window(void **state)
+{
+	struct fixture *fx = *state;
+	char *cause = NULL;
+	struct store *st = store_open(fx->db, &FULL, &cause);
+	int64_t t = 1700000000000LL;
+	struct store_event ev;
+
+	assert_non_null(st);
+	ev = body_event("gh", "w1", HASH_A, t);
+	assert_true(insert_one(st, &ev));
+	ev = body_event("gh", "w2", HASH_A, t + WINDOW - 1);
+	assert_false(insert_one(st, &ev));
+	/* Exactly a window later the first copy no longer counts. */
+	ev = body_event("gh", "w3", HASH_A, t + WINDOW);
+	assert_true(insert_one(st, &ev));
+	ev = body_event("gh", "w4", HASH_A, t + WINDOW + 1);
+	assert_false(insert_one(st, &ev));
+	ev = body_event("gh", "w5", HASH_A, t + 3 * WINDOW);
+	assert_true(insert_one(st, &ev));
+	store_close(st);
+	tu_assert_query(fx->db, "SELECT group_concat(event_id, ' ') FROM (SELECT * FROM events"
+	    " ORDER BY id)", "w1 w3 w5");
+}
+
+/* A rolled-back batch leaves no hash behind: the same body is stored afterwards. */
+static void
+test_dedup_body_rollback(void **state)
+{
+	struct fixture *fx = *state;
+	char *cause = NULL;
+	struct store *st = store_open(fx->db, &FULL, &cause);
+	struct store_event a = body_event("gh", "r1", HASH_A, 1700000000000LL);
+	struct store_event b = body_event("gh", "r2", HASH_A, 1700000000001LL);
+	bool inserted;
+
+	assert_non_null(st);
+	assert_int_equal(store_begin(st, clock_mono_us() + 1000000), 0);
+	assert_int_equal(store_insert(st, &a, &inserted), 0);
+	assert_true(inserted);
+	assert_int_equal(store_insert(st, &b, &inserted), 0);
+	assert_false(inserted);
+	store_rollback(st);
+	tu_assert_query(fx->db, "SELECT count(*) FROM events", "0");
+	assert_true(insert_one(st, &b));
+	store_close(st);
+	tu_assert_query(fx->db, "SELECT event_id FROM events", "r2");
+}
+
+/*
+ * A database at schema version 3, the last before dedup = body (migrations
+ * 1-3 applied, as the hookq of that time did), upgrades in place: its rows
+ * are kept without a hash, the partial index is made, and dedup works on it.
+ */
+static void
+test_upgrade_from_3(void **state)
+{
+	struct fixture *fx = *state;
+	const char *cut = strstr(store_schema_sql, "\n-- migration 4:");
+	char *cause = NULL, want[16], *old;
+	struct store *st;
+	struct store_event ev;
+	sqlite3 *h;
+
+	assert_non_null(cut);
+	old = strndup(store_schema_sql, (size_t)(cut - store_schema_sql));
+	assert_null(strstr(old, "body_sha256"));
+	assert_int_equal(sqlite3_open(fx->db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, old, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA user_version = 3;"
+	    " INSERT INTO events (source, event_id, received_at, headers, body)"
+	    " VALUES ('gh', 'before', 1700000000000, '{}', x'00')", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	free(old);
+
+	st = store_open(fx->db, &FULL, &cause);
+	if (st == NULL)
+		fail_msg("%s", cause);
+	snprintf(want, sizeof(want), "%d", store_schema_version());
+	tu_assert_query(fx->db, "PRAGMA user_version", want);
+	tu_assert_query(fx->db, "SELECT event_id || ':' || typeof(body_sha256) FROM events",
+	    "before:null");
+	tu_assert_query(fx->db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+	    " AND name = 'events_body' AND sql LIKE '%WHERE body_sha256 IS NOT NULL%'", "1");
+	ev = body_event("gh", "after", HASH_A, 1700000000000LL);
+	assert_true(insert_one(st, &ev));
+	ev = body_event("gh", "again", HASH_A, 1700000000001LL);
+	assert_false(insert_one(st, &ev));
+	store_close(st);
+	tu_assert_query(fx->db, "SELECT count(*) FROM events", "2");
+	tu_assert_query(fx->db, "PRAGMA integrity_check", "ok");
+}
+
 /* A database from a newer hookq is refused, naming the path and both versions. */
 static void
 test_newer_schema(void **state)
@@ -312,6 +484,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_empty_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dedup_body_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dedup_body_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dedup_body_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_3, setup, teardown),
 		cmocka_unit_test(test_bad_path),
 		cmocka_unit_test_setup_teardown(test_begin_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trusted_inserts, setup, teardown),
