@@ -135,6 +135,14 @@ struct loader {
 	int hookq_lines[nitems(KEYS)];
 	char *errors;               /* "FILE:LINE: message\n"... */
 	size_t errlen;
+	/*
+	 * The file may hold a secret (verify_token), so the buffers it passes
+	 * through are ours, sized so that valid lines never move, and wiped:
+	 * getline's (wiped after each line) and the FILE's.
+	 */
+	char *buf;
+	size_t cap;
+	char iobuf[BUFSIZ];
 };
 
 static void loader_error(struct loader *, int line, const char *fmt, ...) PRINTFLIKE(3, 4);
@@ -246,15 +254,18 @@ static char *
 loader_read(char *str, int num, void *arg)
 {
 	struct loader *L = arg;
-	char *line = NULL, *p, *end;
-	size_t cap = 0;
+	char *line, *p, *end;
+	size_t used;
 	ssize_t n;
 
-	n = getline(&line, &cap, L->f);
+	n = getline(&L->buf, &L->cap, L->f);
 	if (n < 0) {
-		free(line);
+		/* inih's buffer still holds pieces of the lines it was given. */
+		scheme_wipe(str, (size_t)num);
 		return NULL;
 	}
+	line = L->buf;
+	used = (size_t)n + 1;
 	L->line++;
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
@@ -286,10 +297,10 @@ loader_read(char *str, int num, void *arg)
 	memcpy(str, line, (size_t)n);
 	str[n] = '\n';
 	str[n + 1] = '\0';
-	free(line);
+	scheme_wipe(line, used);
 	return str;
 comment:
-	free(line);
+	scheme_wipe(line, used);
 	snprintf(str, (size_t)num, ";\n");
 	return str;
 }
@@ -852,6 +863,9 @@ config_load(const char *path, char **cause)
 		loader_error(&L, 0, "%s", strerror(errno));
 		goto fail;
 	}
+	setvbuf(L.f, L.iobuf, _IOFBF, sizeof(L.iobuf));
+	L.cap = MAX_LINE + 2;
+	L.buf = xmalloc(L.cap);
 #if HAVE_DECL_INI_MAX_LINE && HAVE_DECL_INI_USE_STACK && HAVE_DECL_INI_INITIAL_ALLOC
 	/*
 	 * Debian's inih takes its limits at run time: lift the 200-byte line.
@@ -869,6 +883,9 @@ config_load(const char *path, char **cause)
 	if (rc != 0 && L.errlen == 0)
 		loader_error(&L, rc > 0 ? rc : 0, "cannot parse the file");
 	fclose(L.f);
+	scheme_wipe(L.iobuf, sizeof(L.iobuf));
+	scheme_wipe(L.buf, L.cap);
+	free(L.buf);
 
 	if (cfg->database == NULL)
 		loader_error(&L, 0, "[hookq] has no database");
