@@ -9,9 +9,10 @@
 # arrives once more). Then every readable mapping of the running receiver
 # (/proc/PID/maps, /proc/PID/mem) is searched: A, A2 and A3 must not be
 # found anywhere, and B, B2 and B3 must be (the control that the scan sees
-# the heap). Secrets are 128 random hex characters, so a chance match is
-# impossible; the scan prints counts only, and no secret is ever in a
-# command's arguments or in the output.
+# the heap). The worker, which loads the same config and reloads it on
+# SIGHUP, is searched the same way. Secrets are 128 random hex characters,
+# so a chance match is impossible; the scan prints counts only, and no
+# secret is ever in a command's arguments or in the output.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
@@ -127,6 +128,7 @@ fi
 
 start_receiver
 start_nginx
+start_worker
 
 n=0
 # github SECRET: a push signed with $T/SECRET.secret; prints the status.
@@ -171,10 +173,29 @@ want_true "A3 found ($before)" [ "$(count_of A3 "$before")" -ge 1 ]
 want "B (not configured yet)" 0 "$(count_of B "$before")"
 case_end "control: the scan finds the configured secrets and tokens in the receiver's memory"
 
+wbefore=$(scan "$WORKER_PID")
+case_start
+for s in A A2 A3; do
+	want_true "$s found in the worker ($wbefore)" [ "$(count_of "$s" "$wbefore")" -ge 1 ]
+done
+case_end "control: the scan finds the configured secrets in the worker's memory"
+
 cp "$T/ghB.secret" "$T/gh.secret"
 cp "$T/glB.secret" "$T/gl.secret"
 config mtB
 check "SIGHUP with secrets B, B2 and B3: receiver reloads" reloaded "$(reload_receiver)"
+mark=$(wlog_mark)
+kill -HUP "$WORKER_PID"
+case_start
+want_true "worker logs the reload" wlog_wait "$mark" 'configuration reloaded'
+wafter=$(scan "$WORKER_PID")
+for s in A A2 A3; do
+	want "$s in the worker's memory ($wafter)" 0 "$(count_of "$s" "$wafter")"
+done
+for s in B B2 B3; do
+	want_true "$s found in the worker ($wafter)" [ "$(count_of "$s" "$wafter")" -ge 1 ]
+done
+case_end "SIGHUP of the worker: no copy of A, A2 or A3 is left in its memory"
 
 case_start
 for _ in 1 2 3; do
