@@ -220,11 +220,11 @@ case_end "after the reload and the refused requests: no copy of A, A2 or A3 is l
 
 # Secrets reach grep and sqlite3 through files (grep -f, readfile), never argv.
 # Meta puts its verify token in the URL, which nginx's access log records:
-# only the receiver's log is searched for those.
+# only hookq's logs are searched for those.
 case_start
 for s in $SECRETS; do
 	f="$T/$s.secret"
-	logs=("$T/receiver.log")
+	logs=("$T/receiver.log" "$T/worker.log")
 	[ "${s#mt}" = "$s" ] && logs+=("$T"/nginx/logs/*.log)
 	want "$s in the logs" 0 "$(cat "${logs[@]}" | grep -cFf "$f")"
 	v="rtrim(readfile($(sql_str "$f")), char(10))"
