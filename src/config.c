@@ -14,12 +14,14 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -137,6 +139,14 @@ struct loader {
 	int hookq_lines[nitems(KEYS)];
 	char *errors;               /* "FILE:LINE: message\n"... */
 	size_t errlen;
+	/*
+	 * The file may hold a secret (verify_token), so the buffers it passes
+	 * through are ours, sized so that valid lines never move, and wiped:
+	 * getline's (wiped after each line) and the FILE's.
+	 */
+	char *buf;
+	size_t cap;
+	char iobuf[BUFSIZ];
 };
 
 static void loader_error(struct loader *, int line, const char *fmt, ...) PRINTFLIKE(3, 4);
@@ -248,15 +258,18 @@ static char *
 loader_read(char *str, int num, void *arg)
 {
 	struct loader *L = arg;
-	char *line = NULL, *p, *end;
-	size_t cap = 0;
+	char *line, *p, *end;
+	size_t used;
 	ssize_t n;
 
-	n = getline(&line, &cap, L->f);
+	n = getline(&L->buf, &L->cap, L->f);
 	if (n < 0) {
-		free(line);
+		/* inih's buffer still holds pieces of the lines it was given. */
+		scheme_wipe(str, (size_t)num);
 		return NULL;
 	}
+	line = L->buf;
+	used = (size_t)n + 1;
 	L->line++;
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
@@ -288,10 +301,10 @@ loader_read(char *str, int num, void *arg)
 	memcpy(str, line, (size_t)n);
 	str[n] = '\n';
 	str[n + 1] = '\0';
-	free(line);
+	scheme_wipe(line, used);
 	return str;
 comment:
-	free(line);
+	scheme_wipe(line, used);
 	snprintf(str, (size_t)num, ";\n");
 	return str;
 }
@@ -566,31 +579,69 @@ build_generic(struct loader *L, struct source *src)
 		s->type[0] = (struct scheme_field){ SCHEME_FROM_JSON, g[GENERIC_TYPE_JSON] };
 }
 
+/* The largest secret file: the most secrets, each of the longest length, with CRLF. */
+#define SECRET_FILE_MAX (SCHEME_MAX_SECRETS * (SCHEME_SECRET_MAX + 2))
+
+/*
+ * Reads the whole secret file into buf (SECRET_FILE_MAX + 1 bytes) with
+ * read(2), not stdio: a FILE's buffer would be freed with a copy of every
+ * secret in it. Returns the length, or -1 with errno set (EFBIG when the
+ * file is longer than SECRET_FILE_MAX).
+ */
+static ssize_t
+read_secret_file(const char *path, char *buf)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	for (;;) {
+		n = read(fd, buf + len, SECRET_FILE_MAX + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len > SECRET_FILE_MAX)
+			break;
+	}
+	saved = n < 0 ? errno : len > SECRET_FILE_MAX ? EFBIG : 0;
+	close(fd);
+	errno = saved;
+	return saved == 0 ? (ssize_t)len : -1;
+}
+
 /*
  * Reads the source's secret file: one secret per line (two lines while a
  * secret rotates), blank lines skipped, line terminators not part of the
- * secret. Messages name the file and line, never the secret.
+ * secret. Messages name the file and line, never the secret. The file's
+ * bytes are wiped once decoded: only the keys in src->secrets remain.
  */
 static void
 load_secrets(struct loader *L, struct source *src)
 {
 	int line = source_line(src, "secret_file"), sline = 0;
-	size_t errlen = L->errlen;
-	char *buf = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	FILE *f;
+	size_t errlen = L->errlen, off = 0, n;
+	char *buf = xmalloc(SECRET_FILE_MAX + 1);
+	ssize_t len;
 
-	f = fopen(src->secret_file, "r");
-	if (f == NULL) {
-		loader_error(L, line, "secret_file %s: %s", src->secret_file, strerror(errno));
-		return;
+	if ((len = read_secret_file(src->secret_file, buf)) < 0) {
+		if (errno == EFBIG)
+			loader_error(L, line, "secret_file %s: longer than %d bytes", src->secret_file,
+			    SECRET_FILE_MAX);
+		else
+			loader_error(L, line, "secret_file %s: %s", src->secret_file, strerror(errno));
+		goto out;
 	}
-	while ((n = getline(&buf, &cap, f)) >= 0) {
-		const char *reason;
+	while (off < (size_t)len) {
+		const char *p = buf + off, *nl = memchr(p, '\n', (size_t)len - off), *reason;
 
+		n = nl != NULL ? (size_t)(nl - p) : (size_t)len - off;
+		off += n + (nl != NULL);
 		sline++;
-		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		while (n > 0 && p[n - 1] == '\r')
 			n--;
 		if (n == 0)
 			continue;
@@ -599,22 +650,18 @@ load_secrets(struct loader *L, struct source *src)
 			    SCHEME_MAX_SECRETS);
 			break;
 		}
-		if (scheme_secret_parse(&src->scheme, buf, (size_t)n,
-		    &src->secrets[src->nsecrets], &reason) != 0) {
+		if (scheme_secret_parse(&src->scheme, p, n, &src->secrets[src->nsecrets],
+		    &reason) != 0) {
 			loader_error(L, line, "secret_file %s, line %d: %s", src->secret_file, sline, reason);
 			continue;
 		}
 		src->nsecrets++;
 	}
-	if (ferror(f))
-		loader_error(L, line, "secret_file %s: %s", src->secret_file, strerror(errno));
-	else if (src->nsecrets == 0 && L->errlen == errlen)
+	if (src->nsecrets == 0 && L->errlen == errlen)
 		loader_error(L, line, "secret_file %s: no secret in it", src->secret_file);
-	if (buf != NULL) {
-		explicit_bzero(buf, cap);
-		free(buf);
-	}
-	fclose(f);
+out:
+	scheme_wipe(buf, SECRET_FILE_MAX + 1);
+	free(buf);
 }
 
 /* Splits the events list on white space and commas into src->events. */
@@ -848,6 +895,9 @@ config_load(const char *path, char **cause)
 		loader_error(&L, 0, "%s", strerror(errno));
 		goto fail;
 	}
+	setvbuf(L.f, L.iobuf, _IOFBF, sizeof(L.iobuf));
+	L.cap = MAX_LINE + 2;
+	L.buf = xmalloc(L.cap);
 #if HAVE_DECL_INI_MAX_LINE && HAVE_DECL_INI_USE_STACK && HAVE_DECL_INI_INITIAL_ALLOC
 	/*
 	 * Debian's inih takes its limits at run time: lift the 200-byte line.
@@ -865,6 +915,9 @@ config_load(const char *path, char **cause)
 	if (rc != 0 && L.errlen == 0)
 		loader_error(&L, rc > 0 ? rc : 0, "cannot parse the file");
 	fclose(L.f);
+	scheme_wipe(L.iobuf, sizeof(L.iobuf));
+	scheme_wipe(L.buf, L.cap);
+	free(L.buf);
 
 	if (cfg->database == NULL)
 		loader_error(&L, 0, "[hookq] has no database");
@@ -908,7 +961,7 @@ config_free(struct config *cfg)
 		free(src->scheme_name);
 		free(src->notification_url);
 		if (src->verify_token != NULL)
-			explicit_bzero(src->verify_token, strlen(src->verify_token));
+			scheme_wipe(src->verify_token, strlen(src->verify_token));
 		free(src->verify_token);
 		free(src->secret_file);
 		free(src->events_raw);

@@ -66,8 +66,11 @@ fields_clear(struct fields *f)
 
 	for (i = 0; i < f->n; i++)
 		free(f->values[i]);
-	for (i = 0; i < f->nquery; i++)
+	/* A query value may be a verify token (Meta's hub.verify_token). */
+	for (i = 0; i < f->nquery; i++) {
+		scheme_wipe(f->query_values[i], strlen(f->query_values[i]));
 		free(f->query_values[i]);
+	}
 	memset(f, 0, sizeof(*f));
 }
 

@@ -523,6 +523,42 @@ conn_wait(struct front *f, struct conn *c)
 }
 
 /*
+ * The head of libfcgi's private FCGX_Stream_Data (fcgiapp.c, the same from
+ * 2.0 to 2.4.x): where a reader's buffer is and how much the last read put
+ * in it.
+ */
+struct fcgi_stream_head {
+	unsigned char *buff;
+	int bufflen;
+	unsigned char *mBuff;
+	unsigned char *buffStop;
+};
+
+/*
+ * libfcgi frees a request's params and its read buffer (the raw records)
+ * without clearing them, and a header may be a credential (X-Gitlab-Token
+ * is the secret itself): both are wiped in place before FCGX_Finish_r. In
+ * the buffer, only what is not yet read is kept (a next request's records);
+ * a buffer that does not look like 2.4's is left alone.
+ */
+static void
+wipe_request(FCGX_Request *fr)
+{
+	const struct fcgi_stream_head *d = fr->in != NULL ? fr->in->data : NULL;
+	unsigned char *rd = fr->in != NULL ? fr->in->rdNext : NULL;
+	char **e;
+
+	for (e = fr->envp; e != NULL && *e != NULL; e++)
+		scheme_wipe(*e, strlen(*e));
+	if (d == NULL || d->buff == NULL || d->bufflen <= 0 || d->mBuff > d->buff ||
+	    d->buff - d->mBuff >= 8 || rd < d->buff || rd > d->buffStop ||
+	    d->buffStop > d->buff + d->bufflen)
+		return;
+	scheme_wipe(d->buff, (size_t)(rd - d->buff));
+	scheme_wipe(d->buffStop, (size_t)(d->buff + d->bufflen - d->buffStop));
+}
+
+/*
  * The end of a request on c, once its answer is in c's output buffer: the
  * rest of stdin is discarded, libfcgi writes the answer and END_REQUEST, and
  * c is closed, or kept for nginx's next request. Nothing may touch c after.
@@ -532,6 +568,7 @@ conn_finish(struct front *f, struct conn *c)
 {
 	if (!drain_stdin(f, c) || atomic_load(&f->stopping))
 		c->fr.keepConnection = 0;
+	wipe_request(&c->fr);
 	FCGX_Finish_r(&c->fr);
 	if (c->fr.ipcFd < 0)
 		conn_free(f, c);

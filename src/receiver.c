@@ -36,9 +36,40 @@ usage(FILE *out)
 	    "OK; 100 usage or configuration error; 111 system error (database, socket).\n");
 }
 
+/*
+ * The settings a reload cannot change, copied from the start-up config so
+ * that config (and its secrets) can be freed once a reload replaces it.
+ */
+struct fixed {
+	char *database;
+	char *listen;               /* NULL: the socket was inherited */
+	int threads;
+	int durability;
+	int busy_timeout;
+};
+
+/* Copies cfg's restart-only settings into fx; fixed_clear() frees them. */
+static void
+fixed_init(struct fixed *fx, const struct config *cfg)
+{
+	fx->database = xstrdup(cfg->database);
+	fx->listen = cfg->listen != NULL ? xstrdup(cfg->listen) : NULL;
+	fx->threads = cfg->threads;
+	fx->durability = cfg->durability;
+	fx->busy_timeout = cfg->busy_timeout;
+}
+
+/* Frees what fixed_init() copied. */
+static void
+fixed_clear(struct fixed *fx)
+{
+	free(fx->database);
+	free(fx->listen);
+}
+
 /* Reloads the config on SIGHUP; keeps the old one if the new one is bad. */
 static void
-reload(struct front *front, const char *path, const struct config *running)
+reload(struct front *front, const char *path, const struct fixed *running)
 {
 	struct config *cfg;
 	char *cause = NULL;
@@ -66,7 +97,8 @@ main(int argc, char **argv)
 	const char *path = CONFIG_DEFAULT_PATH;
 	struct commit_stats stats;
 	struct front *front;
-	struct config *cfg, *boot;
+	struct config *cfg;
+	struct fixed boot;
 	char *cause = NULL;
 	int check = 0, ch, fd, sig;
 	sigset_t set;
@@ -129,9 +161,8 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	/* The front holds one reference; boot keeps the start-up values for reload checks. */
-	boot = cfg;
-	boot->refs++;
+	/* The front holds the only reference: a reload frees this config, secrets and all. */
+	fixed_init(&boot, cfg);
 	front = front_start(fd, cfg, &cause);
 	if (front == NULL) {
 		if (cfg->listen != NULL)
@@ -147,16 +178,16 @@ main(int argc, char **argv)
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			reload(front, path, boot);
+			reload(front, path, &boot);
 			continue;
 		}
 		break;
 	}
 	log_info("stopping on signal %d", sig);
 	front_stop(front, &stats);
-	if (boot->listen != NULL)
-		unlink(boot->listen);
-	config_free(boot);
+	if (boot.listen != NULL)
+		unlink(boot.listen);
+	fixed_clear(&boot);
 	log_info("stopped: %llu events written in %llu transactions (at most %llu in one)",
 	    (unsigned long long)stats.events, (unsigned long long)stats.transactions,
 	    (unsigned long long)stats.largest);

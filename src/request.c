@@ -56,6 +56,17 @@ request_init(struct request *req)
 void
 request_clear(struct request *req)
 {
+	size_t i;
+
+	/*
+	 * Any header may be a credential (X-Gitlab-Token is the secret itself;
+	 * Authorization, Cookie) and the query may hold a verify token: all are
+	 * wiped before they are freed, which costs less than knowing which.
+	 */
+	for (i = 0; i < req->headers.n; i++)
+		scheme_wipe(req->headers.v[i].value, strlen(req->headers.v[i].value));
+	if (req->query != NULL)
+		scheme_wipe(req->query, strlen(req->query));
 	free(req->method);
 	free(req->source_name);
 	free(req->query);

@@ -388,6 +388,12 @@ scheme_init(void)
 	return sodium_init() < 0 ? -1 : 0;
 }
 
+void
+scheme_wipe(void *p, size_t len)
+{
+	sodium_memzero(p, len);
+}
+
 const struct scheme *
 scheme_find(const char *name)
 {
@@ -498,14 +504,14 @@ scheme_secret_parse(const struct scheme *s, const char *line, size_t len,
 		}
 		n = base64_decode(buf, sizeof(buf), line, len);
 		if (n <= 0) {
-			sodium_memzero(buf, sizeof(buf));
+			scheme_wipe(buf, sizeof(buf));
 			*reason = "secret is not whsec_ followed by base64";
 			return -1;
 		}
 		out->key = xmalloc((size_t)n);
 		memcpy(out->key, buf, (size_t)n);
 		out->len = (size_t)n;
-		sodium_memzero(buf, sizeof(buf));
+		scheme_wipe(buf, sizeof(buf));
 		return 0;
 	case SCHEME_KEY_ED25519:
 		out->ed25519 = true;
@@ -526,7 +532,7 @@ void
 scheme_secret_clear(struct secret *sec)
 {
 	if (sec->key != NULL) {
-		sodium_memzero(sec->key, sec->len);
+		scheme_wipe(sec->key, sec->len);
 		free(sec->key);
 	}
 	memset(sec, 0, sizeof(*sec));
@@ -647,14 +653,14 @@ signed_hmac(unsigned char *mac, enum scheme_alg alg, const struct secret *key,
 		crypto_auth_hmacsha256_init(&st, key->key, key->len);
 		signed_walk(in, emit_sha256, &st);
 		crypto_auth_hmacsha256_final(&st, mac);
-		sodium_memzero(&st, sizeof(st));
+		scheme_wipe(&st, sizeof(st));
 	} else {
 		crypto_auth_hmacsha512_state st;
 
 		crypto_auth_hmacsha512_init(&st, key->key, key->len);
 		signed_walk(in, emit_sha512, &st);
 		crypto_auth_hmacsha512_final(&st, mac);
-		sodium_memzero(&st, sizeof(st));
+		scheme_wipe(&st, sizeof(st));
 	}
 }
 
@@ -904,8 +910,8 @@ scheme_token_equal(const char *a, const char *b)
 	crypto_hash_sha256(ha, (const unsigned char *)a, strlen(a));
 	crypto_hash_sha256(hb, (const unsigned char *)b, strlen(b));
 	eq = sodium_memcmp(ha, hb, sizeof(ha)) == 0;
-	sodium_memzero(ha, sizeof(ha));
-	sodium_memzero(hb, sizeof(hb));
+	scheme_wipe(ha, sizeof(ha));
+	scheme_wipe(hb, sizeof(hb));
 	return eq;
 }
 
@@ -1011,13 +1017,11 @@ scheme_verify(const struct scheme *s, const struct scheme_params *p, struct fiel
 
 	tsbuf[0] = '\0';
 	ncands = read_signatures(s, f, cands, tsbuf, sizeof(tsbuf), reason);
-	if (ncands < 0)
-		return -1;
-	if (gather_signed(s, p, f, tsbuf, &in, reason) != 0)
-		return -1;
+	if (ncands < 0 || gather_signed(s, p, f, tsbuf, &in, reason) != 0)
+		goto out;
 	/* A timestamp read so far is checked before any MAC is computed. */
 	if (in.ts != NULL && check_timestamp(s, in.ts, p->tolerance, now, reason) != 0)
-		return -1;
+		goto out;
 	if (in.ts == NULL)
 		in.ts = "";
 
@@ -1050,11 +1054,14 @@ scheme_verify(const struct scheme *s, const struct scheme_params *p, struct fiel
 		if (ok)
 			*matched = k;
 	}
-	sodium_memzero(mac, sizeof(mac));
-	if (!ok) {
+	if (!ok)
 		*reason = "no signature matched any secret";
+out:
+	/* cands may hold a token's SHA-256 (GitLab), mac a secret's: neither outlives the call. */
+	scheme_wipe(cands, sizeof(cands));
+	scheme_wipe(mac, sizeof(mac));
+	if (!ok)
 		return -1;
-	}
 	/* A timestamp only in the body is read once the body is known to be the sender's. */
 	if (has_fields(s->ts_body) && !template_uses(s->signed_content, 't')) {
 		const char *ts = fields_first(f, s->ts_body);
@@ -1078,9 +1085,9 @@ scheme_mac_hex(const struct secret *key, const char *value, char out[SCHEME_MAC_
 	crypto_auth_hmacsha256_init(&st, key->key, key->len);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)value, strlen(value));
 	crypto_auth_hmacsha256_final(&st, mac);
-	sodium_memzero(&st, sizeof(st));
+	scheme_wipe(&st, sizeof(st));
 	sodium_bin2hex(out, SCHEME_MAC_HEX_SIZE, mac, sizeof(mac));
-	sodium_memzero(mac, sizeof(mac));
+	scheme_wipe(mac, sizeof(mac));
 }
 
 void
@@ -1139,7 +1146,7 @@ scheme_sign(const struct scheme *s, const struct secret *key, const char *ts, co
 		sodium_bin2hex(enc, sizeof(enc), mac, size);
 	else
 		sodium_bin2base64(enc, sizeof(enc), mac, size, sodium_base64_VARIANT_ORIGINAL);
-	sodium_memzero(mac, sizeof(mac));
+	scheme_wipe(mac, sizeof(mac));
 	if (s->ts_item != NULL) {
 		char sep[2] = { s->sig_separator, '\0' };
 

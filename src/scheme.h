@@ -165,6 +165,14 @@ const char *const *scheme_names(void);
 int scheme_secret_parse(const struct scheme *, const char *line, size_t len,
     struct secret *out, const char **reason) __attribute__((warn_unused_result));
 void scheme_secret_clear(struct secret *);
+/*
+ * Overwrites len bytes at p with zeros in a way no compiler may drop as a
+ * dead store (sodium_memzero). hookq's one wipe: every buffer that held a
+ * secret, a token or a request header goes through it before it is freed
+ * or goes out of scope, so no copy is left for a core dump or a read of the
+ * process's memory to find.
+ */
+void scheme_wipe(void *p, size_t len);
 
 struct fields;
 

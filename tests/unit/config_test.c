@@ -694,6 +694,37 @@ test_secrets_rotation(void **state)
 	assert_int_equal(fx->cfg->sources[0].nsecrets, 16);
 }
 
+/*
+ * The largest secret file, 16 secrets of the longest length with CR LF,
+ * loads (read(2) into one buffer, no stdio); one byte more is refused.
+ */
+static void
+test_secret_file_size(void **state)
+{
+	struct fixture *fx = *state;
+	size_t line = SCHEME_SECRET_MAX + 2, size = SCHEME_MAX_SECRETS * line, i;
+	char *text = malloc(size + 1), *path, msg[4200];
+
+	assert_non_null(text);
+	memset(text, 'k', size + 1);
+	for (i = 0; i < SCHEME_MAX_SECRETS; i++)
+		memcpy(text + i * line + SCHEME_SECRET_MAX, "\r\n", 2);
+	path = tu_path(fx->dir, "big.secret");
+	tu_write_file(path, text, size, 0600);
+	load_ok(fx, "[hookq]\ndatabase = q.db\n[source gh]\nscheme = github\n"
+	    "secret_file = big.secret\n");
+	assert_int_equal(fx->cfg->sources[0].nsecrets, SCHEME_MAX_SECRETS);
+	assert_int_equal(fx->cfg->sources[0].secrets[15].len, SCHEME_SECRET_MAX);
+
+	tu_write_file(path, text, size + 1, 0600);
+	load_bad(fx, "[hookq]\ndatabase = q.db\n[source gh]\nscheme = github\n"
+	    "secret_file = big.secret\n");
+	snprintf(msg, sizeof(msg), "secret_file %s: longer than %zu bytes", path, size);
+	assert_one_error(fx, 5, msg);
+	free(path);
+	free(text);
+}
+
 /* A whsec_ secret decodes from base64; whpk_ is an Ed25519 public key. */
 static void
 test_secret_whsec(void **state)
@@ -1255,6 +1286,7 @@ main(void)
 		TEST(test_missing_file),
 		TEST(test_secret_missing),
 		TEST(test_secrets_rotation),
+		TEST(test_secret_file_size),
 		TEST(test_secret_whsec),
 		TEST(test_secret_whsec_bad),
 		TEST(test_generic),
