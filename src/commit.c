@@ -67,6 +67,7 @@ struct committer {
 	pthread_t checkpointer;
 
 	struct commit_stats stats;
+	bool disk_full;                   /* the last batch failed on a full disk */
 };
 
 /* What an item counts against COMMIT_QUEUE_MAX_BYTES. */
@@ -88,6 +89,17 @@ commit_batch(struct committer *c, struct commit_item *batch)
 	for (it = batch; it != NULL; it = it->next)
 		if (it->enqueued_us < oldest)
 			oldest = it->enqueued_us;
+	/*
+	 * After a full disk, the WAL first: a commit now would take the space
+	 * the checkpoint needs and make the WAL longer still (store_full()).
+	 * While it cannot go through, the disk is still full: 503, no write. A
+	 * reader holding the WAL (1) is no reason to refuse.
+	 */
+	if (c->disk_full) {
+		if (store_truncate_wal(st) < 0)
+			goto refuse;
+		c->disk_full = false;
+	}
 	/* No event waits much longer than busy_timeout for the lock in all. */
 	if (store_begin(st, oldest + (int64_t)c->busy_timeout * 1000) != 0)
 		goto fail;
@@ -98,9 +110,16 @@ commit_batch(struct committer *c, struct commit_item *batch)
 	}
 	if (store_commit(st) != 0)
 		goto fail;
+	/* Short of space: the WAL back to nothing now (store_low_space()). */
+	if (store_low_space(st) && store_truncate_wal(st) < 0) {
+		log_warn("%s", store_error(st));
+		c->disk_full = store_full(st);
+	}
 	return;
 fail:
 	store_rollback(st);
+	c->disk_full = store_full(st);
+refuse:
 	for (it = batch; it != NULL; it = it->next) {
 		it->result = COMMIT_FAILED;
 		snprintf(it->error, sizeof(it->error), "%s", store_error(st));

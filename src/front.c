@@ -323,6 +323,8 @@ conn_guard(struct front *f, struct conn *c, bool accepting)
 		if (n > 0) {
 			c->peeked += (uint64_t)n;
 			st = fcgi_guard_feed(g, buf, (size_t)n, why, sizeof(why));
+			/* The request's headers pass through buf, tokens included. */
+			scheme_wipe(buf, (size_t)n);
 			if (st == FCGI_GUARD_BAD) {
 				guard_warn(f, why);
 				return false;

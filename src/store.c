@@ -9,6 +9,8 @@
  */
 #include "autoconf.h"
 
+#include <sys/statvfs.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +31,19 @@ struct store {
 	void (*wal_fn)(void *, int);
 	void *wal_arg;
 	char err[256];
+	bool full;               /* the last failure was a full disk (SQLITE_FULL) */
+	bool low_space;          /* free space was under STORE_LOW_SPACE at the last look */
+	int64_t space_seen_us;   /* when that was */
 };
+
+/*
+ * Free space on the database's file system under which writers keep the WAL
+ * to one transaction (store_low_space()): twice the most WAL a checkpoint
+ * may have to copy in (the committer's 16 MB cap), so that a checkpoint can
+ * always grow the database by what the WAL holds. How often it is looked at.
+ */
+#define STORE_LOW_SPACE ((uint64_t)32 << 20)
+#define STORE_SPACE_EVERY_US 100000
 
 /*
  * The page size of databases hookq creates (existing ones keep theirs).
@@ -111,6 +125,7 @@ static const char PRUNE_SQL[] =
 static void
 store_fail(struct store *st, const char *what)
 {
+	st->full = (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_FULL;
 	snprintf(st->err, sizeof(st->err), "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
@@ -646,11 +661,38 @@ store_truncate_wal(struct store *st)
 	/* TRUNCATE holds the write lock while it waits for readers: wait briefly, not busy_timeout. */
 	st->deadline_us = clock_mono_us() + 100000;
 	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+	if (rc == SQLITE_BUSY)
+		return 1;
+	if (rc != SQLITE_OK) {
 		store_fail(st, "checkpointing");
 		return -1;
 	}
 	return 0;
+}
+
+bool
+store_full(const struct store *st)
+{
+	return st->full;
+}
+
+bool
+store_low_space(struct store *st)
+{
+	int64_t now = clock_mono_us();
+	const char *path;
+	struct statvfs sv;
+
+	if (now - st->space_seen_us < STORE_SPACE_EVERY_US && st->space_seen_us != 0)
+		return st->low_space;
+	st->space_seen_us = now;
+	path = sqlite3_db_filename(st->db, "main");
+	/* A database in memory, or a file system that cannot say: as if there were room. */
+	if (path != NULL && *path != '\0' && statvfs(path, &sv) == 0)
+		st->low_space = (uint64_t)sv.f_bavail * sv.f_frsize < STORE_LOW_SPACE;
+	else
+		st->low_space = false;
+	return st->low_space;
 }
 
 int

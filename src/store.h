@@ -130,8 +130,28 @@ int store_finish(struct store *, const struct store_job *, const char *claimant,
 int store_next_due(struct store *, const char *sources, int64_t *at);
 /* Deletes up to limit done rows finished before before; *deleted says how many. */
 int store_prune(struct store *, int64_t before, int limit, int *deleted);
-/* Checkpoints the whole WAL and truncates it to zero bytes, if no reader needs it. */
+/*
+ * Checkpoints the whole WAL and truncates it to zero bytes, if no reader
+ * needs it: 0 when done, 1 when a reader or writer held it (nothing is
+ * wrong), -1 on an error (see store_error(), store_full()).
+ */
 int store_truncate_wal(struct store *);
+/*
+ * Whether the last failure was a full disk. After one, the WAL may hold
+ * pages the database file cannot grow to take, and every commit makes the
+ * WAL longer until a checkpoint goes through: a writer checkpoints first
+ * (store_truncate_wal()) and writes only once that has, so space freed by the
+ * operator goes to the checkpoint, which frees the WAL's, before new writes.
+ */
+bool store_full(const struct store *);
+/*
+ * Whether the database's file system is short of space (under 32 MB free,
+ * looked at no more than ten times a second). Then a writer truncates the
+ * WAL after each commit, so the WAL never holds the space the database file
+ * needs to take it in: the disk can fill up, and recover, without a WAL that
+ * no checkpoint can empty.
+ */
+bool store_low_space(struct store *);
 
 /* Operators' reads: the queue per source and status (queue_summary's rows). */
 struct store_count {

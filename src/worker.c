@@ -68,6 +68,7 @@ struct worker {
 	const char *path;
 	struct config *cfg;
 	struct store *store;
+	bool disk_full;            /* the last write failed on a full disk: checkpoint first */
 	char claimant[128];
 	char *sources;             /* JSON array of the sources with a handler */
 	struct job *jobs;          /* cfg->concurrency slots, fixed at start-up */
@@ -252,6 +253,12 @@ sync_db(struct worker *w)
 	if (nended == 0 && !claiming)
 		return;
 
+	/* After a full disk, the WAL first (store_full()); until it goes through, write nothing. */
+	if (w->disk_full) {
+		if (store_truncate_wal(w->store) < 0)
+			goto fail;
+		w->disk_full = false;
+	}
 	if (store_begin(w->store, clock_mono_us() + (int64_t)w->cfg->busy_timeout * 1000) != 0)
 		goto fail;
 	for (i = 0; i < w->njobs; i++) {
@@ -273,6 +280,11 @@ sync_db(struct worker *w)
 	}
 	if (store_commit(w->store) != 0)
 		goto fail;
+	/* Short of space: the WAL back to nothing now (store_low_space()). */
+	if (store_low_space(w->store) && store_truncate_wal(w->store) < 0) {
+		log_warn("%s", store_error(w->store));
+		w->disk_full = store_full(w->store);
+	}
 
 	for (i = 0; i < w->njobs; i++)
 		if (w->jobs[i].used && w->jobs[i].ended)
@@ -295,6 +307,7 @@ fail:
 	log_warn("database: %s; retrying in %dms (%d results kept)", store_error(w->store),
 	    RETRY_DB_MS, nended);
 	store_rollback(w->store);
+	w->disk_full = w->disk_full || store_full(w->store);
 	for (k = 0; k < nclaims; k++)
 		store_job_free(&claims[k]);
 	w->retry_db_at = clock_mono_us() + RETRY_DB_MS * 1000LL;
@@ -424,7 +437,7 @@ housekeeping(struct worker *w, int64_t now_us)
 	}
 	if (now_us >= w->truncate_at) {
 		w->truncate_at = now_us + TRUNCATE_EVERY_MS * 1000LL;
-		if (store_truncate_wal(w->store) != 0)
+		if (store_truncate_wal(w->store) < 0)
 			log_warn("%s", store_error(w->store));
 	}
 }

@@ -8,7 +8,8 @@ X-GitHub-Delivery per event) to /hooks/SOURCE:
                  the copy right behind the first) and stop;
   --until FILE   keep sending new events until FILE exists (at most --max-s).
 Every request is recorded in --results as "ID STATUS" (STATUS "error" when
-the connection failed: no HTTP answer at all). Prints a summary: elapsed,
+the connection failed: no HTTP answer at all; "503-without-Retry-After" for
+a 503 that does not say when to retry). Prints a summary: elapsed,
 unfinished, statuses, answers (response bodies), errors. Secrets are read
 from the secret file and never printed.
 """
@@ -34,6 +35,7 @@ ap.add_argument("--until")
 ap.add_argument("--max-s", type=float, default=60)
 ap.add_argument("--dup", action="store_true")
 ap.add_argument("--prefix", default="l-")
+ap.add_argument("--pad", type=int, default=0, help="bytes added to every body")
 ap.add_argument("--results")
 args = ap.parse_args()
 
@@ -71,7 +73,7 @@ def client():
         if i is None:
             break
         delivery = "%s%06d" % (args.prefix, i)
-        body = json.dumps({"n": i, "pad": "x" * (i % 97)}, separators=(",", ":")).encode()
+        body = json.dumps({"n": i, "pad": "x" * (i % 97 + args.pad)}, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
             "X-GitHub-Event": "push",
@@ -82,10 +84,14 @@ def client():
             conn.request("POST", "/hooks/" + args.source, body, headers)
             r = conn.getresponse()
             text = " ".join(r.read().decode("utf-8", "replace").split())[:40]
+            # A 503 must say when to come back: one without Retry-After is its own status.
+            status = str(r.status)
+            if r.status == 503 and r.getheader("Retry-After") is None:
+                status = "503-without-Retry-After"
             with lock:
-                statuses[r.status] = statuses.get(r.status, 0) + 1
+                statuses[status] = statuses.get(status, 0) + 1
                 answers[text] = answers.get(text, 0) + 1
-                results.append("%s %d" % (delivery, r.status))
+                results.append("%s %s" % (delivery, status))
         except Exception as e:
             with lock:
                 errors.append("%s: %r" % (delivery, e))
