@@ -110,6 +110,9 @@ commit_batch(struct committer *c, struct commit_item *batch)
 	}
 	if (store_commit(st) != 0)
 		goto fail;
+	/* Committed into a file nobody else sees is not committed: no 200 for it. */
+	if (store_moved(st))
+		goto refuse;
 	/* Short of space: the WAL back to nothing now (store_low_space()). */
 	if (store_low_space(st) && store_truncate_wal(st) < 0) {
 		log_warn("%s", store_error(st));
@@ -122,6 +125,7 @@ fail:
 refuse:
 	for (it = batch; it != NULL; it = it->next) {
 		it->result = COMMIT_FAILED;
+		it->locked = store_locked(st);
 		snprintf(it->error, sizeof(it->error), "%s", store_error(st));
 	}
 }

@@ -41,6 +41,7 @@ struct commit_item {
 	const struct store_event *event;
 	enum commit_result result;   /* set before done is called */
 	char error[200];             /* COMMIT_FAILED: the store's reason */
+	bool locked;                 /* COMMIT_FAILED only because another process held the lock */
 
 	/* The committer's: */
 	int64_t enqueued_us;

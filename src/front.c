@@ -83,6 +83,8 @@
 #define GUARD_LEAD (8192 + 512)
 /* The longest a stalled peer keeps the guard waiting between its peeks, in ms. */
 #define GUARD_NAP_MAX 50
+/* How long a failed commit keeps the health check at 503 when none succeeds after it, in ms. */
+#define HEALTH_FAILED_MS 10000
 
 /* One FastCGI connection: with a reader, with the committer, or idle in the epoll set. */
 struct conn {
@@ -124,6 +126,9 @@ struct front {
 	atomic_int_fast64_t accept_warned_us; /* the last "cannot accept" warning */
 	atomic_int_fast64_t guard_warned_us;  /* the last "refused a FastCGI request" warning */
 	atomic_int guard_refused;    /* refusals since that warning */
+	pthread_mutex_t failed_lock;
+	int64_t failed_us;           /* when the last batch failed (0: the last one did not) */
+	char failed_why[200];        /* why */
 	pthread_mutex_t conns_lock;
 	struct conn *conns;          /* every open connection */
 };
@@ -662,6 +667,15 @@ front_committed(void *arg, struct commit_item *batch)
 	struct commit_item *it, *next;
 	struct log_batch lb;
 
+	/* For the health check: the committer's last word on the database. */
+	pthread_mutex_lock(&f->failed_lock);
+	if (batch != NULL && batch->result == COMMIT_FAILED && !batch->locked) {
+		f->failed_us = clock_mono_us();
+		snprintf(f->failed_why, sizeof(f->failed_why), "%s", batch->error);
+	} else if (batch != NULL) {
+		f->failed_us = 0;
+	}
+	pthread_mutex_unlock(&f->failed_lock);
 	for (it = batch; it != NULL; it = it->next) {
 		struct job *job = (struct job *)(void *)((char *)it - offsetof(struct job, item));
 		bool answered = job->conn == NULL;
@@ -754,6 +768,25 @@ own_response(int status, const char *phrase, const char *ctype, const char *body
 }
 
 /*
+ * Whether the committer's last batch failed less than HEALTH_FAILED_MS ago
+ * (why says how): a write the probe does not make, such as a full disk or a
+ * file that no longer takes writes, still makes the health check 503. A lock
+ * held by another process is the probe's to see (it waits for it as long).
+ */
+static bool
+commit_failed_lately(struct front *f, char *why, size_t whylen)
+{
+	bool failed;
+
+	pthread_mutex_lock(&f->failed_lock);
+	failed = f->failed_us != 0 && clock_mono_us() - f->failed_us < HEALTH_FAILED_MS * 1000LL;
+	if (failed)
+		snprintf(why, whylen, "the last commit failed: %s", f->failed_why);
+	pthread_mutex_unlock(&f->failed_lock);
+	return failed;
+}
+
+/*
  * Answers metrics_path and health_path. Metrics requests are logged one line
  * each; health checks only when their answer changes, so a checker polling
  * every second does not flood the log.
@@ -790,7 +823,8 @@ handle_own(struct front *f, struct conn *c, const struct config *cfg, const char
 		log_own(path, 200, "metrics", why, start);
 		return;
 	}
-	if (metrics_health(f->metrics, deadline, why, sizeof(why)) == 0) {
+	if (!commit_failed_lately(f, why, sizeof(why)) &&
+	    metrics_health(f->metrics, deadline, why, sizeof(why)) == 0) {
 		static const char body[] = "ok\n";
 
 		r = own_response(200, "OK", TEXT, body, strlen(body), head);
@@ -1000,6 +1034,7 @@ front_start(int listen_fd, struct config *cfg, char **cause)
 	atomic_init(&f->guard_refused, 0);
 	pthread_mutex_init(&f->cfg_lock, NULL);
 	pthread_mutex_init(&f->conns_lock, NULL);
+	pthread_mutex_init(&f->failed_lock, NULL);
 	f->metrics = metrics_new(cfg->database, &sopt);
 	metrics_add_sources(f->metrics, cfg);
 
@@ -1099,6 +1134,7 @@ front_stop(struct front *f, struct commit_stats *stats)
 	front_config_put(f, f->cfg);
 	metrics_free(f->metrics);
 	pthread_mutex_destroy(&f->conns_lock);
+	pthread_mutex_destroy(&f->failed_lock);
 	pthread_mutex_destroy(&f->cfg_lock);
 	free(f->threads);
 	free(f);

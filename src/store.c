@@ -9,6 +9,7 @@
  */
 #include "autoconf.h"
 
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <stdio.h>
@@ -32,8 +33,12 @@ struct store {
 	void *wal_arg;
 	char err[256];
 	bool full;               /* the last failure was a full disk (SQLITE_FULL) */
+	bool locked;             /* the last failure was another's lock (SQLITE_BUSY, _LOCKED) */
 	bool low_space;          /* free space was under STORE_LOW_SPACE at the last look */
 	int64_t space_seen_us;   /* when that was */
+	bool wal_seen;           /* the -wal this connection writes, once seen (store_moved()) */
+	dev_t wal_dev;
+	ino_t wal_ino;
 };
 
 /*
@@ -125,7 +130,10 @@ static const char PRUNE_SQL[] =
 static void
 store_fail(struct store *st, const char *what)
 {
-	st->full = (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_FULL;
+	int code = sqlite3_extended_errcode(st->db) & 0xff;
+
+	st->full = code == SQLITE_FULL;
+	st->locked = code == SQLITE_BUSY || code == SQLITE_LOCKED;
 	snprintf(st->err, sizeof(st->err), "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
@@ -677,6 +685,66 @@ store_full(const struct store *st)
 }
 
 bool
+store_locked(const struct store *st)
+{
+	return st->locked;
+}
+
+/* Whether SQLite's main database file no longer is the file at its path. */
+static bool
+db_moved(struct store *st)
+{
+	sqlite3_file *f = NULL;
+	int moved = 0;
+
+	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK ||
+	    f == NULL || f->pMethods == NULL ||
+	    f->pMethods->xFileControl(f, SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK)
+		return false;
+	return moved != 0;
+}
+
+/*
+ * Whether the -wal at the database's path is no longer the one this
+ * connection writes. SQLite's SQLITE_FCNTL_HAS_MOVED says nothing of WAL
+ * files (they carry no inode record), but while a connection is open in WAL
+ * mode its WAL is never deleted or replaced by SQLite (only truncated): the
+ * first one seen is the one, and a missing or different one means somebody
+ * else removed it.
+ */
+static bool
+wal_moved(struct store *st)
+{
+	const char *db = sqlite3_db_filename(st->db, "main");
+	const char *wal = db != NULL && *db != '\0' ? sqlite3_filename_wal(db) : NULL;
+	struct stat sb;
+
+	if (wal == NULL)
+		return false;
+	if (stat(wal, &sb) != 0)
+		return st->wal_seen;
+	if (!st->wal_seen) {
+		st->wal_seen = true;
+		st->wal_dev = sb.st_dev;
+		st->wal_ino = sb.st_ino;
+		return false;
+	}
+	return sb.st_dev != st->wal_dev || sb.st_ino != st->wal_ino;
+}
+
+bool
+store_moved(struct store *st)
+{
+	if (!db_moved(st) && !wal_moved(st))
+		return false;
+	snprintf(st->err, sizeof(st->err), "the database file or its -wal was deleted, moved or "
+	    "replaced under hookq: what it commits no other process sees; restart hookq");
+	st->full = false;
+	st->locked = false;
+	return true;
+}
+
+bool
 store_low_space(struct store *st)
 {
 	int64_t now = clock_mono_us();
@@ -751,7 +819,7 @@ store_probe_write(struct store *st, int64_t deadline_us)
 	if (store_begin(st, deadline_us) != 0)
 		return -1;
 	store_rollback(st);
-	return 0;
+	return store_moved(st) ? -1 : 0;
 }
 
 /* ---- the hookq command ------------------------------------------------------ */

@@ -144,6 +144,8 @@ int store_truncate_wal(struct store *);
  * operator goes to the checkpoint, which frees the WAL's, before new writes.
  */
 bool store_full(const struct store *);
+/* Whether the last failure was only another process holding the lock past busy_timeout. */
+bool store_locked(const struct store *);
 /*
  * Whether the database's file system is short of space (under 32 MB free,
  * looked at no more than ten times a second). Then a writer truncates the
@@ -152,6 +154,13 @@ bool store_full(const struct store *);
  * no checkpoint can empty.
  */
 bool store_low_space(struct store *);
+/*
+ * Whether the database file or its WAL is no longer the file at its path
+ * (deleted, moved, replaced: an operator's mistake): then what this
+ * connection commits, no other process sees, and is lost when it closes.
+ * Sets store_error() when so.
+ */
+bool store_moved(struct store *);
 
 /* Operators' reads: the queue per source and status (queue_summary's rows). */
 struct store_count {
