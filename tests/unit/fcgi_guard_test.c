@@ -27,7 +27,8 @@ static void
 put(struct bytes *b, const void *p, size_t n)
 {
 	assert_true(b->n + n <= sizeof(b->p));
-	memcpy(b->p + b->n, p, n);
+	if (n > 0)
+		memcpy(b->p + b->n, p, n);
 	b->n += n;
 }
 
