@@ -306,7 +306,6 @@ conn_guard(struct front *f, struct conn *c, bool accepting)
 
 	for (;;) {
 		unsigned char buf[16384];
-		enum fcgi_guard_state st;
 		ssize_t n;
 
 		if (g->ended)
@@ -326,6 +325,8 @@ conn_guard(struct front *f, struct conn *c, bool accepting)
 		}
 		n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
 		if (n > 0) {
+			enum fcgi_guard_state st;
+
 			c->peeked += (uint64_t)n;
 			st = fcgi_guard_feed(g, buf, (size_t)n, why, sizeof(why));
 			/* The request's headers pass through buf, tokens included. */
