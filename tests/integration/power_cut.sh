@@ -162,7 +162,9 @@ for dur in full full full normal normal normal; do
 		"$(comm -13 "$T/$name.crashrows" "$T/$name.rows" | wc -l)"
 	if [ "$dur" = full ]; then
 		want "ids answered 200 without a row after the cut" 0 "$missing"
-		want "WAL commits not synced at the cut" 0 "$lost_commits"
+		# The kill may land between a commit's writes and its fsync: never answered.
+		want_true "WAL commits not synced at the cut ($lost_commits) at most the one under way" \
+			test "$lost_commits" -le 1
 		case_end "round $r, durability full: the cut loses nothing acknowledged ($acked acknowledged, $missing missing)"
 	else
 		want_true "WAL not synced at the cut ($lost_kb KB) at most 2048 KB" test "$lost_kb" -le 2048
