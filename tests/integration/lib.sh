@@ -523,3 +523,28 @@ wlog_wait() {
 	done
 	return 1
 }
+
+# ---- faults (crash, power_cut, worker_kill) ---------------------------------------
+
+# kill_receiver: SIGKILL to the receiver (a crash: no answer, no cleanup) and waits for it.
+kill_receiver() {
+	[ -n "$RECEIVER_PID" ] || return 0
+	# (stderr off: bash would report the job's "Killed")
+	{ kill -KILL "$RECEIVER_PID"; wait_exit "$RECEIVER_PID" 10; } 2>/dev/null
+	RECEIVER_PID=
+}
+# restart_receiver: starts a receiver where a killed one left its socket file
+# behind (start_receiver's wait for the file would end at once): waits for the
+# new one's "listening on" line. Sets RESTART_MS, the time that took.
+restart_receiver() {
+	local mark t0
+	mark=$(log_mark)
+	t0=$(now_ms)
+	"$RECEIVER" -c "$T/hookq.conf" >> "$T/receiver.log" 2>&1 &
+	RECEIVER_PID=$!
+	if ! log_wait "$mark" 'listening on ' 1 10; then
+		log_since "$mark" >&2
+		bail "hookq-receiver did not start again"
+	fi
+	RESTART_MS=$(($(now_ms) - t0))
+}
