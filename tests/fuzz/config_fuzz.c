@@ -1,0 +1,209 @@
+/*
+ * config_fuzz.c: libFuzzer harness for config loading (config_load(),
+ * src/config.c, through inih): any file either loads into a config that
+ * holds what config.h promises or is refused with "FILE:LINE: message"
+ * lines, and never ends the process (config_load() reports; only the
+ * programs' main() calls fatal()).
+ *
+ * The input is the config file. It is written into a temp folder that also
+ * holds secret files of every key format (raw.secret, whsec.secret,
+ * whpk.secret, ed25519.secret, and bad, empty and overfull ones), which
+ * relative secret_file paths name. An input whose secret_file line holds a
+ * '/' is skipped: the loader would read whatever file it names (a FIFO, a
+ * device), and that is the operator's to choose, not the fuzzer's.
+ * Each source loaded also verifies one request, so the scheme rows the
+ * generic keys build are used as the receiver would use them.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fields.h"
+#include "fuzz.h"
+#include "headers.h"
+#include "scheme.h"
+#include "util.h"
+
+static char DIR_[64];
+static char PATH_[128];
+
+static const struct {
+	const char *name;
+	const char *text;
+} SECRET_FILES[] = {
+	{ "raw.secret", "fuzz-raw-secret\nfuzz-raw-secret-rotated\n" },
+	{ "whsec.secret", "whsec_ZnV6eiB3aHNlYyBzZWNyZXQ=\r\n" },
+	{ "whpk.secret", "whpk_EY8zi/Rs3A9IM9a5AZOSEpZiHyBE99t8bM8acpAFOjE=\n" },
+	{ "ed25519.secret", "118f338bf46cdc0f4833d6b90193921296621f2044f7db7c6ccf1a7290053a31\n" },
+	{ "bad.secret", "whsec_!!!not base64\n" },
+	{ "empty.secret", "\n\n" },
+	{ "many.secret", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n" },
+};
+
+static void
+write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	FUZZ_CHECK(f != NULL, path);
+	FUZZ_CHECK(fwrite(data, 1, len, f) == len && fclose(f) == 0, path);
+}
+
+/* Removes the temp folder at exit (libFuzzer exits through exit() when its time is up). */
+static void
+cleanup(void)
+{
+	char path[256];
+	size_t i;
+
+	for (i = 0; i < nitems(SECRET_FILES); i++) {
+		snprintf(path, sizeof(path), "%s/%s", DIR_, SECRET_FILES[i].name);
+		unlink(path);
+	}
+	unlink(PATH_);
+	rmdir(DIR_);
+}
+
+static void
+init(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[256];
+	size_t i;
+
+	FUZZ_CHECK(scheme_init() == 0, "sodium_init");
+	snprintf(DIR_, sizeof(DIR_), "%s/hookq-fuzz-XXXXXX", tmp != NULL && strlen(tmp) < 40 ?
+	    tmp : "/tmp");
+	FUZZ_CHECK(mkdtemp(DIR_) != NULL, DIR_);
+	snprintf(PATH_, sizeof(PATH_), "%s/hookq.conf", DIR_);
+	for (i = 0; i < nitems(SECRET_FILES); i++) {
+		snprintf(path, sizeof(path), "%s/%s", DIR_, SECRET_FILES[i].name);
+		write_file(path, SECRET_FILES[i].text, strlen(SECRET_FILES[i].text));
+	}
+	atexit(cleanup);
+}
+
+/* True when a line that may set secret_file names a path with a folder in it. */
+static bool
+names_other_files(const uint8_t *data, size_t size)
+{
+	const uint8_t *p = data, *end = data + size;
+	const char *line;
+	size_t len;
+
+	while (fuzz_line(&p, end, &line, &len)) {
+		size_t blank = 0;
+
+		while (blank < len && (line[blank] == ' ' || line[blank] == '\t'))
+			blank++;
+		if (blank < len && (line[blank] == ';' || line[blank] == '#'))
+			continue; /* a comment line: the loader skips it */
+		if (memmem(line, len, "secret_file", 11) != NULL && memchr(line, '/', len) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/* Every line of a refusal names the file: "FILE:LINE: message" or "FILE: message". */
+static void
+check_cause(const char *cause)
+{
+	size_t plen = strlen(PATH_);
+	const char *p = cause;
+
+	FUZZ_CHECK(cause != NULL && *cause != '\0', "a refusal without a cause");
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+
+		FUZZ_CHECK(nl != NULL, "a cause line without its newline");
+		FUZZ_CHECK(strncmp(p, PATH_, plen) == 0 && p[plen] == ':',
+		    "a cause line that does not start with the file's name");
+		p = nl + 1;
+	}
+}
+
+/* A loaded source verifies a request without crashing, whatever its scheme row. */
+static void
+verify_one(const struct source *src)
+{
+	struct scheme_params params = { src->secrets, src->nsecrets, src->tolerance,
+	    src->notification_url };
+	static const unsigned char BODY[] = "{\"id\":\"1\",\"type\":\"t\"}";
+	const char *reason = NULL;
+	struct headers h;
+	struct fields f;
+	size_t matched;
+
+	headers_init(&h);
+	if (src->scheme.sig_header != NULL)
+		headers_add(&h, src->scheme.sig_header, "sha256=00 v1=00,t=1700000000");
+	fields_init(&f, &src->scheme, &h, BODY, sizeof(BODY) - 1, NULL);
+	if (scheme_verify(&src->scheme, &params, &f, 1700000000, &matched, &reason) == 0)
+		FUZZ_CHECK(matched < src->nsecrets, "verified under no secret");
+	else
+		FUZZ_CHECK(reason != NULL, "refused without a reason");
+	fields_clear(&f);
+	headers_clear(&h);
+}
+
+/* What config.h promises of a loaded config. */
+static void
+check_config(const struct config *cfg)
+{
+	size_t i;
+
+	FUZZ_CHECK(cfg->database != NULL && cfg->nsources > 0, "a config without a database or source");
+	FUZZ_CHECK(cfg->threads >= 1 && cfg->concurrency >= 1 && cfg->lease > 0,
+	    "a config value out of its range");
+	for (i = 0; i < cfg->nsources; i++) {
+		const struct source *src = &cfg->sources[i];
+
+		FUZZ_CHECK(config_source(cfg, src->name) == src, "config_source");
+		FUZZ_CHECK(src->nsecrets >= 1 && src->nsecrets <= SCHEME_MAX_SECRETS,
+		    "a source with no secret or too many");
+		FUZZ_CHECK(src->scheme.name != NULL && src->scheme.signed_content != NULL,
+		    "a source without a scheme row");
+		FUZZ_CHECK(src->scheme.sig_header != NULL ||
+		    src->scheme.sig_body[0].from != SCHEME_FROM_NONE, "a scheme without a signature");
+		FUZZ_CHECK(src->max_body >= 1 && src->max_body <= 64 * 1024 * 1024,
+		    "max_body out of range");
+		FUZZ_CHECK(src->tolerance > 0 && src->max_attempts > 0, "a source value out of range");
+		FUZZ_CHECK(src->events_raw == NULL || src->nevents > 0, "an empty allow-list");
+		FUZZ_CHECK(src->handler == NULL ||
+		    (src->handler_argv != NULL && src->handler_argv[0] != NULL), "an empty handler");
+		FUZZ_CHECK(src->handler_argv == NULL || cfg->lease >= src->handler_timeout,
+		    "a lease shorter than a handler's timeout");
+		FUZZ_CHECK(config_key_line(src, "scheme") >= src->line, "config_key_line");
+		verify_one(src);
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static bool ready;
+	struct config *cfg;
+	char *cause = NULL;
+
+	if (!ready) {
+		init();
+		ready = true;
+	}
+	if (names_other_files(data, size))
+		return 0;
+	write_file(PATH_, data, size);
+	cfg = config_load(PATH_, &cause);
+	if (cfg == NULL) {
+		check_cause(cause);
+		free(cause);
+		return 0;
+	}
+	FUZZ_CHECK(cause == NULL, "a cause with a loaded config");
+	check_config(cfg);
+	config_free(cfg);
+	return 0;
+}
