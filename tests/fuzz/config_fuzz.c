@@ -44,6 +44,7 @@ static const struct {
 	{ "many.secret", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n" },
 };
 
+/* Writes a whole file; a failure is the harness's, so it aborts. */
 static void
 write_file(const char *path, const void *data, size_t len)
 {
@@ -68,6 +69,7 @@ cleanup(void)
 	rmdir(DIR_);
 }
 
+/* Makes the temp folder and its secret files, once. */
 static void
 init(void)
 {

@@ -26,6 +26,7 @@
 /* Left out of the JSON, as request.c leaves out credentials. */
 static const char *const OMIT[] = { "cookie", "authorization", NULL };
 
+/* True when the name is one left out of the JSON. */
 static bool
 omitted(const char *name)
 {

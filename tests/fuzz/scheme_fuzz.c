@@ -211,6 +211,7 @@ struct buf {
 	size_t len, cap;
 };
 
+/* Appends n bytes, keeping the buffer NUL-terminated. */
 static void
 buf_add(struct buf *b, const void *p, size_t n)
 {
@@ -223,6 +224,7 @@ buf_add(struct buf *b, const void *p, size_t n)
 	b->p[b->len] = '\0';
 }
 
+/* Appends a C string. */
 static void
 buf_str(struct buf *b, const char *s)
 {
