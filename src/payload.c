@@ -243,29 +243,41 @@ utf8_valid(const unsigned char *s, size_t len)
 	return true;
 }
 
+/* s read as ISO-8859-1, in UTF-8: a malloc'd, NUL-terminated copy of *outlen bytes. */
+static char *
+latin1_utf8(const char *s, size_t len, size_t *outlen)
+{
+	char *out = xmalloc(len * 2 + 1);
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x80)
+			out[o++] = (char)c;
+		else {
+			out[o++] = (char)(0xc0 | (c >> 6));
+			out[o++] = (char)(0x80 | (c & 0x3f));
+		}
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
 /* Writes s as a JSON string, reading it as ISO-8859-1 if it is not UTF-8. */
 static void
 gen_text(yajl_gen g, const char *s, size_t len)
 {
-	unsigned char *latin;
-	size_t i, o = 0;
+	char *latin;
+	size_t o;
 
 	if (utf8_valid((const unsigned char *)s, len)) {
 		yajl_gen_string(g, (const unsigned char *)s, len);
 		return;
 	}
-	latin = xmalloc(len * 2);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x80)
-			latin[o++] = c;
-		else {
-			latin[o++] = (unsigned char)(0xc0 | (c >> 6));
-			latin[o++] = (unsigned char)(0x80 | (c & 0x3f));
-		}
-	}
-	yajl_gen_string(g, latin, o);
+	latin = latin1_utf8(s, len, &o);
+	yajl_gen_string(g, (const unsigned char *)latin, o);
 	free(latin);
 }
 
@@ -278,26 +290,62 @@ omitted(const char *name, const char *const *omit)
 	return false;
 }
 
+/*
+ * The JSON names the headers are written under, for headers whose name is
+ * not UTF-8: the name read as ISO-8859-1, which may be another header's
+ * name ("\xe9" reads as the UTF-8 "\xc3\xa9"). Headers are grouped by the
+ * name written, so the object never holds a name twice (RFC 8259 4: a
+ * handler's JSON parser may keep either). NULL when every header's name is
+ * written as it is, the usual case; otherwise an array of h->n, NULL where
+ * the name is its own.
+ */
+static char **
+header_keys(const struct headers *h)
+{
+	char **keys = NULL;
+	size_t i, o;
+
+	for (i = 0; i < h->n; i++) {
+		const char *name = h->v[i].name;
+		size_t n = strlen(name);
+
+		if (utf8_valid((const unsigned char *)name, n))
+			continue;
+		if (keys == NULL)
+			keys = xcalloc(h->n, sizeof(*keys));
+		keys[i] = latin1_utf8(name, n, &o);
+	}
+	return keys;
+}
+
+/* The name header i is written under (header_keys()). */
+static const char *
+header_key(const struct headers *h, char *const *keys, size_t i)
+{
+	return keys != NULL && keys[i] != NULL ? keys[i] : h->v[i].name;
+}
+
 char *
 payload_headers_json(const struct headers *h, const char *const *omit, size_t *len)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
 	const unsigned char *buf;
-	char *out, *joined;
+	char *out, *joined, **keys;
 	size_t i, j, n, blen;
 
 	if (g == NULL)
 		return NULL;
+	keys = header_keys(h);
 	yajl_gen_config(g, yajl_gen_validate_utf8, 1);
 	yajl_gen_map_open(g);
 	for (i = 0; i < h->n; i++) {
-		const char *name = h->v[i].name;
+		const char *name = header_key(h, keys, i);
 		size_t vlen;
 		bool first = true;
 
 		if (omitted(name, omit))
 			continue;
-		for (j = 0; j < i && strcmp(h->v[j].name, name) != 0; j++)
+		for (j = 0; j < i && strcmp(header_key(h, keys, j), name) != 0; j++)
 			;
 		if (j < i)
 			continue; /* already written, joined with this one */
@@ -306,7 +354,7 @@ payload_headers_json(const struct headers *h, const char *const *omit, size_t *l
 		vlen = 0;
 		n = 0;
 		for (j = i; j < h->n; j++)
-			if (strcmp(h->v[j].name, name) == 0) {
+			if (strcmp(header_key(h, keys, j), name) == 0) {
 				vlen += strlen(h->v[j].value) + 2;
 				n++;
 			}
@@ -321,7 +369,7 @@ payload_headers_json(const struct headers *h, const char *const *omit, size_t *l
 		for (j = i; j < h->n; j++) {
 			size_t l;
 
-			if (strcmp(h->v[j].name, name) != 0)
+			if (strcmp(header_key(h, keys, j), name) != 0)
 				continue;
 			if (!first) {
 				memcpy(joined + vlen, ", ", 2);
@@ -340,6 +388,11 @@ payload_headers_json(const struct headers *h, const char *const *omit, size_t *l
 	out = xstrndup((const char *)buf, blen);
 	*len = blen;
 	yajl_gen_free(g);
+	if (keys != NULL) {
+		for (i = 0; i < h->n; i++)
+			free(keys[i]);
+		free(keys);
+	}
 	return out;
 }
 

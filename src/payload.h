@@ -31,8 +31,10 @@ int payload_extract(const unsigned char *body, size_t len,
 /*
  * Returns the headers as a malloc'd JSON object {"name": "value", ...}, in
  * arrival order, leaving out the names listed in omit (NULL-terminated).
- * Repeated headers are joined with ", " (RFC 9110 5.3). A value that is not
- * UTF-8 is read as ISO-8859-1 (RFC 9110 5.5). *len gets the length.
+ * Repeated headers are joined with ", " (RFC 9110 5.3). A name or value
+ * that is not UTF-8 is read as ISO-8859-1 (RFC 9110 5.5); headers whose
+ * names read alike are repeats, so no name is in the object twice. *len
+ * gets the length.
  */
 char *payload_headers_json(const struct headers *, const char *const *omit,
     size_t *len);

@@ -7,7 +7,7 @@
  *
  * The input is the config file. It is written into a temp folder that also
  * holds secret files of every key format (raw.secret, whsec.secret,
- * whpk.secret, ed25519.secret, and bad, empty and overfull ones), which
+ * whpk.secret, ed25519.secret, and bad, empty, overfull and oversized ones), which
  * relative secret_file paths name. An input whose secret_file line holds a
  * '/' is skipped: the loader would read whatever file it names (a FIFO, a
  * device), and that is the operator's to choose, not the fuzzer's.
@@ -42,8 +42,11 @@ static const struct {
 	{ "bad.secret", "whsec_!!!not base64\n" },
 	{ "empty.secret", "\n\n" },
 	{ "many.secret", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n" },
+	{ "long.secret", NULL },  /* a line longer than SCHEME_SECRET_MAX */
+	{ "huge.secret", NULL },  /* more than the loader reads of a secret file */
 };
 
+/* Writes a whole file; a failure is the harness's, so it aborts. */
 static void
 write_file(const char *path, const void *data, size_t len)
 {
@@ -68,6 +71,7 @@ cleanup(void)
 	rmdir(DIR_);
 }
 
+/* Makes the temp folder and its secret files, once. */
 static void
 init(void)
 {
@@ -81,8 +85,20 @@ init(void)
 	FUZZ_CHECK(mkdtemp(DIR_) != NULL, DIR_);
 	snprintf(PATH_, sizeof(PATH_), "%s/hookq.conf", DIR_);
 	for (i = 0; i < nitems(SECRET_FILES); i++) {
+		const char *text = SECRET_FILES[i].text;
+		size_t len = text != NULL ? strlen(text) :
+		    strcmp(SECRET_FILES[i].name, "long.secret") == 0 ? SCHEME_SECRET_MAX + 1 :
+		    SCHEME_MAX_SECRETS * (SCHEME_SECRET_MAX + 2) + 1;
+		char *big = NULL;
+
+		if (text == NULL) {
+			big = xmalloc(len);
+			memset(big, 'k', len);
+			text = big;
+		}
 		snprintf(path, sizeof(path), "%s/%s", DIR_, SECRET_FILES[i].name);
-		write_file(path, SECRET_FILES[i].text, strlen(SECRET_FILES[i].text));
+		write_file(path, text, len);
+		free(big);
 	}
 	atexit(cleanup);
 }
@@ -178,6 +194,9 @@ check_config(const struct config *cfg)
 		FUZZ_CHECK(src->handler_argv == NULL || cfg->lease >= src->handler_timeout,
 		    "a lease shorter than a handler's timeout");
 		FUZZ_CHECK(config_key_line(src, "scheme") >= src->line, "config_key_line");
+		FUZZ_CHECK(src->dedup == DEDUP_ID ? src->dedup_window == 0 :
+		    src->dedup_window > 0 && (cfg->retain_done == 0 ||
+		    cfg->retain_done >= src->dedup_window), "dedup_window against retain_done");
 		verify_one(src);
 	}
 }
@@ -197,6 +216,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	write_file(PATH_, data, size);
 	cfg = config_load(PATH_, &cause);
+	/* HOOKQ_FUZZ_DEBUG=1: what each input came to, to see what a seed reaches. */
+	if (getenv("HOOKQ_FUZZ_DEBUG") != NULL)
+		fprintf(stderr, "config_fuzz: %s%zu sources\n", cfg == NULL ? cause : "loaded: ",
+		    cfg != NULL ? cfg->nsources : 0);
 	if (cfg == NULL) {
 		check_cause(cause);
 		free(cause);

@@ -29,6 +29,7 @@ static size_t NNAMES;
 /* Names no row reads: empty, with a space (sent as '+' or %20), a percent sign. */
 static const char *const EXTRA[] = { "", "a", "a b", "%", "text", "payload" };
 
+/* Adds a name to look for, once. */
 static void
 add_name(const char *p)
 {
@@ -40,6 +41,7 @@ add_name(const char *p)
 		NAMES[NNAMES++] = p;
 }
 
+/* Adds the form and query fields of a row's list. */
 static void
 add_fields(const struct scheme_field *list, size_t n)
 {
@@ -77,6 +79,7 @@ init(void)
 		add_name(EXTRA[i]);
 }
 
+/* The value of a hex digit, or -1. */
 static int
 hex_digit(unsigned char c)
 {

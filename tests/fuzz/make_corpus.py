@@ -28,7 +28,7 @@ SCHEME_ROWS = [
     "template-adhoc",
 ]
 # scheme_fuzz.c's FLAG_* bits.
-SIGN, GET, ALLOW, ROTATE, SECRETS = 0x01, 0x02, 0x04, 0x08, 0x10
+SIGN, GET, ALLOW, ROTATE, SECRETS, DEDUP = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
 
 
 def load(name):
@@ -83,7 +83,7 @@ def make_scheme(senders, schemes, published):
             continue
         flags = GET if r.get("method") == "GET" else 0
         if r.get("base"):
-            c.add(r["name"] + "_signed", scheme_input(r["scheme"], SIGN | ALLOW, {},
+            c.add(r["name"] + "_signed", scheme_input(r["scheme"], SIGN | ALLOW | DEDUP, {},
                                                       body_of(r), r.get("content_type")))
         c.add(r["name"], scheme_input(r["scheme"], flags, r["headers"], body_of(r),
                                       r.get("content_type"), r.get("query")))
@@ -195,6 +195,13 @@ def make_config():
                      "handler = ./on-event --flag x\nhandler_timeout = 1m\nmax_attempts = 3\n"
                      "backoff_base = 1s\nbackoff_max = 1h\nevents = push, pull_request\n"
                      "max_body = 64K\ntolerance = 60\n").encode())
+    c.add("dedup", (head + "retain_done = 30d\n[source d]\nscheme = github\nsecret_file = raw.secret\n"
+                    "dedup = body\ndedup_window = 12h\n[source i]\nscheme = slack\n"
+                    "secret_file = raw.secret\ndedup = id\n").encode())
+    c.add("secret_files", (head + "[source a]\nscheme = github\nsecret_file = huge.secret\n"
+                           "[source b]\nscheme = stripe\nsecret_file = long.secret\n"
+                           "[source c]\nscheme = github\nsecret_file = missing.secret\n"
+                           "[source d]\nscheme = svix\nsecret_file = bad.secret\n").encode())
     c.add("errors", ("\xef\xbb\xbf[hookq]\ndatabase = q.db\nthreads = 0\nmax_body = 2M\n"
                      "durability = sometimes\nmetrics_path = /m\nhealth_path = /m\n"
                      "lease = 1s\nnot a key line\n[source]\n[source a b]\n[other]\n"

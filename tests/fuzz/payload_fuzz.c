@@ -26,6 +26,7 @@ static size_t NPATHS;
 /* Paths no row reads: a top-level key, nesting past the rows', a key with a space. */
 static const char *const EXTRA[] = { "a", "a.b", "a.b.c.d.e.f", "data.id", "x y", "0" };
 
+/* Adds a path to look for, once. */
 static void
 add_path(const char *p)
 {
@@ -37,6 +38,7 @@ add_path(const char *p)
 		PATHS[NPATHS++] = p;
 }
 
+/* Adds the JSON fields of a row's list. */
 static void
 add_fields(const struct scheme_field *list, size_t n)
 {

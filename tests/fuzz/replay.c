@@ -25,6 +25,7 @@ struct list {
 	size_t n;
 };
 
+/* Appends "dir/name" (or name) to the list. */
 static void
 list_add(struct list *l, const char *dir, const char *name)
 {
@@ -36,6 +37,7 @@ list_add(struct list *l, const char *dir, const char *name)
 	l->v[l->n++] = p;
 }
 
+/* qsort's order for paths. */
 static int
 by_name(const void *a, const void *b)
 {

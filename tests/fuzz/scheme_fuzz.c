@@ -45,6 +45,7 @@
 #define FLAG_ALLOW 0x04   /* the source has an allow-list of event types */
 #define FLAG_ROTATE 0x08  /* a secret that signs nothing comes first */
 #define FLAG_SECRETS 0x10 /* the body's lines are secret lines to parse, nothing else */
+#define FLAG_DEDUP 0x20   /* the source has dedup = body */
 
 /* Every escape of the signed-content template (as tests/unit/scheme_test.c's TEMPLATE). */
 static const struct scheme TEMPLATE = {
@@ -211,6 +212,7 @@ struct buf {
 	size_t len, cap;
 };
 
+/* Appends n bytes, keeping the buffer NUL-terminated. */
 static void
 buf_add(struct buf *b, const void *p, size_t n)
 {
@@ -223,6 +225,7 @@ buf_add(struct buf *b, const void *p, size_t n)
 	b->p[b->len] = '\0';
 }
 
+/* Appends a C string. */
 static void
 buf_str(struct buf *b, const char *s)
 {
@@ -589,6 +592,14 @@ check_request(const struct request *req, const struct source *src, int rc, bool 
 		    fuzz_json_valid(req->headers_json, req->headers_json_len),
 		    "stored headers that are not JSON");
 		check_unstored(req->headers_json, s);
+		if (src->dedup == DEDUP_BODY) {
+			char id[SCHEME_BODY_ID_SIZE];
+
+			scheme_body_id(id, req->body, req->body_len);
+			FUZZ_CHECK(req->body_sha256 != NULL && strcmp(req->body_sha256, id) == 0,
+			    "dedup = body without the body's hash");
+		} else
+			FUZZ_CHECK(req->body_sha256 == NULL, "a body hash for dedup = id");
 	} else {
 		FUZZ_CHECK(o < OUTCOME_COUNT && o != OUTCOME_STORED && o != OUTCOME_DUPLICATE &&
 		    o != OUTCOME_ACCEPTED && o != OUTCOME_LOST && o != OUTCOME_UNAVAILABLE,
@@ -636,6 +647,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	src = (flags & FLAG_ROTATE) ? rd->rotated : rd->src;
+	if (flags & FLAG_DEDUP) {
+		src.dedup = DEDUP_BODY;
+		src.dedup_window = 86400 * 1000;
+	}
 	if (flags & FLAG_ALLOW) {
 		src.events = ALLOW;
 		src.nevents = nitems(ALLOW);

@@ -630,6 +630,35 @@ test_headers_json_latin1(void **state)
 	headers_clear(&h);
 }
 
+/*
+ * A name that is not UTF-8 is read as ISO-8859-1 too, and may then be the
+ * name of another header ("\xe9" and "\xc3\xa9" are both "é"): the two are
+ * one member, joined as repeats are, never one name twice (headers_fuzz).
+ */
+static void
+test_headers_json_latin1_name(void **state)
+{
+	struct headers h;
+	char *json;
+
+	headers_init(&h);
+	headers_add(&h, "X-\xc3\xa9", "utf8");
+	headers_add(&h, "X-A", "a");
+	headers_add(&h, "X-\xe9", "latin");
+	json = headers_json(&h, NULL);
+	assert_string_equal(json, "{\"x-\xc3\xa9\":\"utf8, latin\",\"x-a\":\"a\"}");
+	free(json);
+	headers_clear(&h);
+
+	headers_init(&h);
+	headers_add(&h, "X-\xe9", "latin");
+	headers_add(&h, "X-\xc3\xa9", "utf8");
+	json = headers_json(&h, NULL);
+	assert_string_equal(json, "{\"x-\xc3\xa9\":\"latin, utf8\"}");
+	free(json);
+	headers_clear(&h);
+}
+
 /* True when s is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or code points past U+10FFFF). */
 static int
 strict_utf8(const unsigned char *s, size_t len)
@@ -760,6 +789,7 @@ main(void)
 		cmocka_unit_test(test_headers_json_repeated),
 		cmocka_unit_test(test_headers_json_escapes),
 		cmocka_unit_test(test_headers_json_latin1),
+		cmocka_unit_test(test_headers_json_latin1_name),
 		cmocka_unit_test(test_headers_json_strict_utf8),
 		cmocka_unit_test(test_headers_json_empty),
 	};
