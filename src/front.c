@@ -518,14 +518,19 @@ static void
 conn_wait(struct front *f, struct conn *c)
 {
 	struct epoll_event ev;
+	int op = c->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
 	ev.data.ptr = c;
-	if (epoll_ctl(f->epfd, c->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fr.ipcFd, &ev) == 0) {
-		c->in_epoll = true;
+	/*
+	 * Before the call: once armed, another thread may take c, serve it and
+	 * arm it again before this one returns, and must then MOD, not ADD
+	 * (an ADD there failed with EEXIST and dropped the connection: a 502).
+	 */
+	c->in_epoll = true;
+	if (epoll_ctl(f->epfd, op, c->fr.ipcFd, &ev) == 0)
 		return;
-	}
 	log_warn("cannot wait for a FastCGI connection: %s", strerror(errno));
 	conn_free(f, c);
 }
