@@ -64,7 +64,11 @@ env_entry(const char *name, const char *value)
 	return e;
 }
 
-/* The worker's environment without HOOKQ_*, then the event's metadata. */
+/*
+ * The worker's environment without HOOKQ_* and NOTIFY_SOCKET (systemd's
+ * notifications are the worker's to send, not a handler's), then the
+ * event's metadata.
+ */
 static char **
 handler_env(const struct store_job *job)
 {
@@ -75,7 +79,8 @@ handler_env(const struct store_job *job)
 		;
 	env = xcalloc(i + 7, sizeof(char *));
 	for (i = 0; environ[i] != NULL; i++)
-		if (strncmp(environ[i], "HOOKQ_", 6) != 0)
+		if (strncmp(environ[i], "HOOKQ_", 6) != 0 &&
+		    strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0)
 			env[n++] = xstrdup(environ[i]);
 	env[n++] = env_entry("HOOKQ_SOURCE", job->source);
 	env[n++] = env_entry("HOOKQ_EVENT_ID", job->event_id);

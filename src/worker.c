@@ -38,6 +38,7 @@
 #include "log.h"
 #include "retry.h"
 #include "store.h"
+#include "systemd.h"
 #include "util.h"
 
 /* How often the worker prunes done rows and truncates the WAL. */
@@ -339,16 +340,19 @@ reload(struct worker *w)
 	struct config *cfg;
 	char *cause = NULL;
 
+	systemd_notify_reloading();
 	cfg = config_load(w->path, &cause);
 	if (cfg == NULL) {
 		log_warn("reload failed, keeping the running configuration:");
 		log_warn_lines(cause);
 		free(cause);
+		systemd_notify("READY=1\nSTATUS=reload failed: running the configuration it had");
 		return;
 	}
 	if (strcmp(cfg->database, w->cfg->database) != 0) {
 		log_warn("reload refused: the database changes only on restart");
 		config_free(cfg);
+		systemd_notify("READY=1\nSTATUS=reload refused: the database changes only on restart");
 		return;
 	}
 	if (cfg->concurrency != w->cfg->concurrency)
@@ -359,6 +363,7 @@ reload(struct worker *w)
 	w->sources = handled_sources(cfg);
 	w->want_claim = true;
 	log_info("configuration reloaded: %zu sources, handled %s", cfg->nsources, w->sources);
+	systemd_notify("READY=1\nSTATUS=running");
 }
 
 static void
@@ -382,6 +387,7 @@ on_signals(struct worker *w)
 				break;
 			}
 			w->stopping = true;
+			systemd_notify("STOPPING=1");
 			w->stop_at = clock_mono_us() + w->cfg->stop_grace * 1000;
 			log_info("stopping on signal %u: %d handlers running, grace %lldms",
 			    si.ssi_signo, w->running, (long long)w->cfg->stop_grace);
@@ -637,8 +643,10 @@ main(int argc, char **argv)
 	 * and it runs again. At least once holds; the receiver's commits keep
 	 * their own durability.
 	 */
+	memset(&sopt, 0, sizeof(sopt));
 	sopt.durability_full = false;
 	sopt.busy_timeout = w.cfg->busy_timeout;
+	sopt.check_write = true;
 	w.store = store_open(w.cfg->database, &sopt, &cause);
 	if (w.store == NULL)
 		fatal(EXIT_SYSTEM, "%s", cause);
@@ -661,6 +669,8 @@ main(int argc, char **argv)
 	log_info("worker %s: database %s, concurrency %d, lease %lldms, handled %s",
 	    w.claimant, w.cfg->database, w.njobs, (long long)w.cfg->lease, w.sources);
 
+	/* The database took a write (check_write) and inotify watches its WAL. */
+	systemd_notify("READY=1\nSTATUS=running");
 	run(&w);
 
 	log_info("stopped: %llu done, %llu retried, %llu dead, %llu released, %llu overtaken",
