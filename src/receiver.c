@@ -52,6 +52,8 @@ struct fixed {
 	int threads;
 	int durability;
 	int busy_timeout;
+	long listen_uid, listen_gid;
+	int listen_mode;
 };
 
 /* Copies cfg's restart-only settings into fx; fixed_clear() frees them. */
@@ -63,6 +65,9 @@ fixed_init(struct fixed *fx, const struct config *cfg, bool created)
 	fx->threads = cfg->threads;
 	fx->durability = cfg->durability;
 	fx->busy_timeout = cfg->busy_timeout;
+	fx->listen_uid = cfg->listen_uid;
+	fx->listen_gid = cfg->listen_gid;
+	fx->listen_mode = cfg->listen_mode;
 }
 
 /* Frees what fixed_init() copied. */
@@ -140,8 +145,11 @@ reload(struct front *front, const char *path, const struct fixed *running)
 	    (running->listen != NULL &&
 	    (cfg->listen == NULL || strcmp(cfg->listen, running->listen) != 0)) ||
 	    cfg->threads != running->threads || cfg->durability != running->durability ||
-	    cfg->busy_timeout != running->busy_timeout)
-		log_warn("database, listen, threads, durability and busy_timeout change only on restart");
+	    cfg->busy_timeout != running->busy_timeout ||
+	    (running->listen != NULL && (cfg->listen_uid != running->listen_uid ||
+	    cfg->listen_gid != running->listen_gid || cfg->listen_mode != running->listen_mode)))
+		log_warn("database, listen, listen_owner, listen_group, listen_mode, threads,"
+		    " durability and busy_timeout change only on restart");
 	log_info("configuration reloaded: %zu sources", cfg->nsources);
 	warn_no_source(cfg);
 	front_set_config(front, cfg);
