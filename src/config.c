@@ -919,11 +919,10 @@ finish_listen(struct loader *L)
 {
 	struct config *cfg = L->cfg;
 	static const char *const KEYS_OF_LISTEN[] = { "listen_owner", "listen_group", "listen_mode" };
-	size_t i;
 
 	cfg->listen_uid = cfg->listen_gid = -1;
 	if (cfg->listen == NULL) {
-		for (i = 0; i < nitems(KEYS_OF_LISTEN); i++)
+		for (size_t i = 0; i < nitems(KEYS_OF_LISTEN); i++)
 			if (hookq_line(L, KEYS_OF_LISTEN[i]) != 0)
 				loader_error(L, hookq_line(L, KEYS_OF_LISTEN[i]), "%s: applies only with"
 				    " listen (the socket the receiver creates)", KEYS_OF_LISTEN[i]);

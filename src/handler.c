@@ -397,8 +397,9 @@ handler_failure(const struct handler *h, int64_t timeout_ms)
 		while (skip < 3 && ((unsigned char)h->tail[(start + skip) % sizeof(h->tail)] & 0xc0) == 0x80)
 			skip++;
 	n = h->tail_len - skip;
-	text = xmalloc(strlen(what) + 1 + n + 1);
-	off = (size_t)sprintf(text, "%s", what);
+	off = strlen(what);
+	text = xmalloc(off + 1 + n + 1);
+	memcpy(text, what, off);
 	if (n > 0)
 		text[off++] = '\n';
 	for (i = 0; i < n; i++) {

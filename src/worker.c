@@ -106,13 +106,13 @@ usage(FILE *out)
 static char *
 handled_sources(const struct config *cfg)
 {
-	size_t i, n = 3;
+	size_t i, n = 3, off = 0;
 	char *json;
 
 	for (i = 0; i < cfg->nsources; i++)
 		n += strlen(cfg->sources[i].name) + 3;
 	json = xmalloc(n);
-	strcpy(json, "[");
+	json[off++] = '[';
 	for (i = 0; i < cfg->nsources; i++) {
 		const struct source *src = &cfg->sources[i];
 
@@ -121,13 +121,10 @@ handled_sources(const struct config *cfg)
 			continue;
 		}
 		/* Source names are [A-Za-z0-9_-]: nothing to escape. */
-		if (json[1] != '\0')
-			strcat(json, ",");
-		strcat(json, "\"");
-		strcat(json, src->name);
-		strcat(json, "\"");
+		off += (size_t)snprintf(json + off, n - off, "%s\"%s\"", off > 1 ? "," : "",
+		    src->name);
 	}
-	strcat(json, "]");
+	snprintf(json + off, n - off, "]");
 	return json;
 }
 
@@ -655,7 +652,7 @@ main(int argc, char **argv)
 
 	/* Unique among all workers on this database, past and present. */
 	if (gethostname(host, sizeof(host)) != 0)
-		strcpy(host, "localhost");
+		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
 	snprintf(w.claimant, sizeof(w.claimant), "%s:%ld:%08x", host, (long)getpid(),
 	    randombytes_random());
