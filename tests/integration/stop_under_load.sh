@@ -53,10 +53,12 @@ check "no request answered 502 by nginx was read by hookq" 0 \
 raced=$(grep -cE 'prematurely closed|reset by peer|Broken pipe' "$T/nginx/logs/error.log")
 echo "# nginx: $(grep -c 'connect() to unix' "$T/nginx/logs/error.log") refused while no receiver listened," \
 	"$raced sent on a kept connection as hookq closed it"
-# Kept connections close after their next answer, so the race is rare (0-1 a
-# run); a receiver that dropped its queue of accepted connections lost 13.
+# Kept connections close after their next answer, so the race is rare: 0-1
+# a run, 4 once under ASan with the other core busy (each of the 16 clients'
+# connections can meet it at most once). A receiver that dropped its queue
+# of accepted connections lost 13: the bound is between the two.
 case_start
-want_true "requests sent on a kept connection as it closed: $raced" test "$raced" -le 3
+want_true "requests sent on a kept connection as it closed: $raced" test "$raced" -le 8
 case_end "on SIGTERM, a request meets a closing kept connection rarely (nginx answers 502; the sender retries)"
 
 done_testing
