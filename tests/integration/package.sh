@@ -231,6 +231,20 @@ for u in hookq-receiver hookq-worker; do
 done
 
 # --- run it as the units do ---------------------------------------------------------
+# As shipped, with no source: the receiver must take it (and answer 404).
+RECEIVER_GROUPS=hookq,www-data
+out=$(HOOKQ_GROUPS=$RECEIVER_GROUPS run_as_hookq /usr/sbin/hookq-receiver -n -c "$CONF" 2>&1)
+if [ "$out" = "configuration OK" ]; then
+	ok "the shipped config, no source: configuration OK"
+elif ! echo "$out" | grep -v -e 'no \[source NAME\] section' -e "unknown key 'listen_group'" | grep -q .; then
+	# What the receiver of this branch still refuses (issue 12 changes config.c).
+	TESTS_RUN=$((TESTS_RUN + 1))
+	echo "not ok $TESTS_RUN - the shipped config, no source: configuration OK # TODO zero sources and listen_group are not accepted yet"
+	echo "$out" | sed 's/^/#   /'
+else
+	not_ok "the shipped config, no source: configuration OK" "$out"
+fi
+
 # A source, its secret (0640 root:hookq, as the README says) and a handler
 # that appends to a file in the hookq user's state folder.
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/secret.tmp"
@@ -254,7 +268,6 @@ EOF
 check "the edited config is still root:hookq 0640" "root:hookq 640" "$(mode_of "$CONF")"
 
 # User=hookq Group=hookq SupplementaryGroups=www-data (the receiver's unit).
-RECEIVER_GROUPS=hookq,www-data
 out=$(HOOKQ_GROUPS=$RECEIVER_GROUPS run_as_hookq /usr/sbin/hookq-receiver -n -c "$CONF" 2>&1)
 SOCKET_BY=receiver
 if [ "$out" = "configuration OK" ]; then
