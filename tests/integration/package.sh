@@ -221,6 +221,11 @@ else
 	ok "systemd-analyze verify # SKIP no systemd-analyze >= 252"
 	ok "hookq-receiver.service exposure <= 2.0 # SKIP no systemd-analyze >= 252"
 fi
+# dh_installsystemd enables the units even where systemd is not running (the
+# links are there for its next boot), and starts them only where it runs.
+check "the units are enabled: socket in sockets.target, services in multi-user.target" \
+	"multi-user.target.wants/hookq-receiver.service multi-user.target.wants/hookq-worker.service sockets.target.wants/hookq.socket" \
+	"$(cd /etc/systemd/system 2>/dev/null && find . -name 'hookq*' | sed 's|^\./||' | sort | paste -sd ' ')"
 check "hookq.socket: the socket nginx connects to, hookq:www-data 0660" \
 	"ListenStream=/run/hookq/hookq.sock SocketUser=hookq SocketGroup=www-data SocketMode=0660 Service=hookq-receiver.service" \
 	"$(grep -E '^(ListenStream|SocketUser|SocketGroup|SocketMode|Service)=' /lib/systemd/system/hookq.socket | paste -sd ' ')"
@@ -436,6 +441,8 @@ check "after purge: no hookq group" "" "$(getent group hookq)"
 check "after purge: no /var/lib/hookq" "" "$(ls -d /var/lib/hookq 2>/dev/null)"
 check "after purge: no /etc/hookq" "" "$(ls -d /etc/hookq 2>/dev/null)"
 check "after purge: no statoverride left" "" "$(dpkg-statoverride --list | grep hookq)"
+check "after purge: no unit enabled, no deb-systemd-helper state" "" \
+	"$(find /etc/systemd/system /var/lib/systemd/deb-systemd-helper-enabled -name '*hookq*' 2>/dev/null)"
 # Every path dpkg listed is gone, but folders other packages own (/usr/bin, ...).
 left=
 while IFS= read -r p; do
