@@ -23,6 +23,16 @@ openssl:/usr/bin/openssl
 spawn-fcgi:/usr/bin/spawn-fcgi
 "
 
+# What tests/integration/package.sh builds and checks the Debian package with
+# (dh-autoreconf comes with debhelper).
+HOOKQ_PACKAGE_DEPS="
+debhelper:/usr/bin/dh
+dh-autoreconf:/usr/bin/dh_autoreconf
+dpkg-dev:/usr/bin/dpkg-buildpackage
+fakeroot:/usr/bin/fakeroot
+lintian:/usr/bin/lintian
+"
+
 # hookq_deps [EXTRA_PKG:FILE ...]: installs every package whose file is missing.
 hookq_deps() {
 	local missing="" entry pkg file sudo=""
