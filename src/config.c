@@ -136,6 +136,7 @@ struct loader {
 	bool in_section;            /* false before the first section and in a bad one */
 	bool bad_section;           /* in a section already reported as bad: skip its keys */
 	struct source *src;         /* the current [source] */
+	int flags;                  /* config_load_opt()'s */
 	int hookq_lines[nitems(KEYS)];
 	char *errors;               /* "FILE:LINE: message\n"... */
 	size_t errlen;
@@ -825,7 +826,8 @@ finish_source(struct loader *L, struct source *src)
 		loader_error(L, src->line, "[source %s]: no secret_file", src->name);
 		return;
 	}
-	load_secrets(L, src);
+	if ((L->flags & CONFIG_NO_SECRETS) == 0)
+		load_secrets(L, src);
 }
 
 /* The line of key name in [hookq], or 0. */
@@ -870,6 +872,12 @@ finish_lease(struct loader *L)
 struct config *
 config_load(const char *path, char **cause)
 {
+	return config_load_opt(path, 0, cause);
+}
+
+struct config *
+config_load_opt(const char *path, int flags, char **cause)
+{
 	struct loader L;
 	struct config *cfg;
 	const char *slash;
@@ -877,6 +885,7 @@ config_load(const char *path, char **cause)
 	int rc;
 
 	memset(&L, 0, sizeof(L));
+	L.flags = flags;
 	cfg = L.cfg = xcalloc(1, sizeof(*cfg));
 	cfg->path = xstrdup(path);
 	cfg->threads = DEFAULT_THREADS;

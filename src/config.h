@@ -92,6 +92,13 @@ struct config {
  * problem, one "FILE:LINE: message" per line.
  */
 struct config *config_load(const char *path, char **cause);
+/*
+ * config_load() with flags. CONFIG_NO_SECRETS: the sources' secret files
+ * are not opened (nsecrets stays 0), for the hookq commands that need only
+ * the database and the source names, run by users who may not read secrets.
+ */
+#define CONFIG_NO_SECRETS 0x1
+struct config *config_load_opt(const char *path, int flags, char **cause);
 /* Frees the config and wipes its secrets; NULL is fine. */
 void config_free(struct config *);
 /* The source called name, or NULL. */
