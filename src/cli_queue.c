@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pwd.h>
@@ -106,10 +107,25 @@ cli_init(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (optind != argc)
 		return cli_usage(cli_find(argv[0]));
-	if ((rc = cli_config(cli)) != 0)
+	if ((rc = cli_config(cli, false)) != 0)
 		return rc;
 	existed = stat(cli->cfg->database, &sb) == 0;
-	if ((rc = cli_store(cli, true)) != 0)
+	/*
+	 * The rows hold webhook bodies: a new file is made 0640 here (the
+	 * daemons' group may read it; SQLite would make it 0644), and SQLite
+	 * gives its -wal and -shm the database's mode.
+	 */
+	if (!existed) {
+		int fd = open(cli->cfg->database, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+
+		if (fd < 0 && errno != EEXIST) {
+			cli_error("database %s: %s", cli->cfg->database, strerror(errno));
+			return EXIT_SYSTEM;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if ((rc = cli_store(cli, STORE_MIGRATE)) != 0)
 		return rc;
 	if (cli->json) {
 		yajl_gen g = cli_json_begin();
@@ -143,7 +159,7 @@ cli_status(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (optind != argc)
 		return cli_usage(cli_find(argv[0]));
-	if ((rc = cli_config(cli)) != 0 || (rc = cli_store(cli, false)) != 0)
+	if ((rc = cli_config(cli, false)) != 0 || (rc = cli_store(cli, STORE_READ)) != 0)
 		return rc;
 	if (store_counts(cli->store, &counts, &ncounts) != 0 ||
 	    store_last_received(cli->store, &last, &nlast) != 0) {
@@ -326,7 +342,7 @@ cli_list(struct cli *cli, int argc, char **argv)
 		cli_error("--status %s: not pending, running, done or dead", status);
 		return EXIT_CONFIG;
 	}
-	if ((rc = cli_config(cli)) != 0 || (rc = cli_store(cli, false)) != 0)
+	if ((rc = cli_config(cli, false)) != 0 || (rc = cli_store(cli, STORE_READ)) != 0)
 		return rc;
 	if (store_list(cli->store, source, status, (int)limit, &rows, &n) != 0) {
 		cli_error("%s", store_error(cli->store));
@@ -437,7 +453,7 @@ cli_show(struct cli *cli, int argc, char **argv)
 		cli_error("%s: not a row id", argv[optind]);
 		return EXIT_CONFIG;
 	}
-	if ((rc = cli_config(cli)) != 0 || (rc = cli_store(cli, false)) != 0)
+	if ((rc = cli_config(cli, false)) != 0 || (rc = cli_store(cli, STORE_READ)) != 0)
 		return rc;
 	if (store_get(cli->store, id, &r, &found) != 0) {
 		cli_error("%s", store_error(cli->store));
@@ -569,7 +585,7 @@ cli_requeue(struct cli *cli, int argc, char **argv)
 			free(ids);
 			return EXIT_CONFIG;
 		}
-	if ((rc = cli_config(cli)) != 0 || (rc = cli_store(cli, false)) != 0) {
+	if ((rc = cli_config(cli, false)) != 0 || (rc = cli_store(cli, STORE_WRITE)) != 0) {
 		free(ids);
 		return rc;
 	}
@@ -699,7 +715,7 @@ cli_purge(struct cli *cli, int argc, char **argv)
 		cli_error("--older-than %s: not a duration (7d, 12h, 30m, 45s, 500ms)", older);
 		return EXIT_CONFIG;
 	}
-	if ((rc = cli_config(cli)) != 0 || (rc = cli_store(cli, false)) != 0)
+	if ((rc = cli_config(cli, false)) != 0 || (rc = cli_store(cli, STORE_WRITE)) != 0)
 		return rc;
 	before = clock_wall_ms() - age;
 	do {

@@ -215,7 +215,7 @@ cli_sign(struct cli *cli, int argc, char **argv)
 		cli_error("--url: printable ASCII only");
 		return EXIT_CONFIG;
 	}
-	if ((rc = cli_config(cli)) != 0)
+	if ((rc = cli_config(cli, true)) != 0)
 		return rc;
 	src = config_source(cli->cfg, argv[optind]);
 	if (src == NULL) {

@@ -258,20 +258,33 @@ store_schema_version(void)
 	return n;
 }
 
-/* Applies each migration above the database's user_version in its own transaction. */
+/*
+ * Reads the database's schema version into *have and refuses one newer than
+ * this build's, which would not know what the rows mean: before any write,
+ * so the file of a newer hookq is never touched.
+ */
 static int
-store_migrate(struct store *st)
+store_version_check(struct store *st, int *have)
 {
-	int have, want = store_schema_version(), n;
-	char pragma[64];
+	int want = store_schema_version();
 
-	if (store_user_version(st, &have) != 0)
+	if (store_user_version(st, have) != 0)
 		return -1;
-	if (have > want) {
+	if (*have > want) {
 		snprintf(st->err, sizeof(st->err),
-		    "schema version %d is newer than this hookq's (%d): upgrade hookq", have, want);
+		    "schema version %d is newer than this hookq's (%d): upgrade hookq", *have, want);
 		return -1;
 	}
+	return 0;
+}
+
+/* Applies each migration above version have in its own transaction. */
+static int
+store_migrate(struct store *st, int have)
+{
+	int want = store_schema_version(), n;
+	char pragma[64];
+
 	for (n = have + 1; n <= want; n++) {
 		size_t len;
 		const char *text = migration_text(n, &len);
@@ -307,14 +320,23 @@ fail:
 struct store *
 store_open(const char *path, const struct store_options *opt, char **cause)
 {
+	return store_open_mode(path, opt, STORE_MIGRATE, cause);
+}
+
+struct store *
+store_open_mode(const char *path, const struct store_options *opt, enum store_mode mode,
+    char **cause)
+{
 	struct store *st = xcalloc(1, sizeof(*st));
 	const char *sync = opt->durability_full ? "PRAGMA synchronous = FULL" :
 	    "PRAGMA synchronous = NORMAL";
-	int rc;
+	int rc, flags, have;
 
 	st->busy_timeout = opt->busy_timeout;
-	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	    SQLITE_OPEN_NOMUTEX, NULL);
+	flags = mode == STORE_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (mode == STORE_MIGRATE)
+		flags |= SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(st->err, sizeof(st->err), "%s", st->db ? sqlite3_errmsg(st->db) :
 		    sqlite3_errstr(rc));
@@ -323,12 +345,23 @@ store_open(const char *path, const struct store_options *opt, char **cause)
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_handler(st->db, store_busy, st);
 	store_arm(st);
+	if (store_version_check(st, &have) != 0)
+		goto fail;
+	if (mode != STORE_MIGRATE && have < store_schema_version()) {
+		snprintf(st->err, sizeof(st->err),
+		    "schema version %d is older than this hookq's (%d): run hookq init", have,
+		    store_schema_version());
+		goto fail;
+	}
+	if (mode == STORE_READ)
+		goto prepare;
 	/* Only takes effect on a new, empty database: before WAL mode and the schema. */
 	if (store_exec(st, "PRAGMA page_size = " STRINGIFY(STORE_PAGE_SIZE), "setting the page size") != 0 ||
 	    store_wal(st) != 0 ||
 	    store_exec(st, sync, "setting durability") != 0 ||
-	    store_migrate(st) != 0)
+	    store_migrate(st, have) != 0)
 		goto fail;
+prepare:
 	if (sqlite3_prepare_v3(st->db, INSERT_SQL, -1, SQLITE_PREPARE_PERSISTENT,
 	    &st->insert, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(st->db, DEDUP_SQL, -1, SQLITE_PREPARE_PERSISTENT,

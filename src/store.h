@@ -47,6 +47,26 @@ extern const char store_schema_sql[];
  * NULL with *cause set (malloc'd, names the path) on failure.
  */
 struct store *store_open(const char *path, const struct store_options *, char **cause);
+
+/*
+ * How store_open_mode() opens a database. Only the daemons and hookq init
+ * migrate; the other commands take the database as it is, so a command
+ * run by a monitoring user or against a copy never changes its schema.
+ * Every mode refuses a database whose schema is newer than this build's
+ * before it writes a byte (not even the WAL mode or the page size).
+ */
+enum store_mode {
+	STORE_MIGRATE, /* read-write, created if missing, schema brought up to date */
+	STORE_WRITE,   /* read-write, an existing database at this build's schema version */
+	STORE_READ,    /* SQLITE_OPEN_READONLY: needs only read access to the file */
+};
+/*
+ * store_open() with a mode. STORE_WRITE and STORE_READ refuse a database
+ * whose schema is older than this build's: "database FILE: schema version N
+ * is older than this hookq's (M): run hookq init".
+ */
+struct store *store_open_mode(const char *path, const struct store_options *,
+    enum store_mode, char **cause);
 /* Closes the connection; NULL is fine. */
 void store_close(struct store *);
 /* The schema version this build creates (the last migration's number). */
