@@ -550,11 +550,12 @@ cli_requeue(struct cli *cli, int argc, char **argv)
 	static const struct option LONG[] = {
 		{ "dead", no_argument, NULL, 'd' },
 		{ "source", required_argument, NULL, 's' },
+		{ "force", no_argument, NULL, 'f' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *source = NULL;
-	bool dead = false;
+	bool dead = false, force = false;
 	int64_t *ids = NULL, now = clock_wall_ms();
 	size_t nids, i, requeued = 0, failed = 0;
 	char by[200], q[300];
@@ -570,13 +571,16 @@ cli_requeue(struct cli *cli, int argc, char **argv)
 		case 's':
 			source = optarg;
 			break;
+		case 'f':
+			force = true;
+			break;
 		default:
 			if ((rc = cli_common_option(cli, argv[0], ch)) >= 0)
 				return rc;
 		}
 	}
 	nids = (size_t)(argc - optind);
-	if (dead == (nids > 0) || (source != NULL && !dead))
+	if (dead == (nids > 0) || (source != NULL && !dead) || (force && dead))
 		return cli_usage(cli_find(argv[0]));
 	ids = xcalloc(nids + 1, sizeof(*ids));
 	for (i = 0; i < nids; i++)
@@ -630,7 +634,7 @@ cli_requeue(struct cli *cli, int argc, char **argv)
 		char status[16], *src, *eid;
 		bool done;
 
-		if (store_requeue(cli->store, ids[i], now, status, &done, &src, &eid) != 0) {
+		if (store_requeue(cli->store, ids[i], now, force, status, &done, &src, &eid) != 0) {
 			cli_error("row %" PRId64 ": %s", ids[i], store_error(cli->store));
 			code = EXIT_SYSTEM;
 			failed++;
@@ -645,6 +649,9 @@ cli_requeue(struct cli *cli, int argc, char **argv)
 		} else {
 			if (status[0] == '\0')
 				cli_error("row %" PRId64 ": no such row", ids[i]);
+			else if (strcmp(status, "done") == 0)
+				/* Its handler ran and succeeded: running it again is a choice. */
+				cli_error("row %" PRId64 " is done: pass --force to run it again", ids[i]);
 			else
 				cli_error("row %" PRId64 " is %s: only dead or done rows are requeued%s",
 				    ids[i], status, strcmp(status, "running") == 0 ?

@@ -1007,11 +1007,12 @@ requeue_row(struct store *st, sqlite3_stmt *s, void *arg)
 }
 
 int
-store_requeue(struct store *st, int64_t id, int64_t now, char *status, bool *requeued,
-    char **row_source, char **row_event_id)
+store_requeue(struct store *st, int64_t id, int64_t now, bool done_too, char *status,
+    bool *requeued, char **row_source, char **row_event_id)
 {
 	static const char FIND_SQL[] = "SELECT status, source, event_id FROM events WHERE id = ?1";
-	static const char SQL[] = REQUEUE_SET " WHERE id = ?2 AND status IN ('dead', 'done')";
+	static const char SQL[] = REQUEUE_SET " WHERE id = ?2 AND (status = 'dead' OR"
+	    " (?3 AND status = 'done'))";
 	struct requeue_one r = { NULL, NULL, NULL };
 	sqlite3_stmt *find = NULL, *upd = NULL;
 	int rc = -1;
@@ -1033,9 +1034,10 @@ store_requeue(struct store *st, int64_t id, int64_t now, char *status, bool *req
 		goto fail;
 	if (r.status != NULL) {
 		snprintf(status, 16, "%s", r.status);
-		if (strcmp(r.status, "dead") == 0 || strcmp(r.status, "done") == 0) {
+		if (strcmp(r.status, "dead") == 0 || (done_too && strcmp(r.status, "done") == 0)) {
 			sqlite3_bind_int64(upd, 1, now);
 			sqlite3_bind_int64(upd, 2, id);
+			sqlite3_bind_int(upd, 3, done_too);
 			if (store_write(st, upd, "requeueing", NULL, NULL) != 0)
 				goto fail;
 			*requeued = sqlite3_changes(st->db) == 1;

@@ -224,14 +224,16 @@ int store_list(struct store *, const char *source, const char *status, int limit
 /* Row id with its headers and body; *found says whether there is one. */
 int store_get(struct store *, int64_t id, struct store_row *row, bool *found);
 /*
- * Puts row id back to pending if it is dead or done: attempts 0, due at
- * now, finished_at, failed_at, last_error and the claim cleared. *status
- * (room for 16 bytes) gets the row's status before, "" when there is no
- * such row; *requeued whether it changed. source and event_id of the row
- * go to *row_source and *row_event_id (malloc'd) when it exists.
+ * Puts row id back to pending if it is dead, or done when done_too (a done
+ * row's handler has run: running it again is the operator's explicit
+ * choice): attempts 0, due at now, finished_at, failed_at, last_error and
+ * the claim cleared. *status (room for 16 bytes) gets the row's status
+ * before, "" when there is no such row; *requeued whether it changed.
+ * source and event_id of the row go to *row_source and *row_event_id
+ * (malloc'd) when it exists.
  */
-int store_requeue(struct store *, int64_t id, int64_t now, char *status, bool *requeued,
-    char **row_source, char **row_event_id);
+int store_requeue(struct store *, int64_t id, int64_t now, bool done_too, char *status,
+    bool *requeued, char **row_source, char **row_event_id);
 /*
  * Puts every dead row (of source, unless NULL) back to pending as
  * store_requeue() does, in one transaction; *rows gets the rows requeued
