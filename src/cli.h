@@ -104,6 +104,7 @@ int cli_list(struct cli *, int argc, char **argv);
 int cli_show(struct cli *, int argc, char **argv);
 int cli_requeue(struct cli *, int argc, char **argv);
 int cli_purge(struct cli *, int argc, char **argv);
+int cli_backup(struct cli *, int argc, char **argv);
 int cli_check(struct cli *, int argc, char **argv);
 int cli_sign(struct cli *, int argc, char **argv);
 

@@ -1153,3 +1153,111 @@ store_last_received(struct store *st, struct store_row **rows, size_t *n)
 	}
 	return rows_read(st, s, "reading the last events", rows, n);
 }
+
+/*
+ * store_backup's pace: pages per sqlite3_backup_step() and the pause after
+ * each, so that a large copy leaves the disk to the receiver's commits; and
+ * how long a busy destination (nobody else should open it) may hold us.
+ */
+#define BACKUP_PAGES 256
+#define BACKUP_PAUSE_MS 2
+#define BACKUP_BUSY_MS 10000
+
+/* The copy's row count and schema version, read from the copy itself. */
+static int
+backup_verify(sqlite3 *dst, int64_t *events, int *version)
+{
+	sqlite3_stmt *s = NULL;
+	int ok;
+
+	ok = sqlite3_prepare_v2(dst, "SELECT count(*), (SELECT user_version FROM"
+	    " pragma_user_version) FROM events", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW;
+	if (ok) {
+		*events = sqlite3_column_int64(s, 0);
+		*version = sqlite3_column_int(s, 1);
+	}
+	sqlite3_finalize(s);
+	return ok ? 0 : -1;
+}
+
+int
+store_backup(struct store *st, const char *path, int64_t *events, int *version)
+{
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b = NULL;
+	int rc, waited = 0;
+	bool snapshot = false;
+
+	if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(st->err, sizeof(st->err), "opening %s: %s", path,
+		    dst != NULL ? sqlite3_errmsg(dst) : "out of memory");
+		goto fail;
+	}
+	if (sqlite3_exec(dst, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(st->err, sizeof(st->err), "%s: %s", path, sqlite3_errmsg(dst));
+		goto fail;
+	}
+	/*
+	 * A read transaction held across the steps fixes the snapshot: without
+	 * it each step sees the receiver's newest commit, and the backup API
+	 * starts again from the first page whenever another connection wrote,
+	 * which under a steady stream of webhooks is forever.
+	 */
+	store_arm(st);
+	if (store_exec(st, "BEGIN", "starting the backup") != 0 ||
+	    store_exec(st, "SELECT count(*) FROM sqlite_schema", "starting the backup") != 0)
+		goto fail;
+	snapshot = true;
+	b = sqlite3_backup_init(dst, "main", st->db, "main");
+	if (b == NULL) {
+		snprintf(st->err, sizeof(st->err), "backup to %s: %s", path, sqlite3_errmsg(dst));
+		goto fail;
+	}
+	for (;;) {
+		rc = sqlite3_backup_step(b, BACKUP_PAGES);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+			if (waited >= BACKUP_BUSY_MS) {
+				snprintf(st->err, sizeof(st->err), "backup to %s: locked for %d ms",
+				    path, waited);
+				goto fail;
+			}
+			sqlite3_sleep(50);
+			waited += 50;
+			continue;
+		}
+		if (rc != SQLITE_OK) {
+			snprintf(st->err, sizeof(st->err), "backup to %s: %s", path, sqlite3_errstr(rc));
+			goto fail;
+		}
+		sqlite3_sleep(BACKUP_PAUSE_MS);
+	}
+	rc = sqlite3_backup_finish(b);
+	b = NULL;
+	if (rc != SQLITE_OK) {
+		snprintf(st->err, sizeof(st->err), "backup to %s: %s", path, sqlite3_errmsg(dst));
+		goto fail;
+	}
+	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	snapshot = false;
+	if (backup_verify(dst, events, version) != 0) {
+		snprintf(st->err, sizeof(st->err), "reading the copy %s: %s", path,
+		    sqlite3_errmsg(dst));
+		goto fail;
+	}
+	if (sqlite3_close(dst) != SQLITE_OK) {
+		snprintf(st->err, sizeof(st->err), "closing the copy %s", path);
+		return -1;
+	}
+	return 0;
+fail:
+	if (b != NULL)
+		sqlite3_backup_finish(b);
+	if (snapshot)
+		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(dst);
+	return -1;
+}

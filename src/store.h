@@ -249,6 +249,18 @@ int store_purge(struct store *, const char *status, int64_t before, int limit, i
  */
 int store_last_received(struct store *, struct store_row **rows, size_t *n);
 
+/*
+ * Copies the database, as of one moment, into the empty or new file path
+ * with SQLite's online backup API: one read transaction holds the snapshot
+ * (in WAL mode readers block no writer), and the pages are copied a few
+ * hundred at a time with a short sleep between, so the copy shares the disk
+ * with the receiver. The copy is committed with synchronous = FULL before
+ * this returns. *events gets the number of rows in the copy, *version its
+ * schema version. Returns 0, or -1 (see store_error()); path is left for
+ * the caller to remove then.
+ */
+int store_backup(struct store *, const char *path, int64_t *events, int *version);
+
 /* Calls fn(arg, pages) after each commit with the WAL's size in pages. */
 void store_on_wal(struct store *, void (*fn)(void *arg, int pages), void *arg);
 /*
