@@ -670,6 +670,37 @@ test_secret_missing(void **state)
 	free(path);
 }
 
+/*
+ * CONFIG_NO_SECRETS: a missing secret file is not opened, so not an error,
+ * and no secret is loaded; every other key is still checked.
+ */
+static void
+test_no_secrets(void **state)
+{
+	struct fixture *fx = *state;
+	static const char text[] = "[hookq]\ndatabase = q.db\n[source gh]\nscheme = github\n"
+	    "secret_file = nope.secret\n[source ok]\nscheme = stripe\nsecret_file = gh.secret\n";
+
+	write_in(fx, "hookq.conf", text);
+	fx->cfg = config_load_opt(fx->conf, CONFIG_NO_SECRETS, &fx->cause);
+	if (fx->cfg == NULL)
+		fail_msg("config refused:\n%s", fx->cause);
+	assert_int_equal(fx->cfg->nsources, 2);
+	assert_int_equal(fx->cfg->sources[0].nsecrets, 0);
+	assert_int_equal(fx->cfg->sources[1].nsecrets, 0);
+	assert_non_null(strstr(fx->cfg->sources[0].secret_file, "nope.secret"));
+	/* Bad keys are still refused, and without the flag the missing file is. */
+	write_in(fx, "hookq.conf", "[hookq]\ndatabase = q.db\nthreads = 0\n[source gh]\n"
+	    "scheme = github\nsecret_file = nope.secret\n");
+	config_free(fx->cfg);
+	fx->cfg = config_load_opt(fx->conf, CONFIG_NO_SECRETS, &fx->cause);
+	assert_null(fx->cfg);
+	assert_non_null(strstr(fx->cause, "threads"));
+	assert_null(strstr(fx->cause, "nope.secret"));
+	load_bad(fx, text);
+	assert_non_null(strstr(fx->cause, "nope.secret: No such file"));
+}
+
 /* Secret files: blank lines skipped, CR LF stripped, each line a secret (rotation). */
 static void
 test_secrets_rotation(void **state)
@@ -1285,6 +1316,7 @@ main(void)
 		TEST(test_source_name_64),
 		TEST(test_missing_file),
 		TEST(test_secret_missing),
+		TEST(test_no_secrets),
 		TEST(test_secrets_rotation),
 		TEST(test_secret_file_size),
 		TEST(test_secret_whsec),
