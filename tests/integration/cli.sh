@@ -280,9 +280,23 @@ q --json requeue --dead --source gh; want "--dead --json: exit" 0 "$RC"
 want "--dead requeued" "[$R3]" "$(json 'j["requeued"]')"
 want_true "logged" has_err "requeued row=$R3 source=gh id=\"d-3\" was=dead"
 want "no dead rows left" 0 "$(sql "SELECT count(*) FROM events WHERE status = 'dead'")"
-q --json requeue "$RB" "$R4"
+q --json requeue --force "$RB" "$R4"
 want "--json: requeued and refused" "[$RB] [$R4] 1" "$(json 'j["requeued"], j["refused"]') $RC"
 case_end "requeue --dead [--source S], and --json"
+
+case_start
+R1_BEFORE=$(sql "SELECT status, attempts, finished_at FROM events WHERE id = $R1")
+q requeue "$R1"; want "done row without --force: exit" 1 "$RC"
+want_true "done row: says to pass --force" has_err "row $R1 is done: pass --force to run it again"
+want "done row unchanged" "$R1_BEFORE" "$(sql "SELECT status, attempts, finished_at FROM events WHERE id = $R1")"
+want_true "done row: not logged as requeued" eval "! grep -q 'requeued row=$R1 ' '$ERR'"
+q requeue --force --dead; want "--force with --dead: exit" 100 "$RC"
+q requeue --force "$R1"; want "done row with --force: exit" 0 "$RC"
+want "done row with --force: pending again" "pending|0||" \
+	"$(sql "SELECT status, attempts, finished_at, failed_at FROM events WHERE id = $R1")"
+want_true "--force: logged was=done" has_err "requeued row=$R1 source=gh id=\"d-1\" was=done"
+sql "UPDATE events SET status = 'done', attempts = 1, finished_at = $NOW - 10 * $DAY WHERE id = $R1"
+case_end "requeue of a done row needs --force (exit 1 and the reason without it)"
 
 # ---- purge ---------------------------------------------------------------------
 
