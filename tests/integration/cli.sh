@@ -298,6 +298,25 @@ want_true "--force: logged was=done" has_err "requeued row=$R1 source=gh id=\"d-
 sql "UPDATE events SET status = 'done', attempts = 1, finished_at = $NOW - 10 * $DAY WHERE id = $R1"
 case_end "requeue of a done row needs --force (exit 1 and the reason without it)"
 
+# The README's UPDATE for a dead letter, run as printed there, leaves the row
+# as hookq requeue does.
+case_start
+readme_sql=$(awk '/^-- requeue one dead letter/ { on = 1; next } on { print } /WHERE id = 42 AND status/ { exit }' \
+	"$top_srcdir/README.md")
+want_true "README has the requeue UPDATE" eval "printf '%s' \"\$readme_sql\" | grep -q 'WHERE id = 42'"
+DEADSET="status = 'dead', attempts = 10, finished_at = $NOW, failed_at = $NOW, last_error = 'x',
+	lease_until = $NOW, claimed_by = 'host:1:abc'"
+sql "UPDATE events SET $DEADSET WHERE id IN ($R2, $R3)"
+q requeue "$R2"; want "CLI requeue: exit" 0 "$RC"
+sql "$(printf '%s' "$readme_sql" | sed "s/id = 42/id = $R3/")"
+COLS="status, attempts, finished_at, failed_at, last_error, lease_until, claimed_by"
+want "README SQL row = CLI row" "$(sql "SELECT $COLS FROM events WHERE id = $R2")" \
+	"$(sql "SELECT $COLS FROM events WHERE id = $R3")"
+want "README SQL: due now, as the CLI makes it" 1 \
+	"$(sql "SELECT abs((SELECT next_attempt_at FROM events WHERE id = $R2) - (SELECT next_attempt_at FROM events WHERE id = $R3)) < 5000")"
+sql "UPDATE events SET $DEADSET WHERE id IN ($R2, $R3)"
+case_end "the README's SQL requeue resets what hookq requeue resets (failed_at, the claim)"
+
 # ---- purge ---------------------------------------------------------------------
 
 case_start
