@@ -75,6 +75,7 @@ struct config {
 	size_t max_body;             /* default for sources, bytes */
 	char *metrics_path;          /* URL path of the Prometheus metrics; NULL: none */
 	char *health_path;           /* URL path of the health check; NULL: none */
+	char *base_url;              /* http[s]://host[:port] senders use (hookq sign); NULL: none */
 
 	/* The worker's: durations in ms. */
 	int concurrency;             /* handlers running at once */

@@ -470,6 +470,8 @@ want "--body binary, --type header: stored" "issues" \
 	"$(sql "SELECT event_type FROM events WHERE source = 'gh' AND body = readfile('$T/binary.bin') AND event_id LIKE 'hookq-test-%'")"
 q sign gh
 want_true "default URL" grep -q '^curl -sS -i http://127.0.0.1:8080/hooks/gh ' "$OUT"
+want_true "default URL: a note says it was assumed and how to set base_url" \
+	has_err 'no base_url in \[hookq\] of .*: assumed http://127.0.0.1:8080, the demo of run.sh; set base_url'
 q --json sign sw --url "$URL/hooks/sw"
 want "--json" "True True" "$(json '"webhook-signature" in j["headers"], j["command"].startswith("curl ")')"
 q sign ed; want "Ed25519: exit" 1 "$RC"
@@ -479,6 +481,31 @@ q sign nope; want "unknown source: exit" 1 "$RC"
 q sign gh --body "$T/no-such-file"; want "missing body: exit" 1 "$RC"
 q sign; want "no source: exit" 100 "$RC"
 case_end "sign --body (absolute path, binary), --type, --json, default URL; Ed25519 and unknown sources refused"
+
+# base_url: sign prints BASE_URL/hooks/SOURCE; --url still wins; a bad one is a FILE:LINE error.
+case_start
+sed "s|^\[hookq\]\$|[hookq]\nbase_url = $URL/|" "$T/hookq.conf" > "$T/base.conf"
+"$HOOKQ" -c "$T/base.conf" sign gh > "$OUT" 2> "$ERR"; RC=$?
+cat "$OUT" "$ERR" >> "$ALL"
+want "base_url: exit" 0 "$RC"
+want_true "base_url: the URL (trailing / dropped)" grep -q "^curl -sS -i $URL/hooks/gh " "$OUT"
+want_true "base_url: no note about the demo URL" eval "! grep -q 'base_url' '$ERR'"
+sid=$(grep -oi 'x-github-delivery: hookq-test-[0-9a-f]*' "$OUT" | cut -d' ' -f2)
+bash "$OUT" > "$T/curl.out" 2>&1
+want "base_url: the printed command is stored" 1 \
+	"$(sql "SELECT count(*) FROM events WHERE source = 'gh' AND event_id = $(sql_str "${sid:-none}")")"
+want_true "base_url: 200" grep -q '^HTTP/1.1 200' "$T/curl.out"
+"$HOOKQ" -c "$T/base.conf" sign gh --url http://other.example:81/x > "$OUT" 2> "$ERR"
+want_true "--url overrides base_url" grep -q '^curl -sS -i http://other.example:81/x ' "$OUT"
+for bad in https://example.com/hooks ftp://example.com example.com http://example.com:0 'http://a@b'; do
+	sed "s|^\[hookq\]\$|[hookq]\nbase_url = $bad|" "$T/hookq.conf" > "$T/badurl.conf"
+	"$HOOKQ" -c "$T/badurl.conf" sign gh > "$OUT" 2> "$ERR"; RC=$?
+	want "base_url = $bad: exit" 100 "$RC"
+	want_true "base_url = $bad: FILE:LINE" has_err "badurl.conf:2: base_url: '$bad' is not an http or https URL"
+	"$HOOKQ" -c "$T/badurl.conf" status > "$OUT" 2> "$ERR"; RC=$?
+	want "base_url = $bad: status refuses the file too" 100 "$RC"
+done
+case_end "sign with base_url prints BASE_URL/hooks/SOURCE; --url overrides it; a bad base_url is FILE:LINE, exit 100"
 
 case_start
 for f in gh st gen sw; do
