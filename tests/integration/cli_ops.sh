@@ -107,6 +107,70 @@ else
 fi
 case_end "status, list, show as a user who can read the database but not the secrets or write the file"
 
+# ---- hookq check --user: what the daemons' user will meet ---------------------------------
+
+case_start
+if [ "$(id -u)" != 0 ]; then
+	q check; want "not root: check exit" 0 "$RC"
+	want_true "not root: one line says the user checks are skipped" has '^note: not run as root: checks as the daemons. user skipped$'
+	ok "# SKIP check --user: needs root to create users"
+else
+	D="hqd$$" O="hqo$$" G="hqg$$"
+	D=${D:0:30} O=${O:0:30} G=${G:0:30}
+	useradd -M -U -s /usr/sbin/nologin "$D" || bail "useradd $D"
+	groupadd "$G" || bail "groupadd $G"
+	useradd -M -N -G "$G" -s /usr/sbin/nologin "$O" || bail "useradd $O"
+	usermod -a -G "$G" "$D"
+	trap 'userdel "${MON:-none}" 2>/dev/null; userdel "$D"; userdel "$O"; groupdel "$G" 2>/dev/null; groupdel "$D" 2>/dev/null; cleanup' EXIT
+	C="$T/chk"
+	mkdir -p "$C/db"
+	chmod 711 "$T"
+	chmod 755 "$C"
+	for f in wide fine shared; do
+		new_secret "$f"
+		mv "$T/$f.secret" "$C/$f.secret"
+	done
+	chmod 644 "$C/wide.secret"
+	chgrp "$D" "$C/fine.secret"; chmod 640 "$C/fine.secret"
+	chgrp "$G" "$C/shared.secret"; chmod 640 "$C/shared.secret"
+	chown "$D:$D" "$C/db"; chmod 750 "$C/db"
+	printf '%s\n' "[hookq]" "database = $C/db/queue.db" "" \
+		"[source wide]" "scheme = github" "secret_file = $C/wide.secret" "" \
+		"[source fine]" "scheme = github" "secret_file = $C/fine.secret" "" \
+		"[source shared]" "scheme = github" "secret_file = $C/shared.secret" > "$C/hookq.conf"
+	qc "$C/hookq.conf" check --user "$D"; want "check --user: exit" 1 "$RC"
+	sed 's/^/# /' "$OUT"
+	want_true "a 0644 secret file is flagged" has "hookq.conf:6: secret_file $C/wide.secret is readable by every user"
+	want_true "a 0640 root:$D file is fine" eval "! grep -q 'fine.secret' '$OUT'"
+	want_true "a group with another member is flagged" \
+		has "hookq.conf:14: secret_file $C/shared.secret is readable by group $G, which has other members \\($O\\)"
+	want_true "the database folder is fine" eval "! grep -q 'database' '$OUT'"
+	chown root:root "$C/db"; chmod 755 "$C/db"
+	qc "$C/hookq.conf" check --user "$D"; want "a db folder $D cannot write: exit" 1 "$RC"
+	want_true "a db folder $D cannot write: flagged" \
+		has "hookq.conf: database folder $C/db: the daemons' user $D cannot create files in it \\(Permission denied\\)"
+	chown "$D:$D" "$C/db"
+	: > "$C/db/queue.db"
+	chmod 644 "$C/db/queue.db"
+	qc "$C/hookq.conf" check --user "$D"
+	want_true "a root-owned 0644 database file: flagged" \
+		has "hookq.conf: database $C/db/queue.db: the daemons' user $D cannot read and write it"
+	rm -f "$C/db/queue.db"
+	chgrp "$D" "$C/wide.secret" "$C/shared.secret"; chmod 640 "$C/wide.secret"
+	qc "$C/hookq.conf" check --user "$D"; want "all mended: exit" 0 "$RC"
+	want_true "all mended: configuration OK" has '^configuration OK$'
+	qc "$C/hookq.conf" check --user "no-such-user-$$"; want "--user of no such user: exit" 0 "$RC"
+	want_true "--user of no such user: one line says the checks are skipped" \
+		has "^note: no user no-such-user-$$: checks as the daemons' user skipped\$"
+	if ! id hookq > /dev/null 2>&1; then
+		qc "$C/hookq.conf" check; want "no user hookq: exit" 0 "$RC"
+		want_true "no user hookq: one line says the checks are skipped" \
+			has '^note: no user hookq: checks as the daemons. user skipped'
+	fi
+	chmod 700 "$T"
+fi
+case_end "check --user: secret files the user cannot read or others can, a database folder or file it cannot write"
+
 # ---- an older database ------------------------------------------------------------------
 
 # A version-3 database (the migrations before 4) with one row, as hookq 3 left it.
