@@ -16,7 +16,7 @@
 
 static const struct cli_command COMMANDS[] = {
 	{ "init", cli_init, "init" },
-	{ "check", cli_check, "check" },
+	{ "check", cli_check, "check [--user NAME]" },
 	{ "status", cli_status, "status" },
 	{ "list", cli_list, "list [--source S] [--status S] [--limit N]" },
 	{ "show", cli_show, "show ROWID" },
@@ -42,7 +42,10 @@ usage(FILE *out)
 	    "init      create the database, or bring its schema up to date (the only\n"
 	    "          command that migrates; status, list, show and backup only read)\n"
 	    "check     check the configuration as the daemons would, and more: secret\n"
-	    "          files others can read, handlers missing or not executable\n"
+	    "          files others can read, handlers missing or not executable; as\n"
+	    "          root, also what the daemons' user (--user, default hookq) meets:\n"
+	    "          secrets it cannot read, a database it cannot write, a socket\n"
+	    "          nginx's user cannot connect to\n"
 	    "status    events per source and status, the oldest pending, dead letters,\n"
 	    "          the last event received per source\n"
 	    "list      the newest events (default 20), by source and status\n"
