@@ -196,11 +196,10 @@ group_others(char *buf, size_t size, gid_t gid, const struct user *u)
 	const struct group *gr = getgrgid(gid);
 	const struct passwd *pw;
 	size_t n = 0, off = 0;
-	char **m;
 
 	buf[0] = '\0';
 	if (gr != NULL)
-		for (m = gr->gr_mem; *m != NULL; m++)
+		for (char **m = gr->gr_mem; *m != NULL; m++)
 			if (strcmp(*m, u->name) != 0 && strcmp(*m, "root") != 0) {
 				if (off < size)
 					off += (size_t)snprintf(buf + off, size - off, "%s%s", n ? ", " : "", *m);

@@ -214,7 +214,6 @@ base_url_len(const char *s)
 {
 	const char *p = s, *h;
 	size_t n = strlen(s);
-	long port;
 
 	if (strncmp(p, "http://", 7) == 0)
 		p += 7;
@@ -237,6 +236,7 @@ base_url_len(const char *s)
 	}
 	if (*p == ':') {
 		char *end;
+		long port;
 
 		if (p[1] < '0' || p[1] > '9')
 			return 0;
