@@ -61,6 +61,7 @@ cli_store(struct cli *cli, enum store_mode mode)
 		    strerror(errno));
 		return EXIT_SYSTEM;
 	}
+	memset(&opt, 0, sizeof(opt));
 	opt.durability_full = cli->cfg->durability == DURABILITY_FULL;
 	opt.busy_timeout = cli->cfg->busy_timeout;
 	cli->store = store_open_mode(cli->cfg->database, &opt, mode, &cause);

@@ -150,10 +150,28 @@ take_batch(struct committer *c, size_t *n)
 	return batch;
 }
 
+/* What a committed (or refused) batch came to, into *t. */
+static void
+count_batch(struct commit_stats *t, const struct commit_item *batch)
+{
+	const struct commit_item *it;
+
+	memset(t, 0, sizeof(*t));
+	for (it = batch; it != NULL; it = it->next) {
+		if (it->result == COMMIT_INSERTED)
+			t->events++;
+		else if (it->result == COMMIT_DUPLICATE)
+			t->duplicates++;
+		else
+			t->failed++;
+	}
+}
+
 static void *
 committer_main(void *arg)
 {
 	struct committer *c = arg;
+	struct commit_stats tally;
 	size_t n;
 
 	pthread_mutex_lock(&c->lock);
@@ -169,13 +187,18 @@ committer_main(void *arg)
 		pthread_mutex_unlock(&c->lock);
 
 		commit_batch(c, batch);
+		/* Counted before done(), which hands the items back to their requests. */
+		count_batch(&tally, batch);
 		c->done(c->done_arg, batch);
 
 		pthread_mutex_lock(&c->lock);
-		c->stats.transactions++;
-		c->stats.events += n;
-		if (n > c->stats.largest)
-			c->stats.largest = n;
+		if (tally.events + tally.duplicates > 0)
+			c->stats.transactions++;
+		c->stats.events += tally.events;
+		c->stats.duplicates += tally.duplicates;
+		c->stats.failed += tally.failed;
+		if (tally.events + tally.duplicates > c->stats.largest)
+			c->stats.largest = tally.events + tally.duplicates;
 		while (c->wal_pages >= c->wal_pages_max && c->pass_wanted && !c->stopping)
 			pthread_cond_wait(&c->pass_done, &c->lock);
 		if (c->wal_pages >= c->restart_at && !c->pass_wanted) {

@@ -71,8 +71,10 @@ struct committer *commit_start(const char *path, const struct store_options *,
 void commit_submit(struct committer *, struct commit_item *);
 /* Counters for benchmarks and logs. */
 struct commit_stats {
-	uint64_t transactions;
-	uint64_t events;
+	uint64_t transactions;   /* committed ones */
+	uint64_t events;         /* new rows they committed */
+	uint64_t duplicates;     /* events they found stored already */
+	uint64_t failed;         /* events not written (their requests got 503) */
 	uint64_t largest;        /* the most events one transaction carried */
 };
 void commit_stats(struct committer *, struct commit_stats *);

@@ -15,6 +15,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,6 +48,8 @@
 #define DEFAULT_BACKOFF_MAX (3600 * SECOND)
 #define DEFAULT_STOP_GRACE (30 * SECOND)
 #define DEFAULT_DEDUP_WINDOW DAY
+/* nginx's workers connect through the group: rw for owner and group, nothing for others. */
+#define DEFAULT_LISTEN_MODE 0660
 /* A lease must outlast a handler's timeout and the kill that follows it. */
 #define LEASE_MARGIN (30 * SECOND)
 #define LEASE_MIN_MARGIN (10 * SECOND)
@@ -60,6 +64,7 @@ enum key_type {
 	KEY_CHOICE, /* int: the index of the value in choices */
 	KEY_DURATION, /* int64_t ms: a number with ms, s, m, h or d (bare: s), within [min, max] ms */
 	KEY_URL_PATH, /* char *: a URL path, '/' then printable ASCII without blanks, '?' or '#' */
+	KEY_MODE,   /* int: permission bits in octal, 0 to 0777 */
 	KEY_BASE_URL, /* char *: http[s]://host[:port], no path (a trailing '/' is dropped) */
 };
 
@@ -88,6 +93,9 @@ static const char *const ALGORITHM_CHOICES[] = {
 static const struct key KEYS[] = {
 	{ "database", SECTION_HOOKQ, KEY_PATH, CFG(database), 0, 0, NULL, false },
 	{ "listen", SECTION_HOOKQ, KEY_PATH, CFG(listen), 0, 0, NULL, false },
+	{ "listen_owner", SECTION_HOOKQ, KEY_STRING, CFG(listen_owner), 0, 0, NULL, false },
+	{ "listen_group", SECTION_HOOKQ, KEY_STRING, CFG(listen_group), 0, 0, NULL, false },
+	{ "listen_mode", SECTION_HOOKQ, KEY_MODE, CFG(listen_mode), 0, 0777, NULL, false },
 	{ "threads", SECTION_HOOKQ, KEY_INT, CFG(threads), 1, 256, NULL, false },
 	{ "busy_timeout", SECTION_HOOKQ, KEY_INT, CFG(busy_timeout), 0, 600000, NULL, false },
 	{ "durability", SECTION_HOOKQ, KEY_CHOICE, CFG(durability), 0, 0, DURABILITY_CHOICES, false },
@@ -510,6 +518,20 @@ loader_set(struct loader *L, const struct key *k, void *base, const char *v)
 		else
 			*(size_t *)((char *)base + k->offset) = (size_t)n;
 		return 0;
+	case KEY_MODE: {
+		char *end;
+
+		errno = 0;
+		n = strtoll(v, &end, 8);
+		if (errno != 0 || end == v || *end != '\0' || *v == '-' || *v == '+' ||
+		    n < k->min || n > k->max) {
+			loader_error(L, L->line, "%s: '%s' is not a mode (octal permission bits from"
+			    " 0 to 0777, such as 0660)", k->name, v);
+			return -1;
+		}
+		*(int *)((char *)base + k->offset) = (int)n;
+		return 0;
+	}
 	case KEY_CHOICE:
 		for (i = 0; k->choices[i] != NULL; i++)
 			if (strcmp(v, k->choices[i]) == 0) {
@@ -926,6 +948,55 @@ finish_lease(struct loader *L)
 		    (long long)longest, (long long)(longest + LEASE_MIN_MARGIN));
 }
 
+/* A user or group given by name or number: the id, or -1 when there is none. */
+static long
+lookup_id(const char *name, bool group)
+{
+	char buf[16384], *end;
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+	long id;
+
+	if (group ? getgrnam_r(name, &gr, buf, sizeof(buf), &grp) == 0 && grp != NULL :
+	    getpwnam_r(name, &pw, buf, sizeof(buf), &pwp) == 0 && pwp != NULL)
+		return group ? (long)grp->gr_gid : (long)pwp->pw_uid;
+	/* A number names an id even when no entry has it, as chown(1) takes it. */
+	errno = 0;
+	id = strtol(name, &end, 10);
+	if (errno != 0 || end == name || *end != '\0' || id < 0 || id >= 0xffffffffL)
+		return -1;
+	return id;
+}
+
+/*
+ * listen_owner, listen_group and listen_mode shape the socket the receiver
+ * creates, so they need listen; names are looked up now, so a typo stops
+ * the start (and hookq check) instead of leaving nginx with a 502.
+ */
+static void
+finish_listen(struct loader *L)
+{
+	struct config *cfg = L->cfg;
+	static const char *const KEYS_OF_LISTEN[] = { "listen_owner", "listen_group", "listen_mode" };
+
+	cfg->listen_uid = cfg->listen_gid = -1;
+	if (cfg->listen == NULL) {
+		for (size_t i = 0; i < nitems(KEYS_OF_LISTEN); i++)
+			if (hookq_line(L, KEYS_OF_LISTEN[i]) != 0)
+				loader_error(L, hookq_line(L, KEYS_OF_LISTEN[i]), "%s: applies only with"
+				    " listen (the socket the receiver creates)", KEYS_OF_LISTEN[i]);
+		return;
+	}
+	if (cfg->listen_owner != NULL &&
+	    (cfg->listen_uid = lookup_id(cfg->listen_owner, false)) < 0)
+		loader_error(L, hookq_line(L, "listen_owner"), "listen_owner: no user '%s'",
+		    cfg->listen_owner);
+	if (cfg->listen_group != NULL &&
+	    (cfg->listen_gid = lookup_id(cfg->listen_group, true)) < 0)
+		loader_error(L, hookq_line(L, "listen_group"), "listen_group: no group '%s'",
+		    cfg->listen_group);
+}
+
 struct config *
 config_load(const char *path, char **cause)
 {
@@ -952,6 +1023,7 @@ config_load_opt(const char *path, int flags, char **cause)
 	cfg->max_body = DEFAULT_MAX_BODY;
 	cfg->concurrency = DEFAULT_CONCURRENCY;
 	cfg->stop_grace = DEFAULT_STOP_GRACE;
+	cfg->listen_mode = DEFAULT_LISTEN_MODE;
 	cfg->refs = 1;
 	slash = strrchr(path, '/');
 	L.dir = slash == NULL ? xstrdup(".") : xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
@@ -987,8 +1059,7 @@ config_load_opt(const char *path, int flags, char **cause)
 
 	if (cfg->database == NULL)
 		loader_error(&L, 0, "[hookq] has no database");
-	if (cfg->nsources == 0)
-		loader_error(&L, 0, "no [source NAME] section");
+	finish_listen(&L);
 	for (i = 0; i < cfg->nsources; i++)
 		finish_source(&L, &cfg->sources[i]);
 	finish_lease(&L);
@@ -1041,6 +1112,8 @@ config_free(struct config *cfg)
 	free(cfg->path);
 	free(cfg->database);
 	free(cfg->listen);
+	free(cfg->listen_owner);
+	free(cfg->listen_group);
 	free(cfg->metrics_path);
 	free(cfg->health_path);
 	free(cfg->base_url);

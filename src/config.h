@@ -4,6 +4,8 @@
  * [source NAME] section per sender. Loading checks everything up front:
  * unknown keys, bad values, unreadable or malformed secret files; every
  * problem is reported as "FILE:LINE: message". A loaded config is immutable.
+ * A config without sources is valid: the receiver answers 404 to every
+ * /hooks/ path until one is added (the Debian package ships one so).
  */
 #ifndef HOOKQ_CONFIG_H
 #define HOOKQ_CONFIG_H
@@ -68,6 +70,11 @@ struct config {
 	char *path;
 	char *database;
 	char *listen;                /* unix socket path; NULL: inherited on fd 0 */
+	char *listen_owner;          /* the socket's owner and group, as given; NULL: ours */
+	char *listen_group;
+	long listen_uid;             /* listen_owner and listen_group resolved; -1: unchanged */
+	long listen_gid;
+	int listen_mode;             /* the socket's permission bits (0660) */
 	int threads;
 	int busy_timeout;            /* ms */
 	int durability;              /* enum durability */

@@ -147,8 +147,9 @@ listen_cause(const char *path, const char *why)
 }
 
 int
-front_listen(const char *path, char **cause)
+front_listen(const struct config *cfg, char **cause)
 {
+	const char *path = cfg->listen;
 	struct sockaddr_un sun;
 	struct stat sb;
 	mode_t old;
@@ -168,12 +169,26 @@ front_listen(const char *path, char **cause)
 		return -1;
 	}
 	if (lstat(path, &sb) == 0) {
+		char why[128];
+
 		if (!S_ISSOCK(sb.st_mode)) {
 			*cause = listen_cause(path, "exists and is not a socket");
 			goto fail;
 		}
 		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
 			*cause = listen_cause(path, "another process is listening on it");
+			goto fail;
+		}
+		/*
+		 * Only a refusal proves nobody listens: EACCES (a socket of
+		 * another user's that we may not connect to) or EAGAIN (a
+		 * backlog full) can be a live server, whose socket is not ours
+		 * to delete.
+		 */
+		if (errno != ECONNREFUSED) {
+			snprintf(why, sizeof(why), "exists, and connecting to it to see whether it is"
+			    " in use failed (%s): remove it if no process uses it", strerror(errno));
+			*cause = listen_cause(path, why);
 			goto fail;
 		}
 		/* Nobody answers: a leftover from a process that died. */
@@ -185,14 +200,26 @@ front_listen(const char *path, char **cause)
 			return -1;
 		}
 	}
-	old = umask(0117);
+	/* Owner only until the owner, group and mode asked for are in place. */
+	old = umask(0177);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
 		umask(old);
 		*cause = listen_cause(path, strerror(errno));
 		goto fail;
 	}
 	umask(old);
-	if (chmod(path, 0660) != 0 || listen(fd, SOMAXCONN) != 0) {
+	if ((cfg->listen_uid >= 0 || cfg->listen_gid >= 0) &&
+	    chown(path, (uid_t)cfg->listen_uid, (gid_t)cfg->listen_gid) != 0) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "setting owner %s and group %s: %s",
+		    cfg->listen_owner ? cfg->listen_owner : "(unchanged)",
+		    cfg->listen_group ? cfg->listen_group : "(unchanged)", strerror(errno));
+		*cause = listen_cause(path, why);
+		unlink(path);
+		goto fail;
+	}
+	if (chmod(path, (mode_t)cfg->listen_mode) != 0 || listen(fd, SOMAXCONN) != 0) {
 		*cause = listen_cause(path, strerror(errno));
 		unlink(path);
 		goto fail;
@@ -1023,8 +1050,10 @@ front_start(int listen_fd, struct config *cfg, char **cause)
 
 	if (FCGX_Init() != 0)
 		fatal(EXIT_SYSTEM, "cannot initialise libfcgi");
+	memset(&sopt, 0, sizeof(sopt));
 	sopt.durability_full = cfg->durability == DURABILITY_FULL;
 	sopt.busy_timeout = cfg->busy_timeout;
+	sopt.check_write = true;
 	f->committer = commit_start(cfg->database, &sopt, front_committed, f, cause);
 	if (f->committer == NULL) {
 		free(f);
@@ -1041,6 +1070,8 @@ front_start(int listen_fd, struct config *cfg, char **cause)
 	pthread_mutex_init(&f->cfg_lock, NULL);
 	pthread_mutex_init(&f->conns_lock, NULL);
 	pthread_mutex_init(&f->failed_lock, NULL);
+	/* The health check probes a write of its own on each request. */
+	sopt.check_write = false;
 	f->metrics = metrics_new(cfg->database, &sopt);
 	metrics_add_sources(f->metrics, cfg);
 

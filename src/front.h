@@ -15,11 +15,12 @@
 struct front;
 
 /*
- * Creates the unix socket at path (mode 0660), replacing a stale one but
- * never one a live process listens on. Returns the listening fd, or -1 with
- * *cause set (malloc'd).
+ * Creates the unix socket cfg->listen with cfg's listen_owner, listen_group
+ * and listen_mode, replacing a stale one (a socket file that refuses
+ * connections) but never one a live process listens on, nor one it cannot
+ * tell about. Returns the listening fd, or -1 with *cause set (malloc'd).
  */
-int front_listen(const char *path, char **cause);
+int front_listen(const struct config *cfg, char **cause);
 /* True when fd 0 is a listening socket (spawn-fcgi, systemd StandardInput=socket). */
 int front_inherited(void);
 

@@ -64,7 +64,11 @@ env_entry(const char *name, const char *value)
 	return e;
 }
 
-/* The worker's environment without HOOKQ_*, then the event's metadata. */
+/*
+ * The worker's environment without HOOKQ_* and NOTIFY_SOCKET (systemd's
+ * notifications are the worker's to send, not a handler's), then the
+ * event's metadata.
+ */
 static char **
 handler_env(const struct store_job *job)
 {
@@ -75,7 +79,8 @@ handler_env(const struct store_job *job)
 		;
 	env = xcalloc(i + 7, sizeof(char *));
 	for (i = 0; environ[i] != NULL; i++)
-		if (strncmp(environ[i], "HOOKQ_", 6) != 0)
+		if (strncmp(environ[i], "HOOKQ_", 6) != 0 &&
+		    strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0)
 			env[n++] = xstrdup(environ[i]);
 	env[n++] = env_entry("HOOKQ_SOURCE", job->source);
 	env[n++] = env_entry("HOOKQ_EVENT_ID", job->event_id);
@@ -392,8 +397,9 @@ handler_failure(const struct handler *h, int64_t timeout_ms)
 		while (skip < 3 && ((unsigned char)h->tail[(start + skip) % sizeof(h->tail)] & 0xc0) == 0x80)
 			skip++;
 	n = h->tail_len - skip;
-	text = xmalloc(strlen(what) + 1 + n + 1);
-	off = (size_t)sprintf(text, "%s", what);
+	off = strlen(what);
+	text = xmalloc(off + 1 + n + 1);
+	memcpy(text, what, off);
 	if (n > 0)
 		text[off++] = '\n';
 	for (i = 0; i < n; i++) {

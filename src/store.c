@@ -12,10 +12,14 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -317,6 +321,53 @@ fail:
 	return 0;
 }
 
+/*
+ * Creates the database file, when there is none, with mode 0640: it holds
+ * webhook bodies, which the hookq group (monitoring, backups) may read and
+ * others may not, whatever the umask. SQLite gives the -wal and -shm files
+ * it makes next to it the database's mode.
+ */
+static int
+store_create_file(const char *path, char *err, size_t errsize)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return 0;
+		snprintf(err, errsize, "creating it: %s", strerror(errno));
+		return -1;
+	}
+	/* The mode of open() is cut by the umask; this one is not. */
+	if (fchmod(fd, 0640) != 0) {
+		snprintf(err, errsize, "setting its mode: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* store_options.check_write: the probe, with who failed it in st->err. */
+static int
+store_check_write(struct store *st)
+{
+	char buf[4096], why[sizeof(st->err)];
+	struct passwd pw, *pwp = NULL;
+	uid_t uid = geteuid();
+
+	if (store_probe_write(st, clock_mono_us() + (int64_t)st->busy_timeout * 1000) == 0)
+		return 0;
+	snprintf(why, sizeof(why), "%s", st->err);
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL)
+		pwp = NULL;
+	/* why is cut short rather than the name of the user. */
+	snprintf(st->err, sizeof(st->err), "not writable by user %.32s (uid %ld; the file, its"
+	    " -wal and -shm and its folder must be): %.120s", pwp != NULL ? pwp->pw_name : "?",
+	    (long)uid, why);
+	return -1;
+}
+
 struct store *
 store_open(const char *path, const struct store_options *opt, char **cause)
 {
@@ -334,8 +385,11 @@ store_open_mode(const char *path, const struct store_options *opt, enum store_mo
 
 	st->busy_timeout = opt->busy_timeout;
 	flags = mode == STORE_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-	if (mode == STORE_MIGRATE)
+	if (mode == STORE_MIGRATE) {
+		if (store_create_file(path, st->err, sizeof(st->err)) != 0)
+			goto fail;
 		flags |= SQLITE_OPEN_CREATE;
+	}
 	rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(st->err, sizeof(st->err), "%s", st->db ? sqlite3_errmsg(st->db) :
@@ -360,6 +414,8 @@ store_open_mode(const char *path, const struct store_options *opt, enum store_mo
 	    store_wal(st) != 0 ||
 	    store_exec(st, sync, "setting durability") != 0 ||
 	    store_migrate(st, have) != 0)
+		goto fail;
+	if (opt->check_write && store_check_write(st) != 0)
 		goto fail;
 prepare:
 	if (sqlite3_prepare_v3(st->db, INSERT_SQL, -1, SQLITE_PREPARE_PERSISTENT,
@@ -849,10 +905,27 @@ store_counts_free(struct store_count *rows, size_t n)
 int
 store_probe_write(struct store *st, int64_t deadline_us)
 {
+	char pragma[64];
+	int v;
+
 	if (store_begin(st, deadline_us) != 0)
 		return -1;
-	store_rollback(st);
+	/*
+	 * A write that reaches the disk, changing nothing: user_version set to
+	 * what it is, committed. Taking the lock alone proves less (a full
+	 * disk, a file that vanished, take locks); writing the header page and
+	 * its commit record is what an insert needs too.
+	 */
+	if (store_user_version(st, &v) != 0)
+		goto fail;
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v);
+	if (store_exec(st, pragma, "writing the probe") != 0 ||
+	    store_exec(st, "COMMIT", "committing the probe") != 0)
+		goto fail;
 	return store_moved(st) ? -1 : 0;
+fail:
+	store_rollback(st);
+	return -1;
 }
 
 /* ---- the hookq command ------------------------------------------------------ */

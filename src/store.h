@@ -17,6 +17,12 @@ struct store;
 struct store_options {
 	bool durability_full; /* synchronous=FULL: every commit is on disk before it returns */
 	int busy_timeout;     /* ms to wait for another process's lock */
+	/*
+	 * The daemons': at open, commit a write that changes nothing
+	 * (store_probe_write()), so a database this user may read but not
+	 * write fails at start-up, naming the user, not at the first webhook.
+	 */
+	bool check_write;
 };
 
 /* One event to insert; the store copies nothing it does not need. */
@@ -43,8 +49,8 @@ struct store_event {
 extern const char store_schema_sql[];
 
 /*
- * Opens (creating if need be) and migrates the database at path. Returns
- * NULL with *cause set (malloc'd, names the path) on failure.
+ * Opens (creating if need be, mode 0640) and migrates the database at path.
+ * Returns NULL with *cause set (malloc'd, names the path) on failure.
  */
 struct store *store_open(const char *path, const struct store_options *, char **cause);
 
@@ -194,7 +200,8 @@ int store_counts(struct store *, struct store_count **rows, size_t *n);
 void store_counts_free(struct store_count *, size_t n);
 /*
  * Whether the database takes a write now: takes the write lock (waiting
- * until deadline_us, clock_mono_us() time) and lets it go, writing nothing.
+ * until deadline_us, clock_mono_us() time) and commits a write that changes
+ * nothing (user_version, set to itself).
  */
 int store_probe_write(struct store *, int64_t deadline_us);
 

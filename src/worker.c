@@ -38,6 +38,7 @@
 #include "log.h"
 #include "retry.h"
 #include "store.h"
+#include "systemd.h"
 #include "util.h"
 
 /* How often the worker prunes done rows and truncates the WAL. */
@@ -105,13 +106,13 @@ usage(FILE *out)
 static char *
 handled_sources(const struct config *cfg)
 {
-	size_t i, n = 3;
+	size_t i, n = 3, off = 0;
 	char *json;
 
 	for (i = 0; i < cfg->nsources; i++)
 		n += strlen(cfg->sources[i].name) + 3;
 	json = xmalloc(n);
-	strcpy(json, "[");
+	json[off++] = '[';
 	for (i = 0; i < cfg->nsources; i++) {
 		const struct source *src = &cfg->sources[i];
 
@@ -120,13 +121,10 @@ handled_sources(const struct config *cfg)
 			continue;
 		}
 		/* Source names are [A-Za-z0-9_-]: nothing to escape. */
-		if (json[1] != '\0')
-			strcat(json, ",");
-		strcat(json, "\"");
-		strcat(json, src->name);
-		strcat(json, "\"");
+		off += (size_t)snprintf(json + off, n - off, "%s\"%s\"", off > 1 ? "," : "",
+		    src->name);
 	}
-	strcat(json, "]");
+	snprintf(json + off, n - off, "]");
 	return json;
 }
 
@@ -339,16 +337,19 @@ reload(struct worker *w)
 	struct config *cfg;
 	char *cause = NULL;
 
+	systemd_notify_reloading();
 	cfg = config_load(w->path, &cause);
 	if (cfg == NULL) {
 		log_warn("reload failed, keeping the running configuration:");
 		log_warn_lines(cause);
 		free(cause);
+		systemd_notify("READY=1\nSTATUS=reload failed: running the configuration it had");
 		return;
 	}
 	if (strcmp(cfg->database, w->cfg->database) != 0) {
 		log_warn("reload refused: the database changes only on restart");
 		config_free(cfg);
+		systemd_notify("READY=1\nSTATUS=reload refused: the database changes only on restart");
 		return;
 	}
 	if (cfg->concurrency != w->cfg->concurrency)
@@ -359,6 +360,7 @@ reload(struct worker *w)
 	w->sources = handled_sources(cfg);
 	w->want_claim = true;
 	log_info("configuration reloaded: %zu sources, handled %s", cfg->nsources, w->sources);
+	systemd_notify("READY=1\nSTATUS=running");
 }
 
 static void
@@ -382,6 +384,7 @@ on_signals(struct worker *w)
 				break;
 			}
 			w->stopping = true;
+			systemd_notify("STOPPING=1");
 			w->stop_at = clock_mono_us() + w->cfg->stop_grace * 1000;
 			log_info("stopping on signal %u: %d handlers running, grace %lldms",
 			    si.ssi_signo, w->running, (long long)w->cfg->stop_grace);
@@ -637,8 +640,10 @@ main(int argc, char **argv)
 	 * and it runs again. At least once holds; the receiver's commits keep
 	 * their own durability.
 	 */
+	memset(&sopt, 0, sizeof(sopt));
 	sopt.durability_full = false;
 	sopt.busy_timeout = w.cfg->busy_timeout;
+	sopt.check_write = true;
 	w.store = store_open(w.cfg->database, &sopt, &cause);
 	if (w.store == NULL)
 		fatal(EXIT_SYSTEM, "%s", cause);
@@ -647,7 +652,7 @@ main(int argc, char **argv)
 
 	/* Unique among all workers on this database, past and present. */
 	if (gethostname(host, sizeof(host)) != 0)
-		strcpy(host, "localhost");
+		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
 	snprintf(w.claimant, sizeof(w.claimant), "%s:%ld:%08x", host, (long)getpid(),
 	    randombytes_random());
@@ -661,6 +666,8 @@ main(int argc, char **argv)
 	log_info("worker %s: database %s, concurrency %d, lease %lldms, handled %s",
 	    w.claimant, w.cfg->database, w.njobs, (long long)w.cfg->lease, w.sources);
 
+	/* The database took a write (check_write) and inotify watches its WAL. */
+	systemd_notify("READY=1\nSTATUS=running");
 	run(&w);
 
 	log_info("stopped: %llu done, %llu retried, %llu dead, %llu released, %llu overtaken",

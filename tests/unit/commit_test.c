@@ -114,7 +114,7 @@ wait_items(struct seen *seen, int n)
 static struct committer *
 start(struct fixture *fx, bool full, int busy_ms)
 {
-	struct store_options opt = { full, busy_ms };
+	struct store_options opt = { full, busy_ms, false };
 	char *cause = NULL;
 	struct committer *c = commit_start(fx->db, &opt, on_done, &fx->seen, &cause);
 

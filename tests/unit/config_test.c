@@ -266,6 +266,47 @@ test_defaults(void **state)
 	assert_int_equal(src->nevents, 0);
 	assert_null(cfg->metrics_path);
 	assert_null(cfg->health_path);
+	assert_null(cfg->listen_owner);
+	assert_null(cfg->listen_group);
+	assert_int_equal(cfg->listen_uid, -1);
+	assert_int_equal(cfg->listen_gid, -1);
+	assert_int_equal(cfg->listen_mode, 0660);
+}
+
+/*
+ * listen_owner and listen_group take names (looked up) or numbers, as
+ * chown(1) does; listen_mode is octal with or without a leading 0.
+ */
+static void
+test_listen_keys(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+
+	cfg = load_ok(fx, "[hookq]\ndatabase = q.db\nlisten = s.sock\nlisten_owner = root\n"
+	    "listen_group = 0\nlisten_mode = 0600\n[source gh]\nscheme = github\n"
+	    "secret_file = gh.secret\n");
+	assert_string_equal(cfg->listen_owner, "root");
+	assert_int_equal(cfg->listen_uid, 0);
+	assert_string_equal(cfg->listen_group, "0");
+	assert_int_equal(cfg->listen_gid, 0);
+	assert_int_equal(cfg->listen_mode, 0600);
+	cfg = load_ok(fx, "[hookq]\ndatabase = q.db\nlisten = s.sock\nlisten_owner = 4242\n"
+	    "listen_mode = 660\n[source gh]\nscheme = github\nsecret_file = gh.secret\n");
+	assert_int_equal(cfg->listen_uid, 4242);
+	assert_int_equal(cfg->listen_gid, -1);
+	assert_int_equal(cfg->listen_mode, 0660);
+}
+
+/* The Debian package's config has no source: the receiver starts and answers 404. */
+static void
+test_no_source(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg = load_ok(fx, "[hookq]\ndatabase = q.db\n");
+
+	assert_int_equal(cfg->nsources, 0);
+	assert_null(config_source(cfg, "github"));
 }
 
 /*
@@ -1326,8 +1367,23 @@ static const struct error_case E_DEDUP_RETAIN_DEFAULT = {
 	"[hookq]\ndatabase = q.db\nretain_done = 12h\n[source gh]\nscheme = github\n"
 	"secret_file = gh.secret\ndedup = body\n", 7,
 	"dedup_window: 86400000ms is longer than retain_done's 43200000ms" };
-static const struct error_case E_NO_SOURCE = { "[hookq]\ndatabase = q.db\n", 0,
-	"no [source NAME] section" };
+#define LISTEN_WITH(line) HOOKQ_WITH("listen = s.sock\n" line)
+static const struct error_case E_LISTEN_OWNER = { LISTEN_WITH("listen_owner = no-such-user-hq"), 4,
+	"listen_owner: no user 'no-such-user-hq'" };
+static const struct error_case E_LISTEN_GROUP = { LISTEN_WITH("listen_group = no-such-group-hq"), 4,
+	"listen_group: no group 'no-such-group-hq'" };
+static const struct error_case E_LISTEN_NEG = { LISTEN_WITH("listen_owner = -1"), 4,
+	"listen_owner: no user '-1'" };
+static const struct error_case E_LISTEN_MODE_DIGIT = { LISTEN_WITH("listen_mode = 0989"), 4,
+	"listen_mode: '0989' is not a mode (octal permission bits from 0 to 0777, such as 0660)" };
+static const struct error_case E_LISTEN_MODE_BIG = { LISTEN_WITH("listen_mode = 04660"), 4,
+	"listen_mode: '04660' is not a mode" };
+static const struct error_case E_LISTEN_MODE_TEXT = { LISTEN_WITH("listen_mode = rw-rw----"), 4,
+	"listen_mode: 'rw-rw----' is not a mode" };
+static const struct error_case E_LISTEN_MODE_SIGN = { LISTEN_WITH("listen_mode = -660"), 4,
+	"listen_mode: '-660' is not a mode" };
+static const struct error_case E_LISTEN_WITHOUT = { HOOKQ_WITH("listen_group = root"), 3,
+	"listen_group: applies only with listen (the socket the receiver creates)" };
 
 #define ERROR_CASE(n, c) { "error: " n, test_error_case, setup, teardown, (void *)&(c) }
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1338,6 +1394,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		TEST(test_every_key),
 		TEST(test_defaults),
+		TEST(test_listen_keys),
+		TEST(test_no_source),
 		TEST(test_scheme_defaults_and_keys),
 		TEST(test_metrics_keys),
 		TEST(test_base_url),
@@ -1415,7 +1473,14 @@ main(void)
 		ERROR_CASE("encoding hex2", E_ENCODING),
 		ERROR_CASE("algorithm md5", E_ALGORITHM),
 		ERROR_CASE("no database", E_NO_DATABASE),
-		ERROR_CASE("no [source]", E_NO_SOURCE),
+		ERROR_CASE("listen_owner unknown", E_LISTEN_OWNER),
+		ERROR_CASE("listen_group unknown", E_LISTEN_GROUP),
+		ERROR_CASE("listen_owner negative", E_LISTEN_NEG),
+		ERROR_CASE("listen_mode not octal", E_LISTEN_MODE_DIGIT),
+		ERROR_CASE("listen_mode with setuid bits", E_LISTEN_MODE_BIG),
+		ERROR_CASE("listen_mode symbolic", E_LISTEN_MODE_TEXT),
+		ERROR_CASE("listen_mode signed", E_LISTEN_MODE_SIGN),
+		ERROR_CASE("listen_group without listen", E_LISTEN_WITHOUT),
 		ERROR_CASE("metrics_path without a leading /", E_METRICS_RELATIVE),
 		ERROR_CASE("metrics_path with a query", E_METRICS_QUERY),
 		ERROR_CASE("metrics_path with a fragment", E_METRICS_FRAGMENT),

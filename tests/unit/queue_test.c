@@ -32,7 +32,7 @@ struct fixture {
 	sqlite3 *raw;       /* a second connection, as sqlite3 at the prompt */
 };
 
-static const struct store_options OPTS = { true, 300 };
+static const struct store_options OPTS = { true, 300, false };
 
 static void
 exec(sqlite3 *h, const char *sql)

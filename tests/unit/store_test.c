@@ -27,7 +27,7 @@ struct fixture {
 	char *db;
 };
 
-static const struct store_options FULL = { true, 300 };
+static const struct store_options FULL = { true, 300, false };
 
 static int
 setup(void **state)
