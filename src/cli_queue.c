@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pwd.h>
@@ -110,21 +109,7 @@ cli_init(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_config(cli, false)) != 0)
 		return rc;
 	existed = stat(cli->cfg->database, &sb) == 0;
-	/*
-	 * The rows hold webhook bodies: a new file is made 0640 here (the
-	 * daemons' group may read it; SQLite would make it 0644), and SQLite
-	 * gives its -wal and -shm the database's mode.
-	 */
-	if (!existed) {
-		int fd = open(cli->cfg->database, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-
-		if (fd < 0 && errno != EEXIST) {
-			cli_error("database %s: %s", cli->cfg->database, strerror(errno));
-			return EXIT_SYSTEM;
-		}
-		if (fd >= 0)
-			close(fd);
-	}
+	/* store_open_mode() makes a new file 0640, as for the daemons. */
 	if ((rc = cli_store(cli, STORE_MIGRATE)) != 0)
 		return rc;
 	if (cli->json) {
