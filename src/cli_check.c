@@ -128,6 +128,7 @@ struct user {
 	int ngroups;
 };
 
+/* Frees what user_find() filled in. */
 static void
 user_clear(struct user *u)
 {
@@ -157,6 +158,18 @@ user_find(struct user *u, const char *name)
 		n = u->ngroups > n ? u->ngroups : n * 2;
 	}
 	return 0;
+}
+
+/* Whether u is in group gid, as its primary group or another. */
+static bool
+user_in_group(const struct user *u, gid_t gid)
+{
+	int i;
+
+	for (i = 0; i < u->ngroups; i++)
+		if (u->groups[i] == gid)
+			return true;
+	return false;
 }
 
 /* A group's name, or its number, into buf. */
@@ -273,6 +286,38 @@ probe_as(const struct user *u, struct probe *p, size_t n)
 	return ok;
 }
 
+/*
+ * nginx's user: the main context's "user NAME [GROUP];" of nginx.conf, or
+ * www-data (Debian's default) when the file or the directive is not there.
+ * Malloc'd.
+ */
+static char *
+nginx_user(void)
+{
+	FILE *f = fopen(NGINX_CONF, "r");
+	char line[1024], *found = NULL;
+	int depth = 0;
+
+	if (f == NULL)
+		return xstrdup(NGINX_DEFAULT_USER);
+	while (found == NULL && fgets(line, sizeof(line), f) != NULL) {
+		char *p = line, *hash = strchr(line, '#');
+
+		if (hash != NULL)
+			*hash = '\0';
+		p += strspn(p, " \t");
+		if (depth == 0 && strncmp(p, "user", 4) == 0 && (p[4] == ' ' || p[4] == '\t')) {
+			p += 4 + strspn(p + 4, " \t");
+			if (strcspn(p, " \t;\r\n") > 0)
+				found = xstrndup(p, strcspn(p, " \t;\r\n"));
+		}
+		for (; *p != '\0'; p++)
+			depth += *p == '{' ? 1 : *p == '}' ? -1 : 0;
+	}
+	fclose(f);
+	return found != NULL ? found : xstrdup(NGINX_DEFAULT_USER);
+}
+
 /* The folder of path, malloc'd. */
 static char *
 folder_of(const char *path)
@@ -312,6 +357,61 @@ check_secret_as(const struct config *cfg, const struct source *src, const struct
 		    " members (%s): chgrp it to a group of %s alone",
 		    cfg->path, line, src->secret_file, group_name(name, sizeof(name), sb.st_gid), who,
 		    u->name);
+}
+
+/*
+ * Whether nginx's user may connect to the receiver's socket, from the
+ * owner, group and mode the receiver gives it (listen_owner, listen_group,
+ * listen_mode; unset owner and group are the receiver's own, that is u's):
+ * connect(2) needs write permission on the socket, so rw is asked of the
+ * class nginx's user falls in.
+ */
+static void
+check_socket(const struct config *cfg, const struct user *u, struct problems *p)
+{
+	struct user ng;
+	char *nginx = nginx_user(), gname[256];
+	uid_t owner = u->uid;
+	gid_t group = u->gid;
+	int mode = cfg->listen_mode, need;
+	const char *cls;
+
+	/* Without listen the socket is systemd's or spawn-fcgi's: their settings, not ours. */
+	if (cfg->listen == NULL) {
+		free(nginx);
+		return;
+	}
+	if (user_find(&ng, nginx) != 0) {
+		add_problem(p, "%s: nginx's user %s (%s) does not exist: the socket %s is not"
+		    " checked", cfg->path, nginx, NGINX_CONF, cfg->listen);
+		free(nginx);
+		return;
+	}
+	if (cfg->listen_uid >= 0)
+		owner = (uid_t)cfg->listen_uid;
+	if (cfg->listen_gid >= 0)
+		group = (gid_t)cfg->listen_gid;
+	if (ng.uid == 0)
+		goto out;
+	if (ng.uid == owner) {
+		need = 0600;
+		cls = "its owner";
+	} else if (user_in_group(&ng, group)) {
+		need = 0060;
+		cls = "in its group";
+	} else {
+		need = 0006;
+		cls = "neither its owner nor in its group";
+	}
+	if ((mode & need) != need)
+		add_problem(p, "%s: listen %s: nginx's user %s is %s (%s:%s, mode %04o) and cannot"
+		    " connect: set listen_group to a group of %s (or listen_mode)", cfg->path,
+		    cfg->listen, ng.name, cls, cfg->listen_owner != NULL ? cfg->listen_owner : u->name,
+		    cfg->listen_group != NULL ? cfg->listen_group : group_name(gname, sizeof(gname), group),
+		    (unsigned)mode, ng.name);
+out:
+	user_clear(&ng);
+	free(nginx);
 }
 
 /*
@@ -365,7 +465,7 @@ check_as_user(const struct config *cfg, const char *name, struct problems *p, ch
 		if (pr[i].err != 0 && pr[i].err != ENOENT)
 			add_problem(p, "%s: database %s: the daemons' user %s cannot read and write it"
 			    " (%s)", cfg->path, pr[i].path, u.name, strerror(pr[i].err));
-	/* CHECK_SOCKET */
+	check_socket(cfg, &u, p);
 out:
 	free(pr);
 	free(dir);

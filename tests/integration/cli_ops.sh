@@ -159,6 +159,26 @@ else
 	chgrp "$D" "$C/wide.secret" "$C/shared.secret"; chmod 640 "$C/wide.secret"
 	qc "$C/hookq.conf" check --user "$D"; want "all mended: exit" 0 "$RC"
 	want_true "all mended: configuration OK" has '^configuration OK$'
+	# The socket: nginx's user is the main context's user of nginx.conf, else www-data.
+	NGX=$(sed -e 's/#.*//' /etc/nginx/nginx.conf 2>/dev/null | awk '$1 == "user" { sub(/;.*/, "", $2); print $2; exit }')
+	NGX=${NGX:-www-data}
+	if id "$NGX" > /dev/null 2>&1; then
+		cp "$C/hookq.conf" "$C/sock.conf"
+		sed -i "s|^database = .*|&\nlisten = $C/hookq.sock\nlisten_group = $D|" "$C/sock.conf"
+		qc "$C/sock.conf" check --user "$D"; want "listen_group $D, nginx's user $NGX not in it: exit" 1 "$RC"
+		sed 's/^/# /' "$OUT"
+		want_true "listen_group without nginx's user: flagged" \
+			has "sock.conf: listen $C/hookq.sock: nginx's user $NGX is neither its owner nor in its group \\($D:$D, mode 0660\\) and cannot connect"
+		sed -i "s|^listen_group = .*|listen_group = $(id -gn "$NGX")|" "$C/sock.conf"
+		qc "$C/sock.conf" check --user "$D"; want "listen_group nginx's group: exit" 0 "$RC"
+		sed -i "s|^listen_group = .*|listen_group = $D\nlisten_mode = 0666|" "$C/sock.conf"
+		qc "$C/sock.conf" check --user "$D"; want "listen_mode 0666: exit" 0 "$RC"
+		sed -i "s|^listen_group = .*|listen_owner = $NGX|; s|^listen_mode = .*|listen_mode = 0460|" "$C/sock.conf"
+		qc "$C/sock.conf" check --user "$D"; want "nginx's user owns it, mode 0460 (no owner w): exit" 1 "$RC"
+		want_true "owner without rw: flagged" has "nginx's user $NGX is its owner .* and cannot connect"
+	else
+		ok "# SKIP the socket check: nginx's user $NGX does not exist here"
+	fi
 	qc "$C/hookq.conf" check --user "no-such-user-$$"; want "--user of no such user: exit" 0 "$RC"
 	want_true "--user of no such user: one line says the checks are skipped" \
 		has "^note: no user no-such-user-$$: checks as the daemons' user skipped\$"
@@ -169,7 +189,7 @@ else
 	fi
 	chmod 700 "$T"
 fi
-case_end "check --user: secret files the user cannot read or others can, a database folder or file it cannot write"
+case_end "check --user: secret files the user cannot read or others can, a database folder or file it cannot write, a socket nginx cannot connect to"
 
 # ---- an older database ------------------------------------------------------------------
 
