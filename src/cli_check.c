@@ -219,14 +219,19 @@ group_others(char *buf, size_t size, gid_t gid, const struct user *u)
 				n++;
 			}
 	setpwent();
-	while ((pw = getpwent()) != NULL)
-		if (pw->pw_gid == gid && pw->pw_uid != u->uid && pw->pw_uid != 0 &&
-		    strstr(buf, pw->pw_name) == NULL) {
+	while ((pw = getpwent()) != NULL) {
+		bool listed = false;
+
+		/* getpwent() keeps getgrgid()'s storage: they are separate databases. */
+		for (char **m = gr != NULL ? gr->gr_mem : NULL; m != NULL && *m != NULL; m++)
+			listed = listed || strcmp(*m, pw->pw_name) == 0;
+		if (pw->pw_gid == gid && pw->pw_uid != u->uid && pw->pw_uid != 0 && !listed) {
 			if (off < size)
 				off += (size_t)snprintf(buf + off, size - off, "%s%s", n ? ", " : "",
 				    pw->pw_name);
 			n++;
 		}
+	}
 	endpwent();
 	return n;
 }
