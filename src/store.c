@@ -399,8 +399,18 @@ store_open_mode(const char *path, const struct store_options *opt, enum store_mo
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_handler(st->db, store_busy, st);
 	store_arm(st);
-	if (store_version_check(st, &have) != 0)
+	if (store_version_check(st, &have) != 0) {
+		/*
+		 * A WAL database is read through its -shm and -wal: a user who may
+		 * not write the folder can read it only while they exist (while
+		 * the daemons run), as SQLite cannot create them for it.
+		 */
+		if (mode == STORE_READ && (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_READONLY)
+			snprintf(st->err, sizeof(st->err), "cannot read it without its -wal and -shm"
+			    " files, which only a user who may write its folder can create (they exist"
+			    " while hookq-receiver or hookq-worker runs)");
 		goto fail;
+	}
 	if (mode != STORE_MIGRATE && have < store_schema_version()) {
 		snprintf(st->err, sizeof(st->err),
 		    "schema version %d is older than this hookq's (%d): run hookq init", have,

@@ -103,6 +103,14 @@ else
 	mon check; want "check (it reads secrets) is refused: exit" 1 "$RC"
 	want_true "check: names the secret file" has "gh.secret: Permission denied"
 	want "the database as it was" "$before" "$(fingerprint "$DB")"
+	# With the daemons stopped the -wal and -shm are gone, and the user cannot make them.
+	stop_receiver
+	want "the receiver removed the WAL files" no "$([ -e "$DB-shm" ] && echo yes || echo no)"
+	mon status; want "status, daemons stopped: exit" 111 "$RC"
+	want_true "status, daemons stopped: says why" has_err "cannot read it without its -wal and -shm files"
+	start_receiver
+	chmod 644 "$DB-wal" "$DB-shm"
+	mon status; want "status, the receiver started again: exit" 0 "$RC"
 	chmod 700 "$T"
 fi
 case_end "status, list, show as a user who can read the database but not the secrets or write the file"
