@@ -38,13 +38,20 @@ struct cli_command {
 	const char *usage;
 };
 
-/* Loads the configuration; prints why not and returns EXIT_CONFIG when it fails. */
-int cli_config(struct cli *);
 /*
- * Opens the database (after cli_config()). Unless create, a missing file is
- * an error (EXIT_SYSTEM), not a new database.
+ * Loads the configuration; prints why not and returns EXIT_CONFIG when it
+ * fails. With secrets false the sources' secret files are not opened
+ * (CONFIG_NO_SECRETS): the commands that only read and change the queue
+ * run as users who may not read them.
  */
-int cli_store(struct cli *, bool create);
+int cli_config(struct cli *, bool secrets);
+/*
+ * Opens the database (after cli_config()) in mode: STORE_MIGRATE for init
+ * only, STORE_READ for the commands that only read, STORE_WRITE for the
+ * others. Unless STORE_MIGRATE, a missing file is an error (EXIT_SYSTEM),
+ * not a new database; so is a schema older or newer than this build's.
+ */
+int cli_store(struct cli *, enum store_mode);
 /* "hookq: message" on stderr. */
 void cli_error(const char *fmt, ...) PRINTFLIKE(1, 2);
 /* Prints the command's usage line to stderr and returns EXIT_CONFIG. */
@@ -97,6 +104,7 @@ int cli_list(struct cli *, int argc, char **argv);
 int cli_show(struct cli *, int argc, char **argv);
 int cli_requeue(struct cli *, int argc, char **argv);
 int cli_purge(struct cli *, int argc, char **argv);
+int cli_backup(struct cli *, int argc, char **argv);
 int cli_check(struct cli *, int argc, char **argv);
 int cli_sign(struct cli *, int argc, char **argv);
 

@@ -106,10 +106,11 @@ cli_init(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (optind != argc)
 		return cli_usage(cli_find(argv[0]));
-	if ((rc = cli_config(cli)) != 0)
+	if ((rc = cli_config(cli, false)) != 0)
 		return rc;
 	existed = stat(cli->cfg->database, &sb) == 0;
-	if ((rc = cli_store(cli, true)) != 0)
+	/* store_open_mode() makes a new file 0640, as for the daemons. */
+	if ((rc = cli_store(cli, STORE_MIGRATE)) != 0)
 		return rc;
 	if (cli->json) {
 		yajl_gen g = cli_json_begin();
@@ -143,7 +144,7 @@ cli_status(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (optind != argc)
 		return cli_usage(cli_find(argv[0]));
-	if ((rc = cli_config(cli)) != 0 || (rc = cli_store(cli, false)) != 0)
+	if ((rc = cli_config(cli, false)) != 0 || (rc = cli_store(cli, STORE_READ)) != 0)
 		return rc;
 	if (store_counts(cli->store, &counts, &ncounts) != 0 ||
 	    store_last_received(cli->store, &last, &nlast) != 0) {
@@ -326,7 +327,7 @@ cli_list(struct cli *cli, int argc, char **argv)
 		cli_error("--status %s: not pending, running, done or dead", status);
 		return EXIT_CONFIG;
 	}
-	if ((rc = cli_config(cli)) != 0 || (rc = cli_store(cli, false)) != 0)
+	if ((rc = cli_config(cli, false)) != 0 || (rc = cli_store(cli, STORE_READ)) != 0)
 		return rc;
 	if (store_list(cli->store, source, status, (int)limit, &rows, &n) != 0) {
 		cli_error("%s", store_error(cli->store));
@@ -437,7 +438,7 @@ cli_show(struct cli *cli, int argc, char **argv)
 		cli_error("%s: not a row id", argv[optind]);
 		return EXIT_CONFIG;
 	}
-	if ((rc = cli_config(cli)) != 0 || (rc = cli_store(cli, false)) != 0)
+	if ((rc = cli_config(cli, false)) != 0 || (rc = cli_store(cli, STORE_READ)) != 0)
 		return rc;
 	if (store_get(cli->store, id, &r, &found) != 0) {
 		cli_error("%s", store_error(cli->store));
@@ -534,11 +535,12 @@ cli_requeue(struct cli *cli, int argc, char **argv)
 	static const struct option LONG[] = {
 		{ "dead", no_argument, NULL, 'd' },
 		{ "source", required_argument, NULL, 's' },
+		{ "force", no_argument, NULL, 'f' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *source = NULL;
-	bool dead = false;
+	bool dead = false, force = false;
 	int64_t *ids = NULL, now = clock_wall_ms();
 	size_t nids, i, requeued = 0, failed = 0;
 	char by[200], q[300];
@@ -554,13 +556,16 @@ cli_requeue(struct cli *cli, int argc, char **argv)
 		case 's':
 			source = optarg;
 			break;
+		case 'f':
+			force = true;
+			break;
 		default:
 			if ((rc = cli_common_option(cli, argv[0], ch)) >= 0)
 				return rc;
 		}
 	}
 	nids = (size_t)(argc - optind);
-	if (dead == (nids > 0) || (source != NULL && !dead))
+	if (dead == (nids > 0) || (source != NULL && !dead) || (force && dead))
 		return cli_usage(cli_find(argv[0]));
 	ids = xcalloc(nids + 1, sizeof(*ids));
 	for (i = 0; i < nids; i++)
@@ -569,7 +574,7 @@ cli_requeue(struct cli *cli, int argc, char **argv)
 			free(ids);
 			return EXIT_CONFIG;
 		}
-	if ((rc = cli_config(cli)) != 0 || (rc = cli_store(cli, false)) != 0) {
+	if ((rc = cli_config(cli, false)) != 0 || (rc = cli_store(cli, STORE_WRITE)) != 0) {
 		free(ids);
 		return rc;
 	}
@@ -614,7 +619,7 @@ cli_requeue(struct cli *cli, int argc, char **argv)
 		char status[16], *src, *eid;
 		bool done;
 
-		if (store_requeue(cli->store, ids[i], now, status, &done, &src, &eid) != 0) {
+		if (store_requeue(cli->store, ids[i], now, force, status, &done, &src, &eid) != 0) {
 			cli_error("row %" PRId64 ": %s", ids[i], store_error(cli->store));
 			code = EXIT_SYSTEM;
 			failed++;
@@ -629,6 +634,9 @@ cli_requeue(struct cli *cli, int argc, char **argv)
 		} else {
 			if (status[0] == '\0')
 				cli_error("row %" PRId64 ": no such row", ids[i]);
+			else if (strcmp(status, "done") == 0)
+				/* Its handler ran and succeeded: running it again is a choice. */
+				cli_error("row %" PRId64 " is done: pass --force to run it again", ids[i]);
 			else
 				cli_error("row %" PRId64 " is %s: only dead or done rows are requeued%s",
 				    ids[i], status, strcmp(status, "running") == 0 ?
@@ -699,7 +707,7 @@ cli_purge(struct cli *cli, int argc, char **argv)
 		cli_error("--older-than %s: not a duration (7d, 12h, 30m, 45s, 500ms)", older);
 		return EXIT_CONFIG;
 	}
-	if ((rc = cli_config(cli)) != 0 || (rc = cli_store(cli, false)) != 0)
+	if ((rc = cli_config(cli, false)) != 0 || (rc = cli_store(cli, STORE_WRITE)) != 0)
 		return rc;
 	before = clock_wall_ms() - age;
 	do {

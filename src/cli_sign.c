@@ -24,7 +24,8 @@
 #include "scheme.h"
 #include "util.h"
 
-#define DEFAULT_URL "http://127.0.0.1:8080/hooks/"
+/* Without base_url or --url: where run.sh's demo nginx listens. */
+#define DEFAULT_BASE_URL "http://127.0.0.1:8080"
 #define DEFAULT_TYPE "hookq.test"
 #define MAX_TYPE 256
 
@@ -215,7 +216,7 @@ cli_sign(struct cli *cli, int argc, char **argv)
 		cli_error("--url: printable ASCII only");
 		return EXIT_CONFIG;
 	}
-	if ((rc = cli_config(cli)) != 0)
+	if ((rc = cli_config(cli, true)) != 0)
 		return rc;
 	src = config_source(cli->cfg, argv[optind]);
 	if (src == NULL) {
@@ -292,11 +293,16 @@ cli_sign(struct cli *cli, int argc, char **argv)
 	hdrs[nh].name = s->sig_header;
 	hdrs[nh++].value = xstrdup(sig);
 	if (url == NULL) {
-		size_t n = strlen(DEFAULT_URL) + strlen(src->name) + 1;
+		const char *base = cli->cfg->base_url != NULL ? cli->cfg->base_url : DEFAULT_BASE_URL;
+		size_t n = strlen(base) + strlen("/hooks/") + strlen(src->name) + 1;
 
 		url_buf = xmalloc(n);
-		snprintf(url_buf, n, "%s%s", DEFAULT_URL, src->name);
+		snprintf(url_buf, n, "%s/hooks/%s", base, src->name);
 		url = url_buf;
+		if (cli->cfg->base_url == NULL)
+			cli_error("note: no base_url in [hookq] of %s: assumed %s, the demo of run.sh;"
+			    " set base_url = https://HOST to the address senders use, or pass --url",
+			    cli->path, DEFAULT_BASE_URL);
 	}
 
 	f = open_memstream(&cmd, &cmd_len);

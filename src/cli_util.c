@@ -32,13 +32,13 @@ cli_error(const char *fmt, ...)
 }
 
 int
-cli_config(struct cli *cli)
+cli_config(struct cli *cli, bool secrets)
 {
 	char *cause = NULL;
 
 	if (cli->cfg != NULL)
 		return 0;
-	cli->cfg = config_load(cli->path, &cause);
+	cli->cfg = config_load_opt(cli->path, secrets ? 0 : CONFIG_NO_SECRETS, &cause);
 	if (cli->cfg != NULL)
 		return 0;
 	/* Each line is "FILE:LINE: message" already. */
@@ -48,7 +48,7 @@ cli_config(struct cli *cli)
 }
 
 int
-cli_store(struct cli *cli, bool create)
+cli_store(struct cli *cli, enum store_mode mode)
 {
 	struct store_options opt;
 	struct stat sb;
@@ -56,7 +56,7 @@ cli_store(struct cli *cli, bool create)
 
 	if (cli->store != NULL)
 		return 0;
-	if (!create && stat(cli->cfg->database, &sb) != 0) {
+	if (mode != STORE_MIGRATE && stat(cli->cfg->database, &sb) != 0) {
 		cli_error("database %s: %s (hookq init creates it)", cli->cfg->database,
 		    strerror(errno));
 		return EXIT_SYSTEM;
@@ -64,7 +64,7 @@ cli_store(struct cli *cli, bool create)
 	memset(&opt, 0, sizeof(opt));
 	opt.durability_full = cli->cfg->durability == DURABILITY_FULL;
 	opt.busy_timeout = cli->cfg->busy_timeout;
-	cli->store = store_open(cli->cfg->database, &opt, &cause);
+	cli->store = store_open_mode(cli->cfg->database, &opt, mode, &cause);
 	if (cli->store == NULL) {
 		cli_error("%s", cause);
 		free(cause);

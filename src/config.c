@@ -65,6 +65,7 @@ enum key_type {
 	KEY_DURATION, /* int64_t ms: a number with ms, s, m, h or d (bare: s), within [min, max] ms */
 	KEY_URL_PATH, /* char *: a URL path, '/' then printable ASCII without blanks, '?' or '#' */
 	KEY_MODE,   /* int: permission bits in octal, 0 to 0777 */
+	KEY_BASE_URL, /* char *: http[s]://host[:port], no path (a trailing '/' is dropped) */
 };
 
 struct key {
@@ -102,6 +103,7 @@ static const struct key KEYS[] = {
 	{ "max_body", SECTION_HOOKQ, KEY_SIZE, CFG(max_body), 1, MAX_BODY_LIMIT, NULL, false },
 	{ "metrics_path", SECTION_HOOKQ, KEY_URL_PATH, CFG(metrics_path), 0, 0, NULL, false },
 	{ "health_path", SECTION_HOOKQ, KEY_URL_PATH, CFG(health_path), 0, 0, NULL, false },
+	{ "base_url", SECTION_HOOKQ, KEY_BASE_URL, CFG(base_url), 0, 0, NULL, false },
 	{ "concurrency", SECTION_HOOKQ, KEY_INT, CFG(concurrency), 1, 256, NULL, false },
 	{ "lease", SECTION_HOOKQ, KEY_DURATION, CFG(lease), SECOND, 7 * DAY, NULL, false },
 	{ "retain_done", SECTION_HOOKQ, KEY_DURATION, CFG(retain_done), 0, 3650 * DAY, NULL, false },
@@ -144,6 +146,7 @@ struct loader {
 	bool in_section;            /* false before the first section and in a bad one */
 	bool bad_section;           /* in a section already reported as bad: skip its keys */
 	struct source *src;         /* the current [source] */
+	int flags;                  /* config_load_opt()'s */
 	int hookq_lines[nitems(KEYS)];
 	char *errors;               /* "FILE:LINE: message\n"... */
 	size_t errlen;
@@ -206,6 +209,53 @@ valid_url_path(const char *s)
 		if ((unsigned char)*s <= ' ' || (unsigned char)*s > '~' || *s == '?' || *s == '#')
 			return false;
 	return true;
+}
+
+/*
+ * The length of s without a trailing '/' when s is http[s]://HOST[:PORT][/]:
+ * HOST a name of letters, digits, '.' and '-', or an IPv6 address in
+ * brackets; PORT 1 to 65535. 0 when it is not: a path, query, fragment or
+ * user would make hookq sign print URLs senders are not given.
+ */
+static size_t
+base_url_len(const char *s)
+{
+	const char *p = s, *h;
+	size_t n = strlen(s);
+
+	if (strncmp(p, "http://", 7) == 0)
+		p += 7;
+	else if (strncmp(p, "https://", 8) == 0)
+		p += 8;
+	else
+		return 0;
+	if (n > 2048)
+		return 0;
+	h = p;
+	if (*p == '[') {
+		p += 1 + strspn(p + 1, "0123456789abcdefABCDEF:.");
+		if (*p != ']' || p == h + 1)
+			return 0;
+		p++;
+	} else {
+		p += strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+		if (p == h || *h == '.' || *h == '-')
+			return 0;
+	}
+	if (*p == ':') {
+		char *end;
+		long port;
+
+		if (p[1] < '0' || p[1] > '9')
+			return 0;
+		port = strtol(p + 1, &end, 10);
+		if (port < 1 || port > 65535 || end - p > 6)
+			return 0;
+		p = end;
+	}
+	if (*p == '/' && p[1] == '\0')
+		return (size_t)(p - s);
+	return *p == '\0' ? (size_t)(p - s) : 0;
 }
 
 /* Starts a section from its header text (between the brackets). */
@@ -402,6 +452,14 @@ loader_set(struct loader *L, const struct key *k, void *base, const char *v)
 	size_t i;
 
 	switch (k->type) {
+	case KEY_BASE_URL:
+		if ((i = base_url_len(v)) == 0) {
+			loader_error(L, L->line, "%s: '%s' is not an http or https URL without a path"
+			    " (scheme://host[:port])", k->name, v);
+			return -1;
+		}
+		*(char **)((char *)base + k->offset) = xstrndup(v, i);
+		return 0;
 	case KEY_URL_PATH:
 		if (!valid_url_path(v)) {
 			loader_error(L, L->line, "%s: '%s' is not a URL path (a '/' then printable"
@@ -847,7 +905,8 @@ finish_source(struct loader *L, struct source *src)
 		loader_error(L, src->line, "[source %s]: no secret_file", src->name);
 		return;
 	}
-	load_secrets(L, src);
+	if ((L->flags & CONFIG_NO_SECRETS) == 0)
+		load_secrets(L, src);
 }
 
 /* The line of key name in [hookq], or 0. */
@@ -941,6 +1000,12 @@ finish_listen(struct loader *L)
 struct config *
 config_load(const char *path, char **cause)
 {
+	return config_load_opt(path, 0, cause);
+}
+
+struct config *
+config_load_opt(const char *path, int flags, char **cause)
+{
 	struct loader L;
 	struct config *cfg;
 	const char *slash;
@@ -948,6 +1013,7 @@ config_load(const char *path, char **cause)
 	int rc;
 
 	memset(&L, 0, sizeof(L));
+	L.flags = flags;
 	cfg = L.cfg = xcalloc(1, sizeof(*cfg));
 	cfg->path = xstrdup(path);
 	cfg->threads = DEFAULT_THREADS;
@@ -1050,6 +1116,7 @@ config_free(struct config *cfg)
 	free(cfg->listen_group);
 	free(cfg->metrics_path);
 	free(cfg->health_path);
+	free(cfg->base_url);
 	free(cfg);
 }
 

@@ -82,6 +82,7 @@ struct config {
 	size_t max_body;             /* default for sources, bytes */
 	char *metrics_path;          /* URL path of the Prometheus metrics; NULL: none */
 	char *health_path;           /* URL path of the health check; NULL: none */
+	char *base_url;              /* http[s]://host[:port] senders use (hookq sign); NULL: none */
 
 	/* The worker's: durations in ms. */
 	int concurrency;             /* handlers running at once */
@@ -99,6 +100,13 @@ struct config {
  * problem, one "FILE:LINE: message" per line.
  */
 struct config *config_load(const char *path, char **cause);
+/*
+ * config_load() with flags. CONFIG_NO_SECRETS: the sources' secret files
+ * are not opened (nsecrets stays 0), for the hookq commands that need only
+ * the database and the source names, run by users who may not read secrets.
+ */
+#define CONFIG_NO_SECRETS 0x1
+struct config *config_load_opt(const char *path, int flags, char **cause);
 /* Frees the config and wipes its secrets; NULL is fine. */
 void config_free(struct config *);
 /* The source called name, or NULL. */

@@ -1,7 +1,7 @@
 /*
  * hookq: the operator's command. Reads the same configuration as the
  * daemons, and the queue through store.c: init, check, status, list,
- * show, requeue, purge and sign. One table of commands; each is a function
+ * show, requeue, purge, backup and sign. One table of commands; each is a function
  * that parses its own options. See cli.h for the shared helpers and the
  * exit codes.
  */
@@ -16,12 +16,13 @@
 
 static const struct cli_command COMMANDS[] = {
 	{ "init", cli_init, "init" },
-	{ "check", cli_check, "check" },
+	{ "check", cli_check, "check [--user NAME]" },
 	{ "status", cli_status, "status" },
 	{ "list", cli_list, "list [--source S] [--status S] [--limit N]" },
 	{ "show", cli_show, "show ROWID" },
-	{ "requeue", cli_requeue, "requeue ROWID... | requeue --dead [--source S]" },
+	{ "requeue", cli_requeue, "requeue [--force] ROWID... | requeue --dead [--source S]" },
 	{ "purge", cli_purge, "purge --status done|dead --older-than DURATION" },
+	{ "backup", cli_backup, "backup FILE" },
 	{ "sign", cli_sign, "sign SOURCE [--body FILE] [--type T] [--url URL]" },
 };
 
@@ -38,16 +39,23 @@ usage(FILE *out)
 	    "  --json   output JSON (every command)\n"
 	    "  -V       print the version and exit\n"
 	    "\n"
-	    "init      create the database, or bring its schema up to date\n"
+	    "init      create the database, or bring its schema up to date (the only\n"
+	    "          command that migrates; status, list, show and backup only read)\n"
 	    "check     check the configuration as the daemons would, and more: secret\n"
-	    "          files others can read, handlers missing or not executable\n"
+	    "          files others can read, handlers missing or not executable; as\n"
+	    "          root, also what the daemons' user (--user, default hookq) meets:\n"
+	    "          secrets it cannot read, a database it cannot write, a socket\n"
+	    "          nginx's user cannot connect to\n"
 	    "status    events per source and status, the oldest pending, dead letters,\n"
 	    "          the last event received per source\n"
 	    "list      the newest events (default 20), by source and status\n"
 	    "show      one event: its row, headers and body\n"
-	    "requeue   put dead or done rows back to pending, attempts reset (logged)\n"
+	    "requeue   put dead rows back to pending, attempts reset (logged); done\n"
+	    "          rows only with --force, which runs their handler again\n"
 	    "purge     delete done or dead rows finished longer ago than DURATION\n"
 	    "          (7d, 12h, 30m, 45s; a bare number is seconds)\n"
+	    "backup    a consistent copy of the database into FILE (new, mode 0600)\n"
+	    "          while the receiver and worker run\n"
 	    "sign      print a curl command that sends a test event signed with the\n"
 	    "          source's secret (HMAC schemes), to test the whole chain\n"
 	    "\n"

@@ -262,20 +262,33 @@ store_schema_version(void)
 	return n;
 }
 
-/* Applies each migration above the database's user_version in its own transaction. */
+/*
+ * Reads the database's schema version into *have and refuses one newer than
+ * this build's, which would not know what the rows mean: before any write,
+ * so the file of a newer hookq is never touched.
+ */
 static int
-store_migrate(struct store *st)
+store_version_check(struct store *st, int *have)
 {
-	int have, want = store_schema_version(), n;
-	char pragma[64];
+	int want = store_schema_version();
 
-	if (store_user_version(st, &have) != 0)
+	if (store_user_version(st, have) != 0)
 		return -1;
-	if (have > want) {
+	if (*have > want) {
 		snprintf(st->err, sizeof(st->err),
-		    "schema version %d is newer than this hookq's (%d): upgrade hookq", have, want);
+		    "schema version %d is newer than this hookq's (%d): upgrade hookq", *have, want);
 		return -1;
 	}
+	return 0;
+}
+
+/* Applies each migration above version have in its own transaction. */
+static int
+store_migrate(struct store *st, int have)
+{
+	int want = store_schema_version(), n;
+	char pragma[64];
+
 	for (n = have + 1; n <= want; n++) {
 		size_t len;
 		const char *text = migration_text(n, &len);
@@ -358,16 +371,26 @@ store_check_write(struct store *st)
 struct store *
 store_open(const char *path, const struct store_options *opt, char **cause)
 {
+	return store_open_mode(path, opt, STORE_MIGRATE, cause);
+}
+
+struct store *
+store_open_mode(const char *path, const struct store_options *opt, enum store_mode mode,
+    char **cause)
+{
 	struct store *st = xcalloc(1, sizeof(*st));
 	const char *sync = opt->durability_full ? "PRAGMA synchronous = FULL" :
 	    "PRAGMA synchronous = NORMAL";
-	int rc;
+	int rc, flags, have;
 
 	st->busy_timeout = opt->busy_timeout;
-	if (store_create_file(path, st->err, sizeof(st->err)) != 0)
-		goto fail;
-	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	    SQLITE_OPEN_NOMUTEX, NULL);
+	flags = mode == STORE_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (mode == STORE_MIGRATE) {
+		if (store_create_file(path, st->err, sizeof(st->err)) != 0)
+			goto fail;
+		flags |= SQLITE_OPEN_CREATE;
+	}
+	rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(st->err, sizeof(st->err), "%s", st->db ? sqlite3_errmsg(st->db) :
 		    sqlite3_errstr(rc));
@@ -376,14 +399,35 @@ store_open(const char *path, const struct store_options *opt, char **cause)
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_handler(st->db, store_busy, st);
 	store_arm(st);
+	if (store_version_check(st, &have) != 0) {
+		/*
+		 * A WAL database is read through its -shm and -wal: a user who may
+		 * not write the folder can read it only while they exist (while
+		 * the daemons run), as SQLite cannot create them for it.
+		 */
+		if (mode == STORE_READ && (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_READONLY)
+			snprintf(st->err, sizeof(st->err), "cannot read it without its -wal and -shm"
+			    " files, which only a user who may write its folder can create (they exist"
+			    " while hookq-receiver or hookq-worker runs)");
+		goto fail;
+	}
+	if (mode != STORE_MIGRATE && have < store_schema_version()) {
+		snprintf(st->err, sizeof(st->err),
+		    "schema version %d is older than this hookq's (%d): run hookq init", have,
+		    store_schema_version());
+		goto fail;
+	}
+	if (mode == STORE_READ)
+		goto prepare;
 	/* Only takes effect on a new, empty database: before WAL mode and the schema. */
 	if (store_exec(st, "PRAGMA page_size = " STRINGIFY(STORE_PAGE_SIZE), "setting the page size") != 0 ||
 	    store_wal(st) != 0 ||
 	    store_exec(st, sync, "setting durability") != 0 ||
-	    store_migrate(st) != 0)
+	    store_migrate(st, have) != 0)
 		goto fail;
 	if (opt->check_write && store_check_write(st) != 0)
 		goto fail;
+prepare:
 	if (sqlite3_prepare_v3(st->db, INSERT_SQL, -1, SQLITE_PREPARE_PERSISTENT,
 	    &st->insert, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(st->db, DEDUP_SQL, -1, SQLITE_PREPARE_PERSISTENT,
@@ -1046,11 +1090,12 @@ requeue_row(struct store *st, sqlite3_stmt *s, void *arg)
 }
 
 int
-store_requeue(struct store *st, int64_t id, int64_t now, char *status, bool *requeued,
-    char **row_source, char **row_event_id)
+store_requeue(struct store *st, int64_t id, int64_t now, bool done_too, char *status,
+    bool *requeued, char **row_source, char **row_event_id)
 {
 	static const char FIND_SQL[] = "SELECT status, source, event_id FROM events WHERE id = ?1";
-	static const char SQL[] = REQUEUE_SET " WHERE id = ?2 AND status IN ('dead', 'done')";
+	static const char SQL[] = REQUEUE_SET " WHERE id = ?2 AND (status = 'dead' OR"
+	    " (?3 AND status = 'done'))";
 	struct requeue_one r = { NULL, NULL, NULL };
 	sqlite3_stmt *find = NULL, *upd = NULL;
 	int rc = -1;
@@ -1072,9 +1117,10 @@ store_requeue(struct store *st, int64_t id, int64_t now, char *status, bool *req
 		goto fail;
 	if (r.status != NULL) {
 		snprintf(status, 16, "%s", r.status);
-		if (strcmp(r.status, "dead") == 0 || strcmp(r.status, "done") == 0) {
+		if (strcmp(r.status, "dead") == 0 || (done_too && strcmp(r.status, "done") == 0)) {
 			sqlite3_bind_int64(upd, 1, now);
 			sqlite3_bind_int64(upd, 2, id);
+			sqlite3_bind_int(upd, 3, done_too);
 			if (store_write(st, upd, "requeueing", NULL, NULL) != 0)
 				goto fail;
 			*requeued = sqlite3_changes(st->db) == 1;
@@ -1189,4 +1235,112 @@ store_last_received(struct store *st, struct store_row **rows, size_t *n)
 		return -1;
 	}
 	return rows_read(st, s, "reading the last events", rows, n);
+}
+
+/*
+ * store_backup's pace: pages per sqlite3_backup_step() and the pause after
+ * each, so that a large copy leaves the disk to the receiver's commits; and
+ * how long a busy destination (nobody else should open it) may hold us.
+ */
+#define BACKUP_PAGES 256
+#define BACKUP_PAUSE_MS 2
+#define BACKUP_BUSY_MS 10000
+
+/* The copy's row count and schema version, read from the copy itself. */
+static int
+backup_verify(sqlite3 *dst, int64_t *events, int *version)
+{
+	sqlite3_stmt *s = NULL;
+	int ok;
+
+	ok = sqlite3_prepare_v2(dst, "SELECT count(*), (SELECT user_version FROM"
+	    " pragma_user_version) FROM events", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW;
+	if (ok) {
+		*events = sqlite3_column_int64(s, 0);
+		*version = sqlite3_column_int(s, 1);
+	}
+	sqlite3_finalize(s);
+	return ok ? 0 : -1;
+}
+
+int
+store_backup(struct store *st, const char *path, int64_t *events, int *version)
+{
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b = NULL;
+	int rc, waited = 0;
+	bool snapshot = false;
+
+	if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(st->err, sizeof(st->err), "opening %s: %s", path,
+		    dst != NULL ? sqlite3_errmsg(dst) : "out of memory");
+		goto fail;
+	}
+	if (sqlite3_exec(dst, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(st->err, sizeof(st->err), "%s: %s", path, sqlite3_errmsg(dst));
+		goto fail;
+	}
+	/*
+	 * A read transaction held across the steps fixes the snapshot: without
+	 * it each step sees the receiver's newest commit, and the backup API
+	 * starts again from the first page whenever another connection wrote,
+	 * which under a steady stream of webhooks is forever.
+	 */
+	store_arm(st);
+	if (store_exec(st, "BEGIN", "starting the backup") != 0 ||
+	    store_exec(st, "SELECT count(*) FROM sqlite_schema", "starting the backup") != 0)
+		goto fail;
+	snapshot = true;
+	b = sqlite3_backup_init(dst, "main", st->db, "main");
+	if (b == NULL) {
+		snprintf(st->err, sizeof(st->err), "backup to %s: %s", path, sqlite3_errmsg(dst));
+		goto fail;
+	}
+	for (;;) {
+		rc = sqlite3_backup_step(b, BACKUP_PAGES);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+			if (waited >= BACKUP_BUSY_MS) {
+				snprintf(st->err, sizeof(st->err), "backup to %s: locked for %d ms",
+				    path, waited);
+				goto fail;
+			}
+			sqlite3_sleep(50);
+			waited += 50;
+			continue;
+		}
+		if (rc != SQLITE_OK) {
+			snprintf(st->err, sizeof(st->err), "backup to %s: %s", path, sqlite3_errstr(rc));
+			goto fail;
+		}
+		sqlite3_sleep(BACKUP_PAUSE_MS);
+	}
+	rc = sqlite3_backup_finish(b);
+	b = NULL;
+	if (rc != SQLITE_OK) {
+		snprintf(st->err, sizeof(st->err), "backup to %s: %s", path, sqlite3_errmsg(dst));
+		goto fail;
+	}
+	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	snapshot = false;
+	if (backup_verify(dst, events, version) != 0) {
+		snprintf(st->err, sizeof(st->err), "reading the copy %s: %s", path,
+		    sqlite3_errmsg(dst));
+		goto fail;
+	}
+	if (sqlite3_close(dst) != SQLITE_OK) {
+		snprintf(st->err, sizeof(st->err), "closing the copy %s", path);
+		return -1;
+	}
+	return 0;
+fail:
+	if (b != NULL)
+		sqlite3_backup_finish(b);
+	if (snapshot)
+		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(dst);
+	return -1;
 }

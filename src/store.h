@@ -53,6 +53,26 @@ extern const char store_schema_sql[];
  * Returns NULL with *cause set (malloc'd, names the path) on failure.
  */
 struct store *store_open(const char *path, const struct store_options *, char **cause);
+
+/*
+ * How store_open_mode() opens a database. Only the daemons and hookq init
+ * migrate; the other commands take the database as it is, so a command
+ * run by a monitoring user or against a copy never changes its schema.
+ * Every mode refuses a database whose schema is newer than this build's
+ * before it writes a byte (not even the WAL mode or the page size).
+ */
+enum store_mode {
+	STORE_MIGRATE, /* read-write, created if missing, schema brought up to date */
+	STORE_WRITE,   /* read-write, an existing database at this build's schema version */
+	STORE_READ,    /* SQLITE_OPEN_READONLY: needs only read access to the file */
+};
+/*
+ * store_open() with a mode. STORE_WRITE and STORE_READ refuse a database
+ * whose schema is older than this build's: "database FILE: schema version N
+ * is older than this hookq's (M): run hookq init".
+ */
+struct store *store_open_mode(const char *path, const struct store_options *,
+    enum store_mode, char **cause);
 /* Closes the connection; NULL is fine. */
 void store_close(struct store *);
 /* The schema version this build creates (the last migration's number). */
@@ -211,14 +231,16 @@ int store_list(struct store *, const char *source, const char *status, int limit
 /* Row id with its headers and body; *found says whether there is one. */
 int store_get(struct store *, int64_t id, struct store_row *row, bool *found);
 /*
- * Puts row id back to pending if it is dead or done: attempts 0, due at
- * now, finished_at, failed_at, last_error and the claim cleared. *status
- * (room for 16 bytes) gets the row's status before, "" when there is no
- * such row; *requeued whether it changed. source and event_id of the row
- * go to *row_source and *row_event_id (malloc'd) when it exists.
+ * Puts row id back to pending if it is dead, or done when done_too (a done
+ * row's handler has run: running it again is the operator's explicit
+ * choice): attempts 0, due at now, finished_at, failed_at, last_error and
+ * the claim cleared. *status (room for 16 bytes) gets the row's status
+ * before, "" when there is no such row; *requeued whether it changed.
+ * source and event_id of the row go to *row_source and *row_event_id
+ * (malloc'd) when it exists.
  */
-int store_requeue(struct store *, int64_t id, int64_t now, char *status, bool *requeued,
-    char **row_source, char **row_event_id);
+int store_requeue(struct store *, int64_t id, int64_t now, bool done_too, char *status,
+    bool *requeued, char **row_source, char **row_event_id);
 /*
  * Puts every dead row (of source, unless NULL) back to pending as
  * store_requeue() does, in one transaction; *rows gets the rows requeued
@@ -233,6 +255,18 @@ int store_purge(struct store *, const char *status, int64_t before, int limit, i
  * source, event_id, event_type, status and received_at filled in.
  */
 int store_last_received(struct store *, struct store_row **rows, size_t *n);
+
+/*
+ * Copies the database, as of one moment, into the empty or new file path
+ * with SQLite's online backup API: one read transaction holds the snapshot
+ * (in WAL mode readers block no writer), and the pages are copied a few
+ * hundred at a time with a short sleep between, so the copy shares the disk
+ * with the receiver. The copy is committed with synchronous = FULL before
+ * this returns. *events gets the number of rows in the copy, *version its
+ * schema version. Returns 0, or -1 (see store_error()); path is left for
+ * the caller to remove then.
+ */
+int store_backup(struct store *, const char *path, int64_t *events, int *version);
 
 /* Calls fn(arg, pages) after each commit with the WAL's size in pages. */
 void store_on_wal(struct store *, void (*fn)(void *arg, int pages), void *arg);

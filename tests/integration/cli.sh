@@ -280,9 +280,42 @@ q --json requeue --dead --source gh; want "--dead --json: exit" 0 "$RC"
 want "--dead requeued" "[$R3]" "$(json 'j["requeued"]')"
 want_true "logged" has_err "requeued row=$R3 source=gh id=\"d-3\" was=dead"
 want "no dead rows left" 0 "$(sql "SELECT count(*) FROM events WHERE status = 'dead'")"
-q --json requeue "$RB" "$R4"
+q --json requeue --force "$RB" "$R4"
 want "--json: requeued and refused" "[$RB] [$R4] 1" "$(json 'j["requeued"], j["refused"]') $RC"
 case_end "requeue --dead [--source S], and --json"
+
+case_start
+R1_BEFORE=$(sql "SELECT status, attempts, finished_at FROM events WHERE id = $R1")
+q requeue "$R1"; want "done row without --force: exit" 1 "$RC"
+want_true "done row: says to pass --force" has_err "row $R1 is done: pass --force to run it again"
+want "done row unchanged" "$R1_BEFORE" "$(sql "SELECT status, attempts, finished_at FROM events WHERE id = $R1")"
+want_true "done row: not logged as requeued" eval "! grep -q 'requeued row=$R1 ' '$ERR'"
+q requeue --force --dead; want "--force with --dead: exit" 100 "$RC"
+q requeue --force "$R1"; want "done row with --force: exit" 0 "$RC"
+want "done row with --force: pending again" "pending|0||" \
+	"$(sql "SELECT status, attempts, finished_at, failed_at FROM events WHERE id = $R1")"
+want_true "--force: logged was=done" has_err "requeued row=$R1 source=gh id=\"d-1\" was=done"
+sql "UPDATE events SET status = 'done', attempts = 1, finished_at = $NOW - 10 * $DAY WHERE id = $R1"
+case_end "requeue of a done row needs --force (exit 1 and the reason without it)"
+
+# The README's UPDATE for a dead letter, run as printed there, leaves the row
+# as hookq requeue does.
+case_start
+readme_sql=$(awk '/^-- requeue one dead letter/ { on = 1; next } on { print } /WHERE id = 42 AND status/ { exit }' \
+	"$top_srcdir/README.md")
+want_true "README has the requeue UPDATE" eval "printf '%s' \"\$readme_sql\" | grep -q 'WHERE id = 42'"
+DEADSET="status = 'dead', attempts = 10, finished_at = $NOW, failed_at = $NOW, last_error = 'x',
+	lease_until = $NOW, claimed_by = 'host:1:abc'"
+sql "UPDATE events SET $DEADSET WHERE id IN ($R2, $R3)"
+q requeue "$R2"; want "CLI requeue: exit" 0 "$RC"
+sql "$(printf '%s' "$readme_sql" | sed "s/id = 42/id = $R3/")"
+COLS="status, attempts, finished_at, failed_at, last_error, lease_until, claimed_by"
+want "README SQL row = CLI row" "$(sql "SELECT $COLS FROM events WHERE id = $R2")" \
+	"$(sql "SELECT $COLS FROM events WHERE id = $R3")"
+want "README SQL: due now, as the CLI makes it" 1 \
+	"$(sql "SELECT abs((SELECT next_attempt_at FROM events WHERE id = $R2) - (SELECT next_attempt_at FROM events WHERE id = $R3)) < 5000")"
+sql "UPDATE events SET $DEADSET WHERE id IN ($R2, $R3)"
+case_end "the README's SQL requeue resets what hookq requeue resets (failed_at, the claim)"
 
 # ---- purge ---------------------------------------------------------------------
 
@@ -305,11 +338,16 @@ case_end "purge --status done|dead --older-than: only finished rows past the age
 
 # ---- check ---------------------------------------------------------------------
 
+# The checks as the daemons' user are cli_ops.sh's: here --user names no
+# user, so what a machine's hookq user (from the package) could read does not count.
+NOUSER=hookq-cli-test-no-such-user
 case_start
-q check; want "good config: exit" 0 "$RC"
-want "good config" "configuration OK" "$(cat "$OUT")"
-q --json check
-want "good config --json" "True []" "$(json 'j["ok"], j["problems"]')"
+q check --user "$NOUSER"; want "good config: exit" 0 "$RC"
+want "good config" "note: no user $NOUSER: checks as the daemons' user skipped
+configuration OK" "$(cat "$OUT")"
+q --json check --user "$NOUSER"
+want "good config --json" "True [] True" \
+	"$(json 'j["ok"], j["problems"], j["user_checks_skipped"].startswith("no user")')"
 case_end "check: a good configuration is OK"
 
 line_of() { grep -n -- "$1" "$T/$2" | head -n 1 | cut -d: -f1; }
@@ -337,14 +375,14 @@ secret_file = $T/gh.secret
 handler = hookq-no-such-program-in-path
 EOF
 case_start
-"$HOOKQ" -c "$T/bad.conf" check > "$OUT" 2> "$ERR"; RC=$?
+"$HOOKQ" -c "$T/bad.conf" check --user "$NOUSER" > "$OUT" 2> "$ERR"; RC=$?
 want "exit" 1 "$RC"
 want_true "world-readable secret" grep -qx "$T/bad.conf:$(line_of open.secret bad.conf): secret_file $T/open.secret is readable by every user (mode 0644): chmod 600 it" "$OUT"
 want_true "missing handler" grep -qx "$T/bad.conf:$(line_of missing.sh bad.conf): handler $T/h/missing.sh: No such file or directory" "$OUT"
 want_true "handler not executable" grep -qx "$T/bad.conf:$(line_of noexec.sh bad.conf): handler $T/h/noexec.sh: not executable (mode 0644)" "$OUT"
 want_true "bare name not in PATH" grep -q "^$T/bad.conf:$(line_of no-such-program bad.conf): handler hookq-no-such-program-in-path: not found in PATH" "$OUT"
 want_true "count" grep -qx '4 problems' "$OUT"
-"$HOOKQ" -c "$T/bad.conf" --json check > "$OUT" 2> "$ERR"
+"$HOOKQ" -c "$T/bad.conf" --json check --user "$NOUSER" > "$OUT" 2> "$ERR"
 want "--json" "False 4 $(line_of open.secret bad.conf)" "$(json 'j["ok"], len(j["problems"]), j["problems"][0]["line"]')"
 case_end "check: secret files others can read, handlers missing, not executable or not in PATH, with their lines"
 
@@ -437,6 +475,8 @@ want "--body binary, --type header: stored" "issues" \
 	"$(sql "SELECT event_type FROM events WHERE source = 'gh' AND body = readfile('$T/binary.bin') AND event_id LIKE 'hookq-test-%'")"
 q sign gh
 want_true "default URL" grep -q '^curl -sS -i http://127.0.0.1:8080/hooks/gh ' "$OUT"
+want_true "default URL: a note says it was assumed and how to set base_url" \
+	has_err 'no base_url in \[hookq\] of .*: assumed http://127.0.0.1:8080, the demo of run.sh; set base_url'
 q --json sign sw --url "$URL/hooks/sw"
 want "--json" "True True" "$(json '"webhook-signature" in j["headers"], j["command"].startswith("curl ")')"
 q sign ed; want "Ed25519: exit" 1 "$RC"
@@ -446,6 +486,31 @@ q sign nope; want "unknown source: exit" 1 "$RC"
 q sign gh --body "$T/no-such-file"; want "missing body: exit" 1 "$RC"
 q sign; want "no source: exit" 100 "$RC"
 case_end "sign --body (absolute path, binary), --type, --json, default URL; Ed25519 and unknown sources refused"
+
+# base_url: sign prints BASE_URL/hooks/SOURCE; --url still wins; a bad one is a FILE:LINE error.
+case_start
+sed "s|^\[hookq\]\$|[hookq]\nbase_url = $URL/|" "$T/hookq.conf" > "$T/base.conf"
+"$HOOKQ" -c "$T/base.conf" sign gh > "$OUT" 2> "$ERR"; RC=$?
+cat "$OUT" "$ERR" >> "$ALL"
+want "base_url: exit" 0 "$RC"
+want_true "base_url: the URL (trailing / dropped)" grep -q "^curl -sS -i $URL/hooks/gh " "$OUT"
+want_true "base_url: no note about the demo URL" eval "! grep -q 'base_url' '$ERR'"
+sid=$(grep -oi 'x-github-delivery: hookq-test-[0-9a-f]*' "$OUT" | cut -d' ' -f2)
+bash "$OUT" > "$T/curl.out" 2>&1
+want "base_url: the printed command is stored" 1 \
+	"$(sql "SELECT count(*) FROM events WHERE source = 'gh' AND event_id = $(sql_str "${sid:-none}")")"
+want_true "base_url: 200" grep -q '^HTTP/1.1 200' "$T/curl.out"
+"$HOOKQ" -c "$T/base.conf" sign gh --url http://other.example:81/x > "$OUT" 2> "$ERR"
+want_true "--url overrides base_url" grep -q '^curl -sS -i http://other.example:81/x ' "$OUT"
+for bad in https://example.com/hooks ftp://example.com example.com http://example.com:0 'http://a@b'; do
+	sed "s|^\[hookq\]\$|[hookq]\nbase_url = $bad|" "$T/hookq.conf" > "$T/badurl.conf"
+	"$HOOKQ" -c "$T/badurl.conf" sign gh > "$OUT" 2> "$ERR"; RC=$?
+	want "base_url = $bad: exit" 100 "$RC"
+	want_true "base_url = $bad: FILE:LINE" has_err "badurl.conf:2: base_url: '$bad' is not an http or https URL"
+	"$HOOKQ" -c "$T/badurl.conf" status > "$OUT" 2> "$ERR"; RC=$?
+	want "base_url = $bad: status refuses the file too" 100 "$RC"
+done
+case_end "sign with base_url prints BASE_URL/hooks/SOURCE; --url overrides it; a bad base_url is FILE:LINE, exit 100"
 
 case_start
 for f in gh st gen sw; do

@@ -45,6 +45,9 @@ struct fixture {
     "[source gh]\n" \
     "scheme = github\n" \
     "secret_file = gh.secret\n"
+/* A valid configuration with one more [hookq] line (line 3). */
+#define HOOKQ_WITH(line) "[hookq]\ndatabase = q.db\n" line "\n[source gh]\nscheme = github\n" \
+	"secret_file = gh.secret\n"
 
 static int
 group_setup(void **state)
@@ -358,6 +361,30 @@ test_metrics_keys(void **state)
 	    "[source gh]\nscheme = github\nsecret_file = gh.secret\n");
 	assert_null(cfg->metrics_path);
 	assert_string_equal(cfg->health_path, "/");
+}
+
+/* base_url: http or https, host (a name, an IPv4 or a bracketed IPv6) and port; a trailing '/' dropped. */
+static void
+test_base_url(void **state)
+{
+	static const char *const good[][2] = {
+		{ "https://hooks.example.com", "https://hooks.example.com" },
+		{ "http://127.0.0.1:8080", "http://127.0.0.1:8080" },
+		{ "https://hooks.example.com/", "https://hooks.example.com" },
+		{ "http://[::1]:9000", "http://[::1]:9000" },
+		{ "https://a-b.example:65535", "https://a-b.example:65535" },
+	};
+	struct fixture *fx = *state;
+	char text[512];
+	size_t i;
+
+	for (i = 0; i < nitems_(good); i++) {
+		snprintf(text, sizeof(text), HOOKQ_WITH("base_url = %s"), good[i][0]);
+		load_ok(fx, text);
+		assert_string_equal(fx->cfg->base_url, good[i][1]);
+	}
+	load_ok(fx, HOOKQ_WITH(""));
+	assert_null(fx->cfg->base_url);
 }
 
 /* A source without max_body takes [hookq]'s, even when [hookq] comes after it. */
@@ -709,6 +736,37 @@ test_secret_missing(void **state)
 	snprintf(msg, sizeof(msg), "secret_file %s: No such file", path);
 	assert_one_error(fx, 5, msg);
 	free(path);
+}
+
+/*
+ * CONFIG_NO_SECRETS: a missing secret file is not opened, so not an error,
+ * and no secret is loaded; every other key is still checked.
+ */
+static void
+test_no_secrets(void **state)
+{
+	struct fixture *fx = *state;
+	static const char text[] = "[hookq]\ndatabase = q.db\n[source gh]\nscheme = github\n"
+	    "secret_file = nope.secret\n[source ok]\nscheme = stripe\nsecret_file = gh.secret\n";
+
+	write_in(fx, "hookq.conf", text);
+	fx->cfg = config_load_opt(fx->conf, CONFIG_NO_SECRETS, &fx->cause);
+	if (fx->cfg == NULL)
+		fail_msg("config refused:\n%s", fx->cause);
+	assert_int_equal(fx->cfg->nsources, 2);
+	assert_int_equal(fx->cfg->sources[0].nsecrets, 0);
+	assert_int_equal(fx->cfg->sources[1].nsecrets, 0);
+	assert_non_null(strstr(fx->cfg->sources[0].secret_file, "nope.secret"));
+	/* Bad keys are still refused, and without the flag the missing file is. */
+	write_in(fx, "hookq.conf", "[hookq]\ndatabase = q.db\nthreads = 0\n[source gh]\n"
+	    "scheme = github\nsecret_file = nope.secret\n");
+	config_free(fx->cfg);
+	fx->cfg = config_load_opt(fx->conf, CONFIG_NO_SECRETS, &fx->cause);
+	assert_null(fx->cfg);
+	assert_non_null(strstr(fx->cause, "threads"));
+	assert_null(strstr(fx->cause, "nope.secret"));
+	load_bad(fx, text);
+	assert_non_null(strstr(fx->cause, "nope.secret: No such file"));
 }
 
 /* Secret files: blank lines skipped, CR LF stripped, each line a secret (rotation). */
@@ -1253,14 +1311,26 @@ static const struct error_case E_ALGORITHM = {
 static const struct error_case E_NO_DATABASE = {
 	"[hookq]\nthreads = 2\n[source gh]\nscheme = github\nsecret_file = gh.secret\n", 0,
 	"[hookq] has no database" };
-#define HOOKQ_WITH(line) "[hookq]\ndatabase = q.db\n" line "\n[source gh]\nscheme = github\n" \
-	"secret_file = gh.secret\n"
 static const struct error_case E_METRICS_RELATIVE = { HOOKQ_WITH("metrics_path = hookq/metrics"), 3,
 	"metrics_path: 'hookq/metrics' is not a URL path" };
 static const struct error_case E_METRICS_QUERY = { HOOKQ_WITH("metrics_path = /metrics?x=1"), 3,
 	"metrics_path: '/metrics?x=1' is not a URL path" };
 static const struct error_case E_METRICS_FRAGMENT = { HOOKQ_WITH("metrics_path = /metrics#top"), 3,
 	"metrics_path: '/metrics#top' is not a URL path" };
+static const struct error_case E_BASE_URL_PATH = { HOOKQ_WITH("base_url = https://example.com/hooks"), 3,
+	"base_url: 'https://example.com/hooks' is not an http or https URL without a path" };
+static const struct error_case E_BASE_URL_QUERY = { HOOKQ_WITH("base_url = https://example.com?x=1"), 3,
+	"base_url: 'https://example.com?x=1' is not an http or https URL without a path" };
+static const struct error_case E_BASE_URL_SCHEME = { HOOKQ_WITH("base_url = ftp://example.com"), 3,
+	"base_url: 'ftp://example.com' is not an http or https URL" };
+static const struct error_case E_BASE_URL_BARE = { HOOKQ_WITH("base_url = example.com"), 3,
+	"base_url: 'example.com' is not an http or https URL" };
+static const struct error_case E_BASE_URL_PORT = { HOOKQ_WITH("base_url = http://example.com:70000"), 3,
+	"base_url: 'http://example.com:70000' is not an http or https URL" };
+static const struct error_case E_BASE_URL_USER = { HOOKQ_WITH("base_url = http://u:p@example.com"), 3,
+	"base_url: 'http://u:p@example.com' is not an http or https URL" };
+static const struct error_case E_BASE_URL_EMPTY_HOST = { HOOKQ_WITH("base_url = https://:8080"), 3,
+	"base_url: 'https://:8080' is not an http or https URL" };
 static const struct error_case E_HEALTH_BLANK = { HOOKQ_WITH("health_path = /he alth"), 3,
 	"health_path: '/he alth' is not a URL path" };
 static const struct error_case E_HEALTH_EMPTY = { HOOKQ_WITH("health_path ="), 3,
@@ -1328,6 +1398,7 @@ main(void)
 		TEST(test_no_source),
 		TEST(test_scheme_defaults_and_keys),
 		TEST(test_metrics_keys),
+		TEST(test_base_url),
 		TEST(test_max_body_inherited),
 		TEST(test_sizes),
 		TEST(test_comments),
@@ -1343,6 +1414,7 @@ main(void)
 		TEST(test_source_name_64),
 		TEST(test_missing_file),
 		TEST(test_secret_missing),
+		TEST(test_no_secrets),
 		TEST(test_secrets_rotation),
 		TEST(test_secret_file_size),
 		TEST(test_secret_whsec),
@@ -1412,6 +1484,13 @@ main(void)
 		ERROR_CASE("metrics_path without a leading /", E_METRICS_RELATIVE),
 		ERROR_CASE("metrics_path with a query", E_METRICS_QUERY),
 		ERROR_CASE("metrics_path with a fragment", E_METRICS_FRAGMENT),
+		ERROR_CASE("base_url with a path", E_BASE_URL_PATH),
+		ERROR_CASE("base_url with a query", E_BASE_URL_QUERY),
+		ERROR_CASE("base_url ftp", E_BASE_URL_SCHEME),
+		ERROR_CASE("base_url without a scheme", E_BASE_URL_BARE),
+		ERROR_CASE("base_url port out of range", E_BASE_URL_PORT),
+		ERROR_CASE("base_url with a user", E_BASE_URL_USER),
+		ERROR_CASE("base_url without a host", E_BASE_URL_EMPTY_HOST),
 		ERROR_CASE("health_path with a blank", E_HEALTH_BLANK),
 		ERROR_CASE("health_path empty", E_HEALTH_EMPTY),
 		ERROR_CASE("health_path with a tab", E_HEALTH_CONTROL),

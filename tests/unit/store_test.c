@@ -377,6 +377,224 @@ test_newer_schema(void **state)
 	free(cause);
 }
 
+/*
+ * Makes a database at schema version 3 (the migrations before 4) with one
+ * row, as an older hookq left it.
+ */
+static void
+make_v3(const char *db)
+{
+	const char *cut = strstr(store_schema_sql, "\n-- migration 4:");
+	char *old;
+	sqlite3 *h;
+
+	assert_non_null(cut);
+	old = strndup(store_schema_sql, (size_t)(cut - store_schema_sql));
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, old, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA user_version = 3;"
+	    " INSERT INTO events (source, event_id, received_at, headers, body)"
+	    " VALUES ('gh', 'before', 1700000000000, '{}', x'00')", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	free(old);
+}
+
+/* A file's bytes, for checking that nothing wrote to it. */
+static char *
+file_bytes(const char *path, size_t *len)
+{
+	char *b = tu_read_file(path, len);
+
+	assert_non_null(b);
+	return b;
+}
+
+/* STORE_READ and STORE_WRITE never migrate: an older schema is refused, untouched. */
+static void
+test_no_migration(void **state)
+{
+	static const enum store_mode modes[] = { STORE_READ, STORE_WRITE };
+	struct fixture *fx = *state;
+	char *cause = NULL, *before, *after;
+	size_t i, n1, n2;
+
+	make_v3(fx->db);
+	before = file_bytes(fx->db, &n1);
+	for (i = 0; i < nitems(modes); i++) {
+		struct store *st = store_open_mode(fx->db, &FULL, modes[i], &cause);
+
+		assert_null(st);
+		assert_non_null(strstr(cause, fx->db));
+		assert_non_null(strstr(cause, "schema version 3 is older than this hookq's"));
+		assert_non_null(strstr(cause, "run hookq init"));
+		free(cause);
+		cause = NULL;
+	}
+	tu_assert_query(fx->db, "PRAGMA user_version", "3");
+	after = file_bytes(fx->db, &n2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(before, after, n1);
+	free(before);
+	free(after);
+	/* STORE_MIGRATE (hookq init, the daemons) brings it up to date, the row kept. */
+	{
+		struct store *st = store_open_mode(fx->db, &FULL, STORE_MIGRATE, &cause);
+		char want[16];
+
+		assert_non_null(st);
+		store_close(st);
+		snprintf(want, sizeof(want), "%d", store_schema_version());
+		tu_assert_query(fx->db, "PRAGMA user_version", want);
+		tu_assert_query(fx->db, "SELECT event_id FROM events", "before");
+	}
+	/* A missing file is not created by STORE_READ or STORE_WRITE. */
+	unlink(fx->db);
+	for (i = 0; i < nitems(modes); i++) {
+		assert_null(store_open_mode(fx->db, &FULL, modes[i], &cause));
+		free(cause);
+		cause = NULL;
+		assert_int_not_equal(access(fx->db, F_OK), 0);
+	}
+}
+
+/*
+ * STORE_READ opens with SQLITE_OPEN_READONLY: reads work and every write
+ * fails, so nothing it does can change the queue.
+ */
+static void
+test_open_read_only(void **state)
+{
+	struct fixture *fx = *state;
+	char *cause = NULL, status[16], *src, *eid;
+	struct store *st;
+	struct store_event ev = event("gh", "one", "body");
+	struct store_row *rows = NULL;
+	size_t n = 0;
+	bool inserted, requeued;
+
+	st = store_open(fx->db, &FULL, &cause);
+	assert_non_null(st);
+	assert_true(insert_one(st, &ev));
+	store_close(st);
+	tu_assert_query(fx->db, "UPDATE events SET status = 'dead' RETURNING 1", "1");
+
+	st = store_open_mode(fx->db, &FULL, STORE_READ, &cause);
+	if (st == NULL)
+		fail_msg("%s", cause);
+	assert_int_equal(store_list(st, NULL, NULL, 10, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].event_id, "one");
+	store_rows_free(rows, n);
+	ev = event("gh", "two", "body");
+	assert_int_not_equal(store_begin(st, clock_mono_us() + 100000) == 0 &&
+	    store_insert(st, &ev, &inserted) == 0 && store_commit(st) == 0, 1);
+	store_rollback(st);
+	assert_int_equal(store_requeue(st, 1, 0, true, status, &requeued, &src, &eid), -1);
+	assert_non_null(strstr(store_error(st), "readonly"));
+	store_close(st);
+	tu_assert_query(fx->db, "SELECT group_concat(event_id || ':' || status) FROM events",
+	    "one:dead");
+}
+
+/* Every mode refuses a newer schema before it writes a byte of the file. */
+static void
+test_newer_untouched(void **state)
+{
+	static const enum store_mode modes[] = { STORE_MIGRATE, STORE_WRITE, STORE_READ };
+	struct fixture *fx = *state;
+	char *cause = NULL, *before, *after;
+	size_t i, n1, n2;
+	sqlite3 *h;
+
+	/* A rollback-journal file: PRAGMA journal_mode = WAL would rewrite its header. */
+	assert_int_equal(sqlite3_open(fx->db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "CREATE TABLE events (id INTEGER PRIMARY KEY);"
+	    " PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	before = file_bytes(fx->db, &n1);
+	for (i = 0; i < nitems(modes); i++) {
+		assert_null(store_open_mode(fx->db, &FULL, modes[i], &cause));
+		assert_non_null(strstr(cause, "schema version 99 is newer"));
+		free(cause);
+		cause = NULL;
+	}
+	after = file_bytes(fx->db, &n2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(before, after, n1);
+	tu_assert_query(fx->db, "PRAGMA journal_mode", "delete");
+	free(before);
+	free(after);
+}
+
+/* A done row is requeued only when asked (done_too); a dead one always. */
+static void
+test_requeue_done(void **state)
+{
+	struct fixture *fx = *state;
+	char *cause = NULL, status[16], *src, *eid;
+	struct store *st = store_open(fx->db, &FULL, &cause);
+	struct store_event ev = event("gh", "done", "body");
+	bool requeued;
+
+	assert_non_null(st);
+	assert_true(insert_one(st, &ev));
+	ev = event("gh", "dead", "body");
+	assert_true(insert_one(st, &ev));
+	tu_assert_query(fx->db, "UPDATE events SET status = CASE event_id WHEN 'done' THEN 'done'"
+	    " ELSE 'dead' END, finished_at = 5, failed_at = 4 RETURNING 1", "1");
+	assert_int_equal(store_requeue(st, 1, 7, false, status, &requeued, &src, &eid), 0);
+	assert_string_equal(status, "done");
+	assert_false(requeued);
+	free(src);
+	free(eid);
+	assert_int_equal(store_requeue(st, 2, 7, false, status, &requeued, &src, &eid), 0);
+	assert_string_equal(status, "dead");
+	assert_true(requeued);
+	free(src);
+	free(eid);
+	tu_assert_query(fx->db, "SELECT group_concat(status, ',') FROM (SELECT status FROM events"
+	    " ORDER BY id)", "done,pending");
+	assert_int_equal(store_requeue(st, 1, 7, true, status, &requeued, &src, &eid), 0);
+	assert_true(requeued);
+	free(src);
+	free(eid);
+	store_close(st);
+	tu_assert_query(fx->db, "SELECT group_concat(status || ':' || attempts || ':' ||"
+	    " next_attempt_at || ':' || typeof(finished_at) || ':' || typeof(failed_at), ',')"
+	    " FROM (SELECT * FROM events ORDER BY id)", "pending:0:7:null:null,pending:0:7:null:null");
+}
+
+/* store_backup: a complete copy with its row count and version, even of a read-only store. */
+static void
+test_backup(void **state)
+{
+	struct fixture *fx = *state;
+	char *cause = NULL, *copy = tu_path(fx->dir, "copy.db"), id[16], want[16];
+	struct store *st = store_open(fx->db, &FULL, &cause);
+	struct store_event ev;
+	int64_t events = -1;
+	int version = -1, i;
+
+	assert_non_null(st);
+	for (i = 0; i < 300; i++) {
+		snprintf(id, sizeof(id), "e%d", i);
+		ev = event("gh", id, "a body of some length, repeated to fill a few pages ........");
+		assert_true(insert_one(st, &ev));
+	}
+	store_close(st);
+	st = store_open_mode(fx->db, &FULL, STORE_READ, &cause);
+	assert_non_null(st);
+	assert_int_equal(store_backup(st, copy, &events, &version), 0);
+	store_close(st);
+	assert_int_equal(events, 300);
+	assert_int_equal(version, store_schema_version());
+	snprintf(want, sizeof(want), "%d", store_schema_version());
+	tu_assert_query(copy, "PRAGMA integrity_check", "ok");
+	tu_assert_query(copy, "PRAGMA user_version", want);
+	tu_assert_query(copy, "SELECT count(*) FROM events", "300");
+	free(copy);
+}
+
 /* A path that cannot be opened fails with a message naming it. */
 static void
 test_bad_path(void **state)
@@ -488,6 +706,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dedup_body_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dedup_body_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_migration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_read_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_untouched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requeue_done, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
 		cmocka_unit_test(test_bad_path),
 		cmocka_unit_test_setup_teardown(test_begin_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trusted_inserts, setup, teardown),
