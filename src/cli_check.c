@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "handler.h"
 #include "util.h"
 
 /* The daemons' user when --user is not given, and nginx's when its config names none. */
@@ -53,41 +54,6 @@ add_problem(struct problems *p, const char *fmt, ...)
 	p->v[p->n++] = xstrdup(buf);
 }
 
-/* True when path is a regular file with some execute bit. */
-static bool
-executable(const char *path, struct stat *sb)
-{
-	return stat(path, sb) == 0 && S_ISREG(sb->st_mode) && (sb->st_mode & 0111) != 0;
-}
-
-/* Looks a bare program name up in PATH, as execvp() will. */
-static bool
-in_path(const char *name)
-{
-	const char *path = getenv("PATH"), *p, *e;
-	struct stat sb;
-	bool found = false;
-
-	if (path == NULL || *path == '\0')
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; !found; p = e + 1) {
-		size_t n;
-		char *full;
-
-		e = strchr(p, ':');
-		if (e == NULL)
-			e = p + strlen(p);
-		n = (size_t)(e - p) + strlen(name) + 2;
-		full = xmalloc(n);
-		snprintf(full, n, "%.*s/%s", (int)(e - p), p, name);
-		found = executable(full, &sb);
-		free(full);
-		if (*e == '\0')
-			break;
-	}
-	return found;
-}
-
 /* The checks config_load() leaves to the running programs. */
 static void
 check_source(const struct config *cfg, const struct source *src, struct problems *p)
@@ -104,9 +70,13 @@ check_source(const struct config *cfg, const struct source *src, struct problems
 		int line = config_key_line(src, "handler");
 
 		if (strchr(prog, '/') == NULL) {
-			if (!in_path(prog))
+			/* The worker's own lookup: what it finds is what it will run. */
+			char *found = handler_find_program(prog);
+
+			if (found == NULL)
 				add_problem(p, "%s:%d: handler %s: not found in PATH (%s)", cfg->path, line,
 				    prog, getenv("PATH") != NULL ? getenv("PATH") : "");
+			free(found);
 		} else if (stat(prog, &sb) != 0)
 			add_problem(p, "%s:%d: handler %s: %s", cfg->path, line, prog, strerror(errno));
 		else if (!S_ISREG(sb.st_mode))

@@ -27,13 +27,8 @@
 
 extern char **environ;
 
-/*
- * The program to execve(): argv0 itself when it has a '/', else its PATH
- * match, else NULL (never argv0 as it is: execve() would take a bare name
- * from the working folder).
- */
-static char *
-find_program(const char *argv0)
+char *
+handler_find_program(const char *argv0)
 {
 	const char *path = getenv("PATH"), *p;
 
@@ -45,8 +40,11 @@ find_program(const char *argv0)
 		size_t n = strcspn(p, ":"), len = (n ? n : 1) + 1 + strlen(argv0) + 1;
 		char *cand = xmalloc(len);
 
+		struct stat sb;
+
 		snprintf(cand, len, "%.*s/%s", (int)(n ? n : 1), n ? p : ".", argv0);
-		if (access(cand, X_OK) == 0)
+		/* As execvp(3): a folder or other file with x bits is passed over. */
+		if (access(cand, X_OK) == 0 && stat(cand, &sb) == 0 && S_ISREG(sb.st_mode))
 			return cand;
 		free(cand);
 		p += n;
@@ -206,7 +204,7 @@ handler_start(struct handler *h, char *const argv[], const struct store_job *job
 	if ((in = body_file(job)) < 0 || pipe2(outp, O_CLOEXEC) != 0 ||
 	    pipe2(errp, O_CLOEXEC) != 0)
 		goto fail;
-	program = find_program(argv[0]);
+	program = handler_find_program(argv[0]);
 	env = handler_env(job);
 	h->pid = spawn(program, argv, env, in, outp[1], errp[1]);
 	if (h->pid < 0)

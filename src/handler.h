@@ -44,6 +44,16 @@ struct handler {
 };
 
 /*
+ * The program execve() will run for argv0: argv0 itself when it has a '/',
+ * else the first executable regular file of that name in PATH (an empty
+ * entry is the working folder, as execvp(3) has it; no PATH: the default
+ * /usr/local/bin:/usr/bin:/bin), else NULL: never argv0 as it is, which
+ * execve() would take from the working folder. malloc'd. hookq check looks
+ * handlers up with it, so it finds what the worker will run.
+ */
+char *handler_find_program(const char *argv0);
+
+/*
  * Starts argv for job, stopping it after timeout_ms. Returns 0, or -1 with
  * *cause (malloc'd) when it could not even fork; a program that cannot be
  * executed is a handler that exits 127, with the reason on its stderr.

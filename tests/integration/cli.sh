@@ -386,6 +386,29 @@ want_true "count" grep -qx '4 problems' "$OUT"
 want "--json" "False 4 $(line_of open.secret bad.conf)" "$(json 'j["ok"], len(j["problems"]), j["problems"][0]["line"]')"
 case_end "check: secret files others can read, handlers missing, not executable or not in PATH, with their lines"
 
+# check looks a bare handler name up as the worker will (handler_find_program):
+# an empty PATH entry is the working folder, as execvp(3) has it, and a folder
+# of that name is passed over. Before they shared it, check read "" as "/".
+mkdir -p "$T/pathtest/bin/hookq-path-handler" "$T/pathtest/cwd"
+printf '#!/bin/sh\nexit 0\n' > "$T/pathtest/cwd/hookq-path-handler"
+chmod 755 "$T/pathtest/cwd/hookq-path-handler"
+cat > "$T/path.conf" <<EOF
+[hookq]
+database = $DB
+
+[source p]
+scheme = github
+secret_file = $T/gh.secret
+handler = hookq-path-handler
+EOF
+case_start
+(cd "$T/pathtest/cwd" && PATH="$T/pathtest/bin::/usr/bin:/bin" "$HOOKQ" -c "$T/path.conf" check --user "$NOUSER") > "$OUT" 2> "$ERR"
+want "exit, found through the empty entry" 0 "$?"
+(cd "$T/pathtest" && PATH="$T/pathtest/bin::/usr/bin:/bin" "$HOOKQ" -c "$T/path.conf" check --user "$NOUSER") > "$OUT" 2> "$ERR"
+want "exit elsewhere (only a folder of that name in PATH)" 1 "$?"
+want_true "not found in PATH" grep -q "handler hookq-path-handler: not found in PATH" "$OUT"
+case_end "check finds a bare handler as the worker does: an empty PATH entry is the working folder, a folder of the name is passed over"
+
 cat > "$T/broken.conf" <<EOF
 [hookq]
 database = $DB
