@@ -172,7 +172,15 @@ check_config(const struct config *cfg)
 {
 	size_t i;
 
-	FUZZ_CHECK(cfg->database != NULL && cfg->nsources > 0, "a config without a database or source");
+	/* No source is a valid config (the Debian package ships one): 404 for every path. */
+	FUZZ_CHECK(cfg->database != NULL, "a config without a database");
+	FUZZ_CHECK(cfg->listen_mode >= 0 && cfg->listen_mode <= 0777, "listen_mode out of range");
+	FUZZ_CHECK(cfg->listen != NULL || (cfg->listen_owner == NULL && cfg->listen_group == NULL),
+	    "listen_owner or listen_group without listen");
+	FUZZ_CHECK((cfg->listen_owner == NULL) == (cfg->listen_uid == -1) ||
+	    cfg->listen == NULL, "listen_owner not resolved");
+	FUZZ_CHECK((cfg->listen_group == NULL) == (cfg->listen_gid == -1) ||
+	    cfg->listen == NULL, "listen_group not resolved");
 	FUZZ_CHECK(cfg->threads >= 1 && cfg->concurrency >= 1 && cfg->lease > 0,
 	    "a config value out of its range");
 	for (i = 0; i < cfg->nsources; i++) {
