@@ -1,7 +1,7 @@
 /*
  * cli.h: what the hookq command's files share (src/hookq.c holds main()
- * and the command table; cli_queue.c the queue's commands, cli_check.c and
- * cli_sign.c one command each, cli_util.c the helpers). Output is for
+ * and the command table; cli_queue.c the queue's commands, cli_check.c,
+ * cli_sign.c and cli_backup.c one command each, cli.c the helpers). Output is for
  * people by default and JSON (yajl_gen) with --json. Exit codes: 0 done;
  * 1 something not found, refused, or a check that found problems; 100
  * (EXIT_CONFIG) usage or configuration; 111 (EXIT_SYSTEM) system or
@@ -25,6 +25,7 @@
 #define EXIT_REFUSED 1 /* not found, refused, or problems found */
 
 struct cli {
+	const struct cli_command *command; /* the one running, set by main() */
 	const char *path;      /* the configuration file */
 	bool json;
 	struct config *cfg;    /* loaded on demand by cli_config() */
@@ -55,8 +56,7 @@ int cli_store(struct cli *, enum store_mode);
 /* "hookq: message" on stderr. */
 void cli_error(const char *fmt, ...) PRINTFLIKE(1, 2);
 /* Prints the command's usage line to stderr and returns EXIT_CONFIG. */
-int cli_usage(const struct cli_command *);
-const struct cli_command *cli_find(const char *name);
+int cli_usage(const struct cli *);
 
 /*
  * Every command's options end with CLI_COMMON_OPTIONS (--json, --help);
@@ -64,7 +64,7 @@ const struct cli_command *cli_find(const char *name);
  * the command goes on, else the exit code to return.
  */
 #define CLI_COMMON_OPTIONS { "json", no_argument, NULL, 'J' }, { "help", no_argument, NULL, 'h' }
-int cli_common_option(struct cli *, const char *command, int ch);
+int cli_common_option(struct cli *, int ch);
 
 /* JSON output: a generator writing to stdout when cli_json_end() is called. */
 yajl_gen cli_json_begin(void);

@@ -73,7 +73,7 @@ cli_backup(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_no_options(cli, argc, argv)) >= 0)
 		return rc;
 	if (optind != argc - 1)
-		return cli_usage(cli_find(argv[0]));
+		return cli_usage(cli);
 	file = argv[optind];
 	if (*file == '\0') {
 		cli_error("backup: an empty file name");

@@ -501,11 +501,11 @@ cli_check(struct cli *cli, int argc, char **argv)
 			user = optarg;
 			continue;
 		}
-		if ((rc = cli_common_option(cli, argv[0], ch)) >= 0)
+		if ((rc = cli_common_option(cli, ch)) >= 0)
 			return rc;
 	}
 	if (optind != argc)
-		return cli_usage(cli_find(argv[0]));
+		return cli_usage(cli);
 	if (user != NULL && *user == '\0') {
 		cli_error("--user: an empty name");
 		return EXIT_CONFIG;

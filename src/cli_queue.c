@@ -105,7 +105,7 @@ cli_init(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_no_options(cli, argc, argv)) >= 0)
 		return rc;
 	if (optind != argc)
-		return cli_usage(cli_find(argv[0]));
+		return cli_usage(cli);
 	if ((rc = cli_config(cli, false)) != 0)
 		return rc;
 	existed = stat(cli->cfg->database, &sb) == 0;
@@ -143,7 +143,7 @@ cli_status(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_no_options(cli, argc, argv)) >= 0)
 		return rc;
 	if (optind != argc)
-		return cli_usage(cli_find(argv[0]));
+		return cli_usage(cli);
 	if ((rc = cli_config(cli, false)) != 0 || (rc = cli_store(cli, STORE_READ)) != 0)
 		return rc;
 	if (store_counts(cli->store, &counts, &ncounts) != 0 ||
@@ -317,12 +317,12 @@ cli_list(struct cli *cli, int argc, char **argv)
 			}
 			break;
 		default:
-			if ((rc = cli_common_option(cli, argv[0], ch)) >= 0)
+			if ((rc = cli_common_option(cli, ch)) >= 0)
 				return rc;
 		}
 	}
 	if (optind != argc)
-		return cli_usage(cli_find(argv[0]));
+		return cli_usage(cli);
 	if (status != NULL && !valid_status(status)) {
 		cli_error("--status %s: not pending, running, done or dead", status);
 		return EXIT_CONFIG;
@@ -433,7 +433,7 @@ cli_show(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_no_options(cli, argc, argv)) >= 0)
 		return rc;
 	if (optind != argc - 1)
-		return cli_usage(cli_find(argv[0]));
+		return cli_usage(cli);
 	if (parse_rowid(argv[optind], &id) != 0) {
 		cli_error("%s: not a row id", argv[optind]);
 		return EXIT_CONFIG;
@@ -560,13 +560,13 @@ cli_requeue(struct cli *cli, int argc, char **argv)
 			force = true;
 			break;
 		default:
-			if ((rc = cli_common_option(cli, argv[0], ch)) >= 0)
+			if ((rc = cli_common_option(cli, ch)) >= 0)
 				return rc;
 		}
 	}
 	nids = (size_t)(argc - optind);
 	if (dead == (nids > 0) || (source != NULL && !dead) || (force && dead))
-		return cli_usage(cli_find(argv[0]));
+		return cli_usage(cli);
 	ids = xcalloc(nids + 1, sizeof(*ids));
 	for (i = 0; i < nids; i++)
 		if (parse_rowid(argv[optind + (int)i], &ids[i]) != 0) {
@@ -693,12 +693,12 @@ cli_purge(struct cli *cli, int argc, char **argv)
 			older = optarg;
 			break;
 		default:
-			if ((rc = cli_common_option(cli, argv[0], ch)) >= 0)
+			if ((rc = cli_common_option(cli, ch)) >= 0)
 				return rc;
 		}
 	}
 	if (optind != argc || status == NULL || older == NULL)
-		return cli_usage(cli_find(argv[0]));
+		return cli_usage(cli);
 	if (strcmp(status, "done") != 0 && strcmp(status, "dead") != 0) {
 		cli_error("--status %s: only done or dead rows are purged", status);
 		return EXIT_CONFIG;

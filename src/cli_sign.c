@@ -202,12 +202,12 @@ cli_sign(struct cli *cli, int argc, char **argv)
 			url = optarg;
 			break;
 		default:
-			if ((rc = cli_common_option(cli, argv[0], ch)) >= 0)
+			if ((rc = cli_common_option(cli, ch)) >= 0)
 				return rc;
 		}
 	}
 	if (optind != argc - 1)
-		return cli_usage(cli_find(argv[0]));
+		return cli_usage(cli);
 	if (type != NULL && (*type == '\0' || strlen(type) > MAX_TYPE || !printable_ascii(type))) {
 		cli_error("--type: 1 to %d printable ASCII characters", MAX_TYPE);
 		return EXIT_CONFIG;

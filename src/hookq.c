@@ -65,8 +65,8 @@ usage(FILE *out)
 
 /* ---- the command table ---------------------------------------------------- */
 
-const struct cli_command *
-cli_find(const char *name)
+static const struct cli_command *
+find_command(const char *name)
 {
 	size_t i;
 
@@ -74,30 +74,6 @@ cli_find(const char *name)
 		if (strcmp(COMMANDS[i].name, name) == 0)
 			return &COMMANDS[i];
 	return NULL;
-}
-
-int
-cli_usage(const struct cli_command *c)
-{
-	fprintf(stderr, "usage: hookq [-c FILE] [--json] %s\n", c->usage);
-	return EXIT_CONFIG;
-}
-
-int
-cli_common_option(struct cli *cli, const char *command, int ch)
-{
-	const struct cli_command *c = cli_find(command);
-
-	switch (ch) {
-	case 'J':
-		cli->json = true;
-		return -1;
-	case 'h':
-		printf("usage: hookq [-c FILE] [--json] %s\n", c->usage);
-		return EXIT_OK;
-	default:
-		return cli_usage(c);
-	}
 }
 
 /* ---- main ------------------------------------------------------------------ */
@@ -142,7 +118,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_CONFIG;
 	}
-	c = cli_find(argv[optind]);
+	c = find_command(argv[optind]);
 	if (c == NULL) {
 		cli_error("%s: no such command", argv[optind]);
 		usage(stderr);
@@ -152,6 +128,7 @@ main(int argc, char **argv)
 		cli_error("cannot initialise libsodium");
 		return EXIT_SYSTEM;
 	}
+	cli.command = c;
 	rc = c->run(&cli, argc - optind, argv + optind);
 	store_close(cli.store);
 	config_free(cli.cfg);

@@ -1,7 +1,9 @@
 /*
- * cli_util.c: what the hookq command's files share (cli.h): the
- * configuration and the database on demand, errors, JSON output through
- * yajl_gen, and the formatting of times, ages and values from senders.
+ * cli.c: what the hookq command's files share (cli.h): usage and the
+ * common options, the configuration and the database on demand, errors,
+ * JSON output through yajl_gen, and the formatting of times, ages and
+ * values from senders. main() (hookq.c) sets cli->command, so nothing here
+ * needs the command table.
  */
 #include "autoconf.h"
 
@@ -248,6 +250,28 @@ cli_quote(char *buf, size_t size, const char *s)
 	return log_quote(buf, size, s, strlen(s));
 }
 
+int
+cli_usage(const struct cli *cli)
+{
+	fprintf(stderr, "usage: hookq [-c FILE] [--json] %s\n", cli->command->usage);
+	return EXIT_CONFIG;
+}
+
+int
+cli_common_option(struct cli *cli, int ch)
+{
+	switch (ch) {
+	case 'J':
+		cli->json = true;
+		return -1;
+	case 'h':
+		printf("usage: hookq [-c FILE] [--json] %s\n", cli->command->usage);
+		return EXIT_OK;
+	default:
+		return cli_usage(cli);
+	}
+}
+
 /* Commands with no options of their own: --json and --help only. */
 int
 cli_no_options(struct cli *cli, int argc, char **argv)
@@ -257,7 +281,7 @@ cli_no_options(struct cli *cli, int argc, char **argv)
 
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "h", LONG, NULL)) != -1) {
-		int rc = cli_common_option(cli, argv[0], ch);
+		int rc = cli_common_option(cli, ch);
 
 		if (rc >= 0)
 			return rc;
