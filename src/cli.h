@@ -79,8 +79,6 @@ void cli_json_kbool(yajl_gen, const char *key, bool value);
 /* key: value in ms, or null when 0 (a NULL column). */
 void cli_json_ktime(yajl_gen, const char *key, int64_t ms);
 
-/* True when the bytes are valid UTF-8. */
-bool cli_utf8_valid(const unsigned char *p, size_t len);
 /* UTC time of ms since the epoch, "2026-11-27T05:30:00Z", into buf (32 bytes). */
 const char *cli_time(char buf[32], int64_t ms);
 /* A duration in ms as "3d4h", "5m12s", "12s", "0s", into buf (32 bytes). */

@@ -416,7 +416,7 @@ printable(const unsigned char *p, size_t len)
 	for (i = 0; i < len; i++)
 		if (p[i] < 0x20 && p[i] != '\n' && p[i] != '\r' && p[i] != '\t')
 			return false;
-	return cli_utf8_valid(p, len);
+	return utf8_valid(p, len);
 }
 
 int
@@ -461,7 +461,7 @@ cli_show(struct cli *cli, int argc, char **argv)
 		else
 			cli_json_str(g, r.headers);
 		cli_json_kint(g, "body_bytes", (int64_t)r.body_len);
-		if (cli_utf8_valid(r.body, r.body_len)) {
+		if (utf8_valid(r.body, r.body_len)) {
 			cli_json_key(g, "body");
 			cli_json_strn(g, (const char *)r.body, r.body_len);
 		} else {

@@ -201,48 +201,6 @@ payload_extract(const unsigned char *body, size_t len,
 	return -1;
 }
 
-/*
- * True when s is well-formed UTF-8 (RFC 3629: no overlong forms, no
- * surrogates, nothing past U+10FFFF). yajl's own check lets those through,
- * and SQLite's JSON functions would then refuse the stored headers.
- */
-static bool
-utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n, k;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, cp = c & 0x07;
-		else
-			return false;
-		if (len - i <= n)
-			return false;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
-
 /* s read as ISO-8859-1, in UTF-8: a malloc'd, NUL-terminated copy of *outlen bytes. */
 static char *
 latin1_utf8(const char *s, size_t len, size_t *outlen)

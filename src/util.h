@@ -1,11 +1,12 @@
 /*
- * util.h: the few helpers every hookq module needs: clocks, standard fds and allocation
+ * util.h: the few helpers every hookq module needs: clocks, standard fds, UTF-8 and allocation
  * that cannot fail (an allocation failure ends the process, like tmux and git:
  * every size hookq allocates is capped before it gets here).
  */
 #ifndef HOOKQ_UTIL_H
 #define HOOKQ_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,5 +28,8 @@ void *xrealloc(void *, size_t);
 void *xreallocarray(void *, size_t, size_t);
 char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
+
+/* True when s is well-formed UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
+bool utf8_valid(const unsigned char *s, size_t len);
 
 #endif
