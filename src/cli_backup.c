@@ -49,17 +49,6 @@ remove_tmp(const char *tmp)
 	free(journal);
 }
 
-/* The folder of path, malloc'd ("." for a bare name). */
-static char *
-folder_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return xstrdup(".");
-	return xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
-}
-
 int
 cli_backup(struct cli *cli, int argc, char **argv)
 {
@@ -105,7 +94,7 @@ cli_backup(struct cli *cli, int argc, char **argv)
 		remove_tmp(tmp);
 		goto out;
 	}
-	dir = folder_of(file);
+	dir = path_folder(file);
 	/* link(), not rename(): a FILE made while we copied is not replaced. */
 	if (sync_path(tmp) != 0 || link(tmp, file) != 0) {
 		int saved = errno;

@@ -293,17 +293,6 @@ nginx_user(void)
 	return found != NULL ? found : xstrdup(NGINX_DEFAULT_USER);
 }
 
-/* The folder of path, malloc'd. */
-static char *
-folder_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return xstrdup(".");
-	return xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
-}
-
 /*
  * A secret file as the daemons' user sees it: readable by it (probed), and
  * by no one else. "No one else" is kept simple: no bits for others; the
@@ -415,7 +404,7 @@ check_as_user(const struct config *cfg, const char *name, struct problems *p, ch
 		    name != NULL ? name : DAEMON_USER, name != NULL ? "" : " (--user NAME names another)");
 		return 0;
 	}
-	dir = folder_of(cfg->database);
+	dir = path_folder(cfg->database);
 	wal = xmalloc(strlen(cfg->database) + 5);
 	shm = xmalloc(strlen(cfg->database) + 5);
 	snprintf(wal, strlen(cfg->database) + 5, "%s-wal", cfg->database);

@@ -1008,7 +1008,6 @@ config_load_opt(const char *path, int flags, char **cause)
 {
 	struct loader L;
 	struct config *cfg;
-	const char *slash;
 	size_t i;
 	int rc;
 
@@ -1025,8 +1024,7 @@ config_load_opt(const char *path, int flags, char **cause)
 	cfg->stop_grace = DEFAULT_STOP_GRACE;
 	cfg->listen_mode = DEFAULT_LISTEN_MODE;
 	cfg->refs = 1;
-	slash = strrchr(path, '/');
-	L.dir = slash == NULL ? xstrdup(".") : xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+	L.dir = path_folder(path);
 
 	L.f = fopen(path, "r");
 	if (L.f == NULL) {

@@ -138,3 +138,13 @@ utf8_valid(const unsigned char *s, size_t len)
 	}
 	return true;
 }
+
+char *
+path_folder(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	return xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+}

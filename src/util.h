@@ -29,6 +29,9 @@ void *xreallocarray(void *, size_t, size_t);
 char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
 
+/* The folder of path, malloc'd: "." for a bare name, "/" for one at the root. */
+char *path_folder(const char *path);
+
 /* True when s is well-formed UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
 bool utf8_valid(const unsigned char *s, size_t len);
 

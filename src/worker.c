@@ -497,8 +497,7 @@ static int
 watch_wal(struct worker *w)
 {
 	const char *db = w->cfg->database, *slash = strrchr(db, '/');
-	char *dir = slash == NULL ? xstrdup(".") :
-	    xstrndup(db, slash == db ? 1 : (size_t)(slash - db));
+	char *dir = path_folder(db);
 	size_t n = strlen(slash ? slash + 1 : db) + 5;
 	int rc;
 
