@@ -24,7 +24,6 @@
 #define LIST_DEFAULT_LIMIT 20
 #define PURGE_BATCH 1000
 
-static const char *const STATUSES[] = { "pending", "running", "done", "dead" };
 
 /* Text a handler or sender wrote, for a terminal: control bytes but newline and tab as '?'. */
 static void
@@ -70,8 +69,8 @@ valid_status(const char *s)
 {
 	size_t i;
 
-	for (i = 0; i < nitems(STATUSES); i++)
-		if (strcmp(STATUSES[i], s) == 0)
+	for (i = 0; i < nitems(store_statuses); i++)
+		if (strcmp(store_statuses[i], s) == 0)
 			return true;
 	return false;
 }

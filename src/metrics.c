@@ -37,7 +37,6 @@ static const char *const BUCKET_LE[] = {
 _Static_assert(nitems(BUCKET_US) == nitems(BUCKET_LE), "one label per bucket");
 
 /* The queue statuses every source shows, zero or not. */
-static const char *const STATUSES[] = { "pending", "running", "done", "dead" };
 
 /*
  * Outcomes in the order they are printed. Not "accepted": with ack = receipt
@@ -250,8 +249,8 @@ known_status(const char *status)
 {
 	size_t i;
 
-	for (i = 0; i < nitems(STATUSES); i++)
-		if (strcmp(STATUSES[i], status) == 0)
+	for (i = 0; i < nitems(store_statuses); i++)
+		if (strcmp(store_statuses[i], status) == 0)
 			return true;
 	return false;
 }
@@ -333,12 +332,12 @@ render_queue(struct metrics *m, struct buf *b, size_t nslots, const struct metri
 
 	buf_help(b, "hookq_queue_events", "gauge", "Rows in the queue by source and status.");
 	for (i = 0; i < n; i++) {
-		for (j = 0; j < nitems(STATUSES); j++) {
-			const struct store_count *r = queue_row(q, names[i], STATUSES[j]);
+		for (j = 0; j < nitems(store_statuses); j++) {
+			const struct store_count *r = queue_row(q, names[i], store_statuses[j]);
 
 			buf_printf(b, "hookq_queue_events{source=\"");
 			buf_label(b, names[i]);
-			buf_printf(b, "\",status=\"%s\"} %lld\n", STATUSES[j],
+			buf_printf(b, "\",status=\"%s\"} %lld\n", store_statuses[j],
 			    r ? (long long)r->events : 0LL);
 		}
 		for (j = 0; j < q->n; j++) {

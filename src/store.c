@@ -940,6 +940,8 @@ fail:
 
 /* ---- the hookq command ------------------------------------------------------ */
 
+const char *const store_statuses[STORE_NSTATUSES] = { "pending", "running", "done", "dead" };
+
 #define ROW_COLUMNS "id, source, event_id, event_type, status, attempts, received_at," \
     " next_attempt_at, lease_until, finished_at, failed_at, claimed_by, last_error"
 

@@ -188,6 +188,10 @@ bool store_low_space(struct store *);
  */
 bool store_moved(struct store *);
 
+/* A row's statuses, in the order of its life (the schema's CHECK). */
+#define STORE_NSTATUSES 4
+extern const char *const store_statuses[STORE_NSTATUSES];
+
 /* Operators' reads: the queue per source and status (queue_summary's rows). */
 struct store_count {
 	char *source;
