@@ -231,12 +231,12 @@ fail:
 }
 
 int
-front_inherited(void)
+front_listening(int fd)
 {
 	int v = 0;
 	socklen_t len = sizeof(v);
 
-	return getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v == 1;
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v == 1;
 }
 
 /* Takes a reference to the current config. */

@@ -21,8 +21,8 @@ struct front;
  * tell about. Returns the listening fd, or -1 with *cause set (malloc'd).
  */
 int front_listen(const struct config *cfg, char **cause);
-/* True when fd 0 is a listening socket (spawn-fcgi, systemd StandardInput=socket). */
-int front_inherited(void);
+/* True when fd is a listening socket (fd 0 under spawn-fcgi, fd 3 from systemd). */
+int front_listening(int fd);
 
 /*
  * Opens the database (through the committer) and starts cfg->threads

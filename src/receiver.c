@@ -9,8 +9,6 @@
  */
 #include "autoconf.h"
 
-#include <sys/socket.h>
-
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -96,8 +94,7 @@ static int
 take_socket(const struct config *cfg, bool *created)
 {
 	char *cause = NULL;
-	int n = systemd_listen_fds(), fd, v = 0;
-	socklen_t len = sizeof(v);
+	int n = systemd_listen_fds(), fd;
 
 	*created = false;
 	if (n > 1)
@@ -105,7 +102,7 @@ take_socket(const struct config *cfg, bool *created)
 		    " ListenStream", n);
 	if (n == 1) {
 		fd = SYSTEMD_LISTEN_FD;
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) != 0 || v != 1)
+		if (!front_listening(fd))
 			fatal(EXIT_CONFIG, "the socket systemd passed is not a listening stream socket");
 		if (cfg->listen != NULL)
 			log_info("listening on the socket systemd passed; [hookq] listen %s is not used",
@@ -119,7 +116,7 @@ take_socket(const struct config *cfg, bool *created)
 		*created = true;
 		return fd;
 	}
-	if (front_inherited())
+	if (front_listening(0))
 		return 0;
 	fatal(EXIT_CONFIG, "%s: [hookq] has no listen, fd 0 is not a listening socket, and"
 	    " systemd passed none", cfg->path);
