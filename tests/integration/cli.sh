@@ -36,9 +36,7 @@ chmod 600 "$T/sw.secret"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/ed.secret"
 echo >> "$T/ed.secret"
 chmod 600 "$T/ed.secret"
-mkdir -p "$T/h"
-printf '#!/bin/sh\nexit 0\n' > "$T/h/ok.sh"
-chmod 755 "$T/h/ok.sh"
+ok_handler > /dev/null
 
 write_config <<EOF
 [source gh]

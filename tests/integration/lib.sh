@@ -363,6 +363,43 @@ count_rows() {
 
 # --- Process helpers (startup). ---
 
+# launch_receiver CONF: starts a receiver in the background (log in receiver.log),
+# sets RECEIVER_PID, and waits until that process logs "listening on". Returns 1
+# if it exits or does not listen within 10 s.
+launch_receiver() {
+	local mark i
+	mark=$(log_mark)
+	"$RECEIVER" -c "$1" >> "$T/receiver.log" 2>&1 &
+	RECEIVER_PID=$!
+	for i in $(seq 1 200); do
+		log_since "$mark" | grep -q "hookq-receiver\[$RECEIVER_PID\]: listening on" && return 0
+		alive "$RECEIVER_PID" || break
+		sleep 0.05
+	done
+	return 1
+}
+# signal_receiver SIGNAL: sends SIGNAL to the running receiver and waits (10 s at
+# most); sets EXIT_RC.
+signal_receiver() {
+	kill "-$1" "$RECEIVER_PID" 2>/dev/null
+	wait_exit "$RECEIVER_PID" 10
+	RECEIVER_PID=
+}
+# post_delivery SOURCE DELIVERY: posts a GitHub-signed push {"delivery":DELIVERY};
+# prints the status.
+post_delivery() {
+	local b
+	b=$(body "$2.json" "{\"delivery\":\"$2\"}")
+	post_github "$1" "$b" "$2" push
+}
+# ok_handler: $T/h/ok.sh, a handler that exits 0; prints its path.
+ok_handler() {
+	mkdir -p "$T/h"
+	printf '#!/bin/sh\nexit 0\n' > "$T/h/ok.sh"
+	chmod 755 "$T/h/ok.sh"
+	echo "$T/h/ok.sh"
+}
+
 # stop_nginx: stops the nginx start_nginx started (bounded), so start_nginx can start
 # another one, e.g. after changing $SOCK.
 stop_nginx() {

@@ -36,18 +36,6 @@ run() {
 	timeout 20 "$RECEIVER" "$@" < /dev/null > "$T/$name.out" 2> "$T/$name.err"
 	RC=$?
 }
-# stop SIGNAL: signals the running receiver and waits (10 s at most); sets EXIT_RC.
-stop() {
-	kill "-$1" "$RECEIVER_PID" 2>/dev/null
-	wait_exit "$RECEIVER_PID" 10
-	RECEIVER_PID=
-}
-# gh SOURCE DELIVERY: posts a GitHub-signed event; prints the status.
-gh() {
-	local b
-	b=$(body "$2.json" "{\"delivery\":\"$2\"}")
-	post_github "$1" "$b" "$2" push
-}
 # logged MARK TEXT: the receiver logged TEXT since MARK (log_mark).
 logged() {
 	log_since "$1" | grep -qF -- "$2"
@@ -55,19 +43,6 @@ logged() {
 # as_nobody COMMAND...: COMMAND as nobody:nogroup, no supplementary groups.
 as_nobody() {
 	setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"
-}
-# launch CONF: the receiver in the background (receiver.log); waits for "listening on".
-launch() {
-	local mark i
-	mark=$(log_mark)
-	"$RECEIVER" -c "$1" >> "$T/receiver.log" 2>&1 &
-	RECEIVER_PID=$!
-	for i in $(seq 1 200); do
-		log_since "$mark" | grep -q "listening on" && return 0
-		alive "$RECEIVER_PID" || break
-		sleep 0.05
-	done
-	return 1
 }
 # notify_listen FILE: a datagram socket at $T/notify.sock whose messages are
 # appended to FILE, one per line ('\n' inside a message shown as '|').
@@ -140,14 +115,14 @@ case_start
 conf_listen own "listen_group = $(id -gn)\nlisten_mode = 0600"
 old_umask=$(umask)
 umask 000
-launch "$T/own.conf" || CASE_ERRORS+=("did not start: $(tail -n 2 "$T/receiver.log")")
+launch_receiver "$T/own.conf" || CASE_ERRORS+=("did not start: $(tail -n 2 "$T/receiver.log")")
 umask "$old_umask"
 want "mode" 600 "$(stat -c %a "$T/own.sock")"
 want "group" "$(id -gn)" "$(stat -c %G "$T/own.sock")"
 for f in own.db own.db-wal own.db-shm; do
 	want "mode of $f (umask 000)" 640 "$(stat -c %a "$T/$f" 2>/dev/null)"
 done
-stop TERM
+signal_receiver TERM
 case_end "listen_group (one of ours) and listen_mode 0600 set on the socket; database, -wal and -shm created 0640 under umask 000"
 
 # Other users reach the sockets and files of the cases below through $T.
@@ -156,7 +131,7 @@ case_end "listen_group (one of ours) and listen_mode 0600 set on the socket; dat
 if [ "$ROOT" = yes ]; then
 	case_start
 	conf_listen root "listen_owner = daemon\nlisten_group = www-data\nlisten_mode = 0660"
-	launch "$T/root.conf" || CASE_ERRORS+=("did not start: $(tail -n 2 "$T/receiver.log")")
+	launch_receiver "$T/root.conf" || CASE_ERRORS+=("did not start: $(tail -n 2 "$T/receiver.log")")
 	want "owner:group" "daemon:www-data" "$(stat -c %U:%G "$T/root.sock")"
 	want "mode" 660 "$(stat -c %a "$T/root.sock")"
 	# nginx's workers run as www-data: the group lets them connect.
@@ -167,7 +142,7 @@ if [ "$ROOT" = yes ]; then
 		'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$T/root.sock" 2>/dev/null; then
 		CASE_ERRORS+=("nobody could connect")
 	fi
-	stop TERM
+	signal_receiver TERM
 	case_end "as root: listen_owner daemon, listen_group www-data, 0660: www-data connects, nobody cannot"
 else
 	ok "# SKIP socket owner and group of another user: needs root"
@@ -243,13 +218,13 @@ printf '[hookq]\ndatabase = %s\nlisten = %s\n' "$DB" "$SOCK" > "$T/empty.conf"
 run empty -n -c "$T/empty.conf"
 want "-n exit status" 0 "$RC"
 mark=$(log_mark)
-launch "$T/empty.conf" || CASE_ERRORS+=("did not start: $(tail -n 2 "$T/receiver.log")")
+launch_receiver "$T/empty.conf" || CASE_ERRORS+=("did not start: $(tail -n 2 "$T/receiver.log")")
 want_true "warns that every /hooks/ request gets 404" logged "$mark" \
 	"has no [source NAME] section: every /hooks/ request gets 404"
 start_nginx
 s=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data '{}' "$URL/hooks/github")
 want "POST /hooks/github" 404 "$s"
-stop TERM
+signal_receiver TERM
 case_end "a config without sources starts (a warning) and answers 404 to /hooks/NAME"
 
 # ==== socket activation and readiness ====================================================
@@ -271,7 +246,7 @@ RECEIVER_PID=$!
 for _ in $(seq 1 100); do [ -S "$T/activated.sock" ] && break; sleep 0.05; done
 # As systemd does, systemd-socket-activate starts the receiver on the first
 # connection; that request waits in the socket's backlog meanwhile.
-s=$(gh github act-1)
+s=$(post_delivery github act-1)
 want "signed event through nginx (it starts the receiver)" 200 "$s"
 want rows 1 "$(rows github act-1)"
 wait_line "$T/notify.log" '^READY=1' || CASE_ERRORS+=("no READY=1 from the receiver")
@@ -329,15 +304,15 @@ write_config "busy_timeout = 200" <<C
 scheme = github
 secret_file = $T/gh.secret
 C
-launch "$GOOD" || CASE_ERRORS+=("did not start: $(tail -n 2 "$T/receiver.log")")
-want "first event" 200 "$(gh github stop-1)"
-want "its duplicate" 200 "$(gh github stop-1)"
+launch_receiver "$GOOD" || CASE_ERRORS+=("did not start: $(tail -n 2 "$T/receiver.log")")
+want "first event" 200 "$(post_delivery github stop-1)"
+want "its duplicate" 200 "$(post_delivery github stop-1)"
 lock_db
 want "locked" yes "$LOCKED"
-want "while the database is locked" 503 "$(gh github stop-2)"
+want "while the database is locked" 503 "$(post_delivery github stop-2)"
 unlock_db
 mark=$(log_mark)
-stop TERM
+signal_receiver TERM
 line=$(log_since "$mark" | grep 'stopped:')
 want_true "stop line: 1 written, 1 duplicate, 1 not written ($line)" \
 	sh -c "echo '$line' | grep -q 'stopped: 1 events written in 2 transactions (at most 1 in one); 1 duplicates; 1 not written (answered 503)'"

@@ -54,33 +54,6 @@ conf() {
 		echo "secret_file = ${4:-$T/gh.secret}"
 	} > "$T/$1.conf"
 }
-# launch CONF [SOCKET]: starts a receiver in the background (log in receiver.log),
-# sets RECEIVER_PID, and waits until that process logs "listening on". Returns 1
-# if it exits or does not listen within 10 s.
-launch() {
-	local mark i
-	mark=$(log_mark)
-	"$RECEIVER" -c "$1" >> "$T/receiver.log" 2>&1 &
-	RECEIVER_PID=$!
-	for i in $(seq 1 200); do
-		log_since "$mark" | grep -q "hookq-receiver\[$RECEIVER_PID\]: listening on" && return 0
-		alive "$RECEIVER_PID" || break
-		sleep 0.05
-	done
-	return 1
-}
-# stop SIGNAL: sends SIGNAL to the running receiver and waits (10 s at most); sets EXIT_RC.
-stop() {
-	kill "-$1" "$RECEIVER_PID" 2>/dev/null
-	wait_exit "$RECEIVER_PID" 10
-	RECEIVER_PID=
-}
-# gh SOURCE DELIVERY: posts a GitHub-signed event; prints the status.
-gh() {
-	local b
-	b=$(body "$2.json" "{\"delivery\":\"$2\"}")
-	post_github "$1" "$b" "$2" push
-}
 
 # ==== command line and configuration: nothing starts ================================
 
@@ -260,7 +233,7 @@ case_end "listen path that is a regular file: exit 111, the file is not removed"
 
 old_umask=$(umask)
 umask 077 # the socket's mode must not depend on the umask the receiver inherits
-launch "$GOOD" || bail "hookq-receiver did not start: $(tail -n 3 "$T/receiver.log")"
+launch_receiver "$GOOD" || bail "hookq-receiver did not start: $(tail -n 3 "$T/receiver.log")"
 umask "$old_umask"
 start_nginx
 
@@ -277,7 +250,7 @@ want "rows" 0 "$(count_rows)"
 case_end "fresh database: schema created (user_version = the last migration, table events, WAL)"
 
 case_start
-s=$(gh github d-1)
+s=$(post_delivery github d-1)
 want status 200 "$s"
 want rows 1 "$(rows github d-1)"
 case_end "the receiver serves a signed event through nginx"
@@ -291,7 +264,7 @@ want_true "stderr says another process is listening" has "$T/second.err" "anothe
 want_true "stderr names the socket" has "$T/second.err" "$SOCK"
 want_true "socket still there" [ -S "$SOCK" ]
 want_true "first receiver still running" alive "$RECEIVER_PID"
-s=$(gh github d-2)
+s=$(post_delivery github d-2)
 want "status from the first receiver" 200 "$s"
 want rows 1 "$(rows github d-2)"
 [ ${#CASE_ERRORS[@]} -gt 0 ] && show "$T/second.err"
@@ -300,7 +273,7 @@ case_end "second receiver on a live socket: exit 111 \"another process is listen
 # ---- SIGHUP --------------------------------------------------------------------------
 
 case_start
-s=$(gh added h-0)
+s=$(post_delivery added h-0)
 want "status before the reload" 404 "$s"
 write_config <<C
 [source github]
@@ -313,10 +286,10 @@ secret_file = $T/gh.secret
 C
 want reload reloaded "$(reload_receiver)"
 want_true "same process" alive "$RECEIVER_PID"
-s=$(gh added h-1)
+s=$(post_delivery added h-1)
 want "status after the reload" 200 "$s"
 want rows 1 "$(rows added h-1)"
-s=$(gh github h-2)
+s=$(post_delivery github h-2)
 want "status of the old source" 200 "$s"
 case_end "SIGHUP with a new source: the new source answers 200 without a restart"
 
@@ -325,9 +298,9 @@ cp "$GOOD" "$T/hookq.conf.good"
 printf '\n[source broken]\nscheme = github\nsecret_file = %s\n' "$T/absent.secret" >> "$GOOD"
 want reload failed "$(reload_receiver)"
 want_true "still running" alive "$RECEIVER_PID"
-s=$(gh added h-3)
+s=$(post_delivery added h-3)
 want "status of a source of the running config" 200 "$s"
-s=$(gh broken h-4)
+s=$(post_delivery broken h-4)
 want "status of the source of the bad config" 404 "$s"
 cp "$T/hookq.conf.good" "$GOOD"
 case_end "SIGHUP with a bad config: reload failed logged, the running config keeps serving"
@@ -337,28 +310,28 @@ case_end "SIGHUP with a bad config: reload failed logged, the running config kee
 case_start
 n=$(count_rows)
 mark=$(log_mark)
-stop TERM
+signal_receiver TERM
 want "exit status" 0 "$EXIT_RC"
 want_true "log says stopped" log_wait "$mark" 'stopped' 1 1
 want_true "socket file removed" [ ! -e "$SOCK" ]
 case_end "SIGTERM: exit 0, logs stopped, socket removed"
 
 case_start
-launch "$GOOD" || CASE_ERRORS+=("restart failed")
+launch_receiver "$GOOD" || CASE_ERRORS+=("restart failed")
 want "rows kept" "$n" "$(count_rows)"
 want "user_version" "$SCHEMA_VERSION" "$(sql 'PRAGMA user_version')"
-s=$(gh github d-1)
+s=$(post_delivery github d-1)
 want "status of a resent event" 200 "$s"
 want_response $'duplicate\n'
 want "rows of d-1" 1 "$(rows github d-1)"
-s=$(gh github d-3)
+s=$(post_delivery github d-3)
 want "status of a new event" 200 "$s"
 want "rows" $((n + 1)) "$(count_rows)"
 case_end "restart on an existing database keeps its rows (a resent event is a duplicate)"
 
 case_start
 mark=$(log_mark)
-stop INT
+signal_receiver INT
 want "exit status" 0 "$EXIT_RC"
 want_true "log says stopped" log_wait "$mark" 'stopped' 1 1
 want_true "socket file removed" [ ! -e "$SOCK" ]
@@ -367,21 +340,21 @@ case_end "SIGINT: exit 0, logs stopped, socket removed"
 # ---- a stale socket -----------------------------------------------------------------------
 
 case_start
-launch "$GOOD" || CASE_ERRORS+=("first start failed")
+launch_receiver "$GOOD" || CASE_ERRORS+=("first start failed")
 { kill -KILL "$RECEIVER_PID"; wait_exit "$RECEIVER_PID" 10; } 2>/dev/null # no "Killed" notice
 RECEIVER_PID=
 want_true "socket left behind by the killed receiver" [ -S "$SOCK" ]
-s=$(gh github k-0)
+s=$(post_delivery github k-0)
 want "status while nobody listens" 502 "$s"
-launch "$GOOD" || CASE_ERRORS+=("restart on the stale socket failed: $(tail -n 1 "$T/receiver.log")")
+launch_receiver "$GOOD" || CASE_ERRORS+=("restart on the stale socket failed: $(tail -n 1 "$T/receiver.log")")
 want_true "socket there" [ -S "$SOCK" ]
 want "mode" 660 "$(stat -c %a "$SOCK")"
-s=$(gh github k-1)
+s=$(post_delivery github k-1)
 want "status from the new receiver" 200 "$s"
 want rows 1 "$(rows github k-1)"
 case_end "stale socket left by kill -9 is replaced; the new receiver serves"
 
-stop TERM
+signal_receiver TERM
 
 # ---- spawn-fcgi: the socket inherited on fd 0 ----------------------------------------------
 
@@ -401,11 +374,11 @@ if command -v spawn-fcgi > /dev/null; then
 	done
 	want_true "receiver logs listening on fd 0" log_wait "$mark" 'listening on fd 0' 1 1
 	start_nginx
-	s=$(gh github sf-1)
+	s=$(post_delivery github sf-1)
 	want status 200 "$s"
 	want_response $'stored\n'
 	want rows 1 "$(rows github sf-1)"
-	stop TERM
+	signal_receiver TERM
 	want "exit status on SIGTERM" 0 "$EXIT_RC"
 	want_true "log says stopped" log_wait "$mark" 'stopped' 1 1
 	case_end "spawn-fcgi -n: the receiver serves on the inherited socket"

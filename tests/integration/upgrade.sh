@@ -9,9 +9,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 
 new_secret gh
-mkdir -p "$T/h"
-printf '#!/bin/sh\nexit 0\n' > "$T/h/ok.sh"
-chmod 755 "$T/h/ok.sh"
+ok_handler > /dev/null
 write_config <<EOF
 [source gh]
 scheme = github
