@@ -120,16 +120,29 @@ stop_receiver() {
 start_nginx() {
 	mkdir -p "$T/nginx"
 	cp "$top_srcdir/nginx/hookq.conf" "$T/nginx/hookq.conf"
+	nginx_on_free_port "$T/nginx" test_nginx_conf && return 0
+	cat "$T/nginx/logs/start.log" "$T/nginx/logs/error.log" >&2
+	bail "nginx did not start"
+}
+# test_nginx_conf PORT: start_nginx's config, the shipped snippet included.
+test_nginx_conf() {
+	hookq_nginx_conf "$T/nginx" "$1" "$SOCK" "$T/nginx/hookq.conf" "${NGINX_SERVER_EXTRA:-}" \
+		"${NGINX_UPSTREAM_EXTRA:-}"
+}
+# nginx_on_free_port DIR WRITE_CONF: starts nginx from DIR on a free loopback
+# port, calling WRITE_CONF PORT to write DIR/nginx.conf for each port tried;
+# sets PORT, URL and NGINX_PID. Returns 1 when no port worked (20 tries).
+nginx_on_free_port() {
+	local dir=$1 write=$2 attempt
 	for attempt in $(seq 1 20); do
 		PORT=$((20000 + (RANDOM * 7 + $$ + attempt) % 40000))
-		hookq_nginx_conf "$T/nginx" "$PORT" "$SOCK" "$T/nginx/hookq.conf" "${NGINX_SERVER_EXTRA:-}" \
-			"${NGINX_UPSTREAM_EXTRA:-}"
-		hookq_nginx_start "$T/nginx"
+		"$write" "$PORT"
+		hookq_nginx_start "$dir"
 		NGINX_PID=$!
 		for _ in $(seq 1 50); do
 			# nginx writes its pid file only once it holds the port, so an answer
 			# then comes from this nginx, not from another one already on the port.
-			if [ -s "$T/nginx/nginx.pid" ] &&
+			if [ -s "$dir/nginx.pid" ] &&
 				curl -s -o /dev/null "http://127.0.0.1:$PORT/" 2>/dev/null; then
 				URL="http://127.0.0.1:$PORT"
 				return 0
@@ -141,8 +154,7 @@ start_nginx() {
 		wait "$NGINX_PID" 2>/dev/null
 		NGINX_PID=
 	done
-	cat "$T/nginx/logs/start.log" "$T/nginx/logs/error.log" >&2
-	bail "nginx did not start"
+	return 1
 }
 
 # --- Load (load.py): many concurrent signed GitHub deliveries through nginx. ---

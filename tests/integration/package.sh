@@ -268,6 +268,16 @@ out=$(HOOKQ_GROUPS=$RECEIVER_GROUPS run_as_hookq /usr/sbin/hookq-receiver -n -c 
 check "the shipped config (listen, listen_group = www-data) with a source: configuration OK" \
 	"configuration OK" "$out"
 
+# wait_logged LOG REGEX PID: waits (10 s at most) for REGEX in LOG while PID runs.
+wait_logged() {
+	for _ in $(seq 1 200); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.05
+	done
+	grep -q -- "$2" "$1" 2>/dev/null
+}
+
 # RuntimeDirectory=hookq, RuntimeDirectoryMode=0755. Without hookq.socket
 # the receiver makes the socket itself (listen_group = www-data, which its
 # unit's SupplementaryGroups=www-data lets it set without root).
@@ -276,12 +286,7 @@ as_hookq "$RECEIVER_GROUPS"
 (cd / && umask 0027 && exec "${AS_HOOKQ[@]}" /usr/sbin/hookq-receiver -c "$CONF") \
 	>> "$T/receiver.log" 2>&1 &
 PKG_RECEIVER_PID=$!
-for _ in $(seq 1 200); do
-	grep -q 'listening on ' "$T/receiver.log" 2>/dev/null && break
-	kill -0 "$PKG_RECEIVER_PID" 2>/dev/null || break
-	sleep 0.05
-done
-if grep -q 'listening on ' "$T/receiver.log"; then
+if wait_logged "$T/receiver.log" 'listening on ' "$PKG_RECEIVER_PID"; then
 	ok "hookq-receiver starts as hookq"
 else
 	not_ok "hookq-receiver starts as hookq" "$(tail -n 20 "$T/receiver.log")"
@@ -293,12 +298,7 @@ check "the socket is hookq:www-data 0660" "hookq:www-data 660" "$(mode_of "$SOCK
 as_hookq hookq
 (cd / && umask 0027 && exec "${AS_HOOKQ[@]}" /usr/sbin/hookq-worker -c "$CONF") >> "$T/worker.log" 2>&1 &
 PKG_WORKER_PID=$!
-for _ in $(seq 1 200); do
-	grep -q ' handled \[' "$T/worker.log" 2>/dev/null && break
-	kill -0 "$PKG_WORKER_PID" 2>/dev/null || break
-	sleep 0.05
-done
-if grep -q ' handled \[' "$T/worker.log"; then
+if wait_logged "$T/worker.log" ' handled \[' "$PKG_WORKER_PID"; then
 	ok "hookq-worker starts as hookq"
 else
 	not_ok "hookq-worker starts as hookq" "$(tail -n 20 "$T/worker.log")"
@@ -343,25 +343,7 @@ if out=$("$NGINX" -t -p "$N" -c "$N/nginx.conf" -e "$N/logs/error.log" 2>&1); th
 else
 	not_ok "nginx -t with the copied snippets" "$out"
 fi
-URL=
-for attempt in $(seq 1 20); do
-	PORT=$((20000 + (RANDOM * 7 + $$ + attempt) % 40000))
-	pkg_nginx_conf "$PORT"
-	hookq_nginx_start "$N"
-	NGINX_PID=$!
-	for _ in $(seq 1 50); do
-		if [ -s "$N/nginx.pid" ] && curl -s -o /dev/null "http://127.0.0.1:$PORT/" 2>/dev/null; then
-			URL="http://127.0.0.1:$PORT"
-			break 2
-		fi
-		kill -0 "$NGINX_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill "$NGINX_PID" 2>/dev/null
-	wait "$NGINX_PID" 2>/dev/null
-	NGINX_PID=
-done
-[ -n "$URL" ] || bail "nginx did not start: $(cat "$N/logs/start.log" "$N/logs/error.log" 2>/dev/null)"
+nginx_on_free_port "$N" pkg_nginx_conf || bail "nginx did not start: $(cat "$N/logs/start.log" "$N/logs/error.log" 2>/dev/null)"
 check "nginx's workers run as www-data" "www-data" \
 	"$(ps -o user= --ppid "$(cat "$N/nginx.pid")" | sort -u | paste -sd ' ')"
 
