@@ -10,6 +10,7 @@
 #ifndef HOOKQ_CONFIG_H
 #define HOOKQ_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +67,47 @@ struct source {
 	int key_lines[48];           /* line of each key given, by key index */
 };
 
+/*
+ * One condition of a route's match: the JSON value at path (dotted, as
+ * id_json) is the scalar value. A match line's value is read as JSON when
+ * it is a JSON scalar (42, true, null, "text"), else as a bare string.
+ */
+enum match_kind { MATCH_STRING, MATCH_NUMBER, MATCH_TRUE, MATCH_FALSE, MATCH_NULL };
+struct route_match {
+	char *path;
+	int kind;                    /* enum match_kind */
+	char *value;                 /* MATCH_STRING: the text; MATCH_NUMBER: as written */
+	double number;               /* MATCH_NUMBER: compared by value, so 1.0 matches 1 */
+	int line;
+};
+
+/*
+ * A route: where a source's events go. Each [route NAME] is one; a
+ * [source NAME] with a handler is one more, named after the source
+ * (implicit), which takes every event of the source, as before routes.
+ * Durations in ms.
+ */
+struct route {
+	char *name;
+	char *source;                /* the [source] it takes events from */
+	char **events;               /* allow-list of event types; NULL: every type */
+	size_t nevents;
+	struct route_match *match;   /* every one must hold; nmatch 0: every event */
+	size_t nmatch;
+	char **handler_argv;         /* NULL-terminated */
+	int concurrency;             /* at most this many running, across workers; 0: no limit */
+	int rate;                    /* a token bucket of rate tokens per rate_period; 0: none */
+	int64_t rate_period;
+	char *order;                 /* a JSON path: one at a time per value, in order; NULL: none */
+	char *order_header;          /* or a header (lowercased) as the key; NULL: none */
+	int64_t handler_timeout;
+	int max_attempts;
+	int64_t backoff_base;
+	int64_t backoff_max;
+	bool implicit;               /* the [source]'s own handler */
+	int line;                    /* of the [route NAME] line (implicit: the handler line) */
+};
+
 struct config {
 	char *path;
 	char *database;
@@ -89,8 +131,11 @@ struct config {
 	int64_t lease;               /* how long a claim holds a row */
 	int64_t retain_done;         /* done rows older than this are deleted; 0 keeps them */
 	int64_t stop_grace;          /* on SIGTERM, how long running handlers may finish */
+	char **on_dead_argv;         /* run once per delivery that becomes dead; NULL: none */
 	struct source *sources;
 	size_t nsources;
+	struct route *routes;        /* the implicit ones first, in source order, then [route]s */
+	size_t nroutes;
 	int refs;                    /* for the programs that reload on SIGHUP */
 };
 
@@ -117,6 +162,8 @@ const struct source *config_source(const struct config *, const char *name);
  * not one.
  */
 int config_parse_duration(const char *text, long long *ms);
+/* The route called name, or NULL. */
+const struct route *config_route(const struct config *, const char *name);
 /* True when the allow-list of src lets type through (NULL type: only with no list). */
 int config_type_allowed(const struct source *src, const char *type);
 /* The line of key in src's section as read, or the [source NAME] line when not given. */
