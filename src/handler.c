@@ -68,26 +68,31 @@ env_entry(const char *name, const char *value)
  * event's metadata.
  */
 static char **
-handler_env(const struct store_job *job)
+handler_env(const struct store_job *job, const char *last_error)
 {
 	char num[32], **env;
 	size_t n = 0, i;
 
 	for (i = 0; environ[i] != NULL; i++)
 		;
-	env = xcalloc(i + 7, sizeof(char *));
+	env = xcalloc(i + 10, sizeof(char *));
 	for (i = 0; environ[i] != NULL; i++)
 		if (strncmp(environ[i], "HOOKQ_", 6) != 0 &&
 		    strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0)
 			env[n++] = xstrdup(environ[i]);
 	env[n++] = env_entry("HOOKQ_SOURCE", job->source);
+	env[n++] = env_entry("HOOKQ_ROUTE", job->route);
 	env[n++] = env_entry("HOOKQ_EVENT_ID", job->event_id);
 	env[n++] = env_entry("HOOKQ_EVENT_TYPE", job->event_type ? job->event_type : "");
 	snprintf(num, sizeof(num), "%d", job->attempt);
 	env[n++] = env_entry("HOOKQ_ATTEMPT", num);
-	snprintf(num, sizeof(num), "%lld", (long long)job->id);
+	snprintf(num, sizeof(num), "%lld", (long long)job->event);
 	env[n++] = env_entry("HOOKQ_ROW_ID", num);
+	snprintf(num, sizeof(num), "%lld", (long long)job->id);
+	env[n++] = env_entry("HOOKQ_DELIVERY_ID", num);
 	env[n++] = env_entry("HOOKQ_HEADERS", job->headers ? job->headers : "{}");
+	if (last_error != NULL)
+		env[n++] = env_entry("HOOKQ_LAST_ERROR", last_error);
 	env[n] = NULL;
 	return env;
 }
@@ -192,20 +197,22 @@ spawn(const char *program, char *const argv[], char *const env[], int in, int ou
 
 int
 handler_start(struct handler *h, char *const argv[], const struct store_job *job,
-    int64_t timeout_ms, char **cause)
+    int64_t timeout_ms, const char *last_error, char **cause)
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, in = -1, e;
 	char *program = NULL, **env = NULL;
 
 	memset(h, 0, sizeof(*h));
 	h->out.fd = h->err.fd = -1;
-	snprintf(h->label, sizeof(h->label), "source=%s row=%lld attempt=%d", job->source,
-	    (long long)job->id, job->attempt);
+	/* Route and delivery first, so "source=S row=N attempt=A" reads as before routes. */
+	snprintf(h->label, sizeof(h->label), "%sroute=%s delivery=%lld source=%s row=%lld attempt=%d",
+	    last_error != NULL ? "on_dead " : "", job->route, (long long)job->id, job->source,
+	    (long long)job->event, job->attempt);
 	if ((in = body_file(job)) < 0 || pipe2(outp, O_CLOEXEC) != 0 ||
 	    pipe2(errp, O_CLOEXEC) != 0)
 		goto fail;
 	program = handler_find_program(argv[0]);
-	env = handler_env(job);
+	env = handler_env(job, last_error);
 	h->pid = spawn(program, argv, env, in, outp[1], errp[1]);
 	if (h->pid < 0)
 		goto fail;

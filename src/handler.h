@@ -40,7 +40,7 @@ struct handler {
 	bool timed_out;                 /* SIGTERM came from handler_timeout */
 	bool stopped;                   /* SIGTERM came from the worker stopping */
 	int status;                     /* waitpid() status once reaped */
-	char label[128];                /* "source=S row=N attempt=A" for log lines */
+	char label[320];                /* "route=R delivery=D source=S row=N attempt=A", for logs */
 };
 
 /*
@@ -54,12 +54,14 @@ struct handler {
 char *handler_find_program(const char *argv0);
 
 /*
- * Starts argv for job, stopping it after timeout_ms. Returns 0, or -1 with
- * *cause (malloc'd) when it could not even fork; a program that cannot be
- * executed is a handler that exits 127, with the reason on its stderr.
+ * Starts argv for job, stopping it after timeout_ms. Its environment has
+ * the job's HOOKQ_* variables, and HOOKQ_LAST_ERROR when last_error is not
+ * NULL (on_dead). Returns 0, or -1 with *cause (malloc'd) when it could not
+ * even fork; a program that cannot be executed is a handler that exits
+ * 127, with the reason on its stderr.
  */
 int handler_start(struct handler *, char *const argv[], const struct store_job *,
-    int64_t timeout_ms, char **cause);
+    int64_t timeout_ms, const char *last_error, char **cause);
 /* Reads what fd (out or err) has, logging whole lines; closes it at end of file. */
 void handler_read(struct handler *, int fd);
 /* Marks h reaped with status, reads what its pipes still hold, and closes them. */

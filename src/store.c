@@ -23,27 +23,10 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
+#include "store_db.h"
 #include "util.h"
 
-struct store {
-	sqlite3 *db;
-	sqlite3_stmt *insert;
-	sqlite3_stmt *dedup;     /* dedup = body's probe before the insert */
-	sqlite3_stmt *claim, *finish[4], *next_due, *prune; /* the worker's, prepared on first use */
-	int busy_timeout;        /* ms */
-	int64_t deadline_us;     /* the busy handler gives up here */
-	void (*wal_fn)(void *, int);
-	void *wal_arg;
-	char err[256];
-	bool full;               /* the last failure was a full disk (SQLITE_FULL) */
-	bool locked;             /* the last failure was another's lock (SQLITE_BUSY, _LOCKED) */
-	bool low_space;          /* free space was under STORE_LOW_SPACE at the last look */
-	int64_t space_seen_us;   /* when that was */
-	bool wal_seen;           /* the -wal this connection writes, once seen (store_moved()) */
-	dev_t wal_dev;
-	ino_t wal_ino;
-};
+
 
 /*
  * Free space on the database's file system under which writers keep the WAL
@@ -65,13 +48,13 @@ struct store {
 #define STORE_PAGE_SIZE 16384
 
 /*
- * A new row is due from its arrival, so retries and new rows queue by due
- * time. body_sha256 (?7) is left NULL but for dedup = body sources, so other
- * rows stay out of the partial index events_body.
+ * body_sha256 (?7) is left NULL but for dedup = body sources, so other
+ * rows stay out of the partial index events_body. A new event is unrouted
+ * (routed_at NULL): the worker makes its deliveries.
  */
 static const char INSERT_SQL[] =
     "INSERT INTO events (source, event_id, event_type, received_at, headers, body,"
-    " next_attempt_at, body_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4, ?7)"
+    " body_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
     " ON CONFLICT (source, event_id) DO NOTHING";
 
 /*
@@ -85,53 +68,96 @@ static const char DEDUP_SQL[] =
     " WHERE source = ?1 AND body_sha256 = ?2 AND received_at > ?3 LIMIT 1";
 
 /*
- * The claim is one statement in a BEGIN IMMEDIATE transaction. Expired
- * leases come first (they are the oldest work), then the pending row due
- * first (by next_attempt_at, then arrival) among each handled source's own
- * first: one index seek per source, however many rows other sources have
- * waiting. INDEXED BY pins the plans to the indexes made for them.
+ * The worker's statements. INDEXED BY pins each plan to the index made for
+ * it, so a claim is a few seeks however many deliveries other routes have.
  */
+static const char UNROUTED_SQL[] =
+    "SELECT id, source, event_type, headers, body FROM events INDEXED BY events_unrouted"
+    " WHERE source = ?1 AND routed_at IS NULL ORDER BY id LIMIT ?2";
+static const char ROUTE_MARK_SQL[] =
+    "UPDATE events SET routed_at = ?2, routes = ?3 WHERE id = ?1 AND routed_at IS NULL";
+/* An ordered route's delivery waits (held) while its key has an open one. */
+static const char ROUTE_INSERT_SQL[] =
+    "INSERT INTO deliveries (event, route, status, next_attempt_at, created_at, order_key)"
+    " VALUES (?1, ?2, CASE WHEN ?4 IS NOT NULL AND EXISTS (SELECT 1 FROM deliveries"
+    "  INDEXED BY deliveries_order WHERE route = ?2 AND order_key = ?4"
+    "  AND status IN ('held', 'pending', 'running')) THEN 'held' ELSE 'pending' END,"
+    " ?3, ?3, ?4)";
+
+/* ?1 route, ?2 now. */
+static const char LIVE_SQL[] =
+    "SELECT count(*) FROM deliveries INDEXED BY deliveries_lease"
+    " WHERE status = 'running' AND route = ?1 AND lease_until > ?2";
+static const char PICK_EXPIRED_SQL[] =
+    "SELECT id FROM deliveries INDEXED BY deliveries_lease"
+    " WHERE status = 'running' AND route = ?1 AND lease_until <= ?2"
+    " ORDER BY lease_until LIMIT 1";
+static const char PICK_PENDING_SQL[] =
+    "SELECT id FROM deliveries INDEXED BY deliveries_pending"
+    " WHERE status = 'pending' AND route = ?1 AND next_attempt_at <= ?2"
+    " ORDER BY next_attempt_at, id LIMIT 1";
+/* ?1 id, ?2 now, ?3 lease ms, ?4 claimant. */
 static const char CLAIM_SQL[] =
-    "UPDATE events SET status = 'running', attempts = attempts + 1,"
-    " lease_until = ?2 + ?3, claimed_by = ?4, finished_at = NULL"
-    " WHERE id = coalesce("
-    "  (SELECT id FROM events INDEXED BY events_lease"
-    "   WHERE status = 'running' AND lease_until <= ?2"
-    "   AND source IN (SELECT value FROM json_each(?1)) ORDER BY lease_until LIMIT 1),"
-    "  (SELECT e.id FROM json_each(?1) AS s, events AS e"
-    "   WHERE e.id = (SELECT id FROM events INDEXED BY events_due"
-    "    WHERE status = 'pending' AND source = s.value AND next_attempt_at <= ?2"
-    "    ORDER BY next_attempt_at, id LIMIT 1)"
-    "   ORDER BY e.next_attempt_at, e.id LIMIT 1))"
-    " RETURNING id, source, event_id, event_type, headers, body, attempts";
+    "UPDATE deliveries SET status = 'running', attempts = attempts + 1,"
+    " lease_until = ?2 + ?3, claimed_by = ?4, finished_at = NULL WHERE id = ?1"
+    " RETURNING event, route, attempts";
+static const char CLAIM_EVENT_SQL[] =
+    "SELECT source, event_id, event_type, headers, body FROM events WHERE id = ?1";
+static const char BUCKET_READ_SQL[] =
+    "SELECT tokens, refilled_at FROM route_state WHERE route = ?1";
+static const char BUCKET_WRITE_SQL[] =
+    "INSERT INTO route_state (route, tokens, refilled_at) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT (route) DO UPDATE SET tokens = excluded.tokens,"
+    " refilled_at = excluded.refilled_at";
 
 /* By enum store_result; ?1 id, ?2 claimant, ?3 attempt, ?4 now, ?5 next_at, ?6 error. */
-#define FINISH_GUARD " WHERE id = ?1 AND claimed_by = ?2 AND attempts = ?3 AND status = 'running'"
+#define FINISH_GUARD " WHERE id = ?1 AND claimed_by = ?2 AND attempts = ?3 AND status = 'running'" \
+    " RETURNING route, order_key"
 static const char *const FINISH_SQL[] = {
-	[STORE_DONE] = "UPDATE events SET status = 'done', finished_at = ?4, lease_until = NULL,"
+	[STORE_DONE] = "UPDATE deliveries SET status = 'done', finished_at = ?4, lease_until = NULL,"
 	    " last_error = NULL" FINISH_GUARD,
-	[STORE_RETRY] = "UPDATE events SET status = 'pending', next_attempt_at = ?5,"
+	[STORE_RETRY] = "UPDATE deliveries SET status = 'pending', next_attempt_at = ?5,"
 	    " lease_until = NULL, last_error = ?6, failed_at = ?4" FINISH_GUARD,
-	[STORE_DEAD] = "UPDATE events SET status = 'dead', finished_at = ?4, lease_until = NULL,"
+	[STORE_DEAD] = "UPDATE deliveries SET status = 'dead', finished_at = ?4, lease_until = NULL,"
 	    " last_error = ?6, failed_at = ?4" FINISH_GUARD,
-	[STORE_RELEASE] = "UPDATE events SET status = 'pending', next_attempt_at = ?5,"
+	[STORE_RELEASE] = "UPDATE deliveries SET status = 'pending', next_attempt_at = ?5,"
 	    " lease_until = NULL, attempts = attempts - 1, last_error = ?6" FINISH_GUARD,
 };
+/*
+ * A finished delivery of an ordered route releases its key's next one: the
+ * oldest open delivery of the key, when that one is held (a requeued older
+ * one may be open already). ?1 route, ?2 key, ?3 now.
+ */
+static const char PROMOTE_SQL[] =
+    "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3"
+    " WHERE status = 'held' AND id = (SELECT id FROM deliveries INDEXED BY deliveries_order"
+    "  WHERE route = ?1 AND order_key = ?2 AND status IN ('held', 'pending', 'running')"
+    "  ORDER BY id LIMIT 1)";
 
-static const char NEXT_DUE_SQL[] =
-    "SELECT min("
-    " coalesce((SELECT min(lease_until) FROM events INDEXED BY events_lease"
-    "  WHERE status = 'running' AND source IN (SELECT value FROM json_each(?1))), ?2),"
-    " coalesce((SELECT min((SELECT next_attempt_at FROM events INDEXED BY events_due"
-    "  WHERE status = 'pending' AND source = s.value ORDER BY next_attempt_at LIMIT 1))"
-    "  FROM json_each(?1) AS s), ?2))";
+/* ?1 route, ?2 now: when a live lease of the route runs out first. */
+static const char NEXT_LIVE_SQL[] =
+    "SELECT min(lease_until) FROM deliveries INDEXED BY deliveries_lease"
+    " WHERE status = 'running' AND route = ?1 AND lease_until > ?2";
+/* ?1 route: the first lease to run out, and the first pending delivery due. */
+static const char NEXT_ANY_SQL[] =
+    "SELECT (SELECT min(lease_until) FROM deliveries INDEXED BY deliveries_lease"
+    "  WHERE status = 'running' AND route = ?1),"
+    " (SELECT next_attempt_at FROM deliveries INDEXED BY deliveries_pending"
+    "  WHERE status = 'pending' AND route = ?1 ORDER BY next_attempt_at LIMIT 1)";
 
+/*
+ * Events routed before ?1 whose deliveries are all done and finished
+ * before ?1 (or that no route took); the trigger deletes the deliveries.
+ */
 static const char PRUNE_SQL[] =
-    "DELETE FROM events WHERE id IN (SELECT id FROM events INDEXED BY events_finished"
-    " WHERE finished_at IS NOT NULL AND finished_at < ?1 AND status = 'done' LIMIT ?2)";
+    "DELETE FROM events WHERE id IN (SELECT e.id FROM events AS e INDEXED BY events_routed"
+    " WHERE e.routed_at IS NOT NULL AND e.routed_at < ?1 AND NOT EXISTS (SELECT 1"
+    "  FROM deliveries AS d INDEXED BY deliveries_event WHERE d.event = e.id"
+    "  AND (d.status <> 'done' OR d.finished_at >= ?1))"
+    " ORDER BY e.routed_at LIMIT ?2)";
 
 /* Records what failed and SQLite's reason. */
-static void
+void
 store_fail(struct store *st, const char *what)
 {
 	int code = sqlite3_extended_errcode(st->db) & 0xff;
@@ -161,13 +187,13 @@ store_busy(void *arg, int count)
 }
 
 /* Arms the busy handler for one busy_timeout from now. */
-static void
+void
 store_arm(struct store *st)
 {
 	st->deadline_us = clock_mono_us() + (int64_t)st->busy_timeout * 1000;
 }
 
-static int
+int
 store_exec(struct store *st, const char *sql, const char *what)
 {
 	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
@@ -454,11 +480,18 @@ store_close(struct store *st)
 		return;
 	sqlite3_finalize(st->insert);
 	sqlite3_finalize(st->dedup);
-	sqlite3_finalize(st->claim);
-	for (size_t i = 0; i < nitems(st->finish); i++)
-		sqlite3_finalize(st->finish[i]);
-	sqlite3_finalize(st->next_due);
-	sqlite3_finalize(st->prune);
+	{
+		sqlite3_stmt *worker[] = {
+			st->unrouted, st->route_mark, st->route_insert, st->live, st->pick_expired,
+			st->pick_pending, st->claim, st->claim_event, st->bucket_read,
+			st->bucket_write, st->promote, st->next_live, st->next_any, st->prune,
+		};
+
+		for (size_t i = 0; i < nitems(worker); i++)
+			sqlite3_finalize(worker[i]);
+		for (size_t i = 0; i < nitems(st->finish); i++)
+			sqlite3_finalize(st->finish[i]);
+	}
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -594,7 +627,7 @@ store_checkpoint(struct store *st, int *copied)
 }
 
 /* Prepares *s from sql the first time it is needed. */
-static int
+int
 store_prepare(struct store *st, sqlite3_stmt **s, const char *sql)
 {
 	if (*s == NULL && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
@@ -611,7 +644,7 @@ store_prepare(struct store *st, sqlite3_stmt **s, const char *sql)
  * back; otherwise it is a write transaction of its own that waits
  * busy_timeout for the lock.
  */
-static int
+int
 store_write(struct store *st, sqlite3_stmt *s, const char *what, int (*row)(struct store *,
     sqlite3_stmt *, void *), void *arg)
 {
@@ -641,58 +674,328 @@ store_write(struct store *st, sqlite3_stmt *s, const char *what, int (*row)(stru
 	return 0;
 }
 
-static char *
-column_strdup(sqlite3_stmt *s, int i)
+char *
+store_column_strdup(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 
 	return t == NULL ? NULL : xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, i));
 }
 
-/* The claim's RETURNING row. */
+/* Steps a read s that returns one row; 1 with a row, 0 without, -1 on an error. */
 static int
-claim_row(struct store *st, sqlite3_stmt *s, void *arg)
+store_read_one(struct store *st, sqlite3_stmt *s, const char *what)
 {
-	struct store_job *job = arg;
-	const void *body = sqlite3_column_blob(s, 5);
+	int rc = sqlite3_step(s);
 
-	(void)st;
-	job->id = sqlite3_column_int64(s, 0);
-	job->source = column_strdup(s, 1);
-	job->event_id = column_strdup(s, 2);
-	job->event_type = column_strdup(s, 3);
-	job->headers = column_strdup(s, 4);
-	job->body_len = (size_t)sqlite3_column_bytes(s, 5);
-	job->body = xmalloc(job->body_len + 1);
-	if (job->body_len > 0)
-		memcpy(job->body, body, job->body_len);
-	job->attempt = sqlite3_column_int(s, 6);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(s);
+		return 0;
+	}
+	store_fail(st, what);
+	sqlite3_reset(s);
+	return -1;
+}
+
+/* A copy of blob column i, NUL-terminated, its length in *len. */
+static void *
+column_blobdup(sqlite3_stmt *s, int i, size_t *len)
+{
+	const void *p = sqlite3_column_blob(s, i);
+	char *copy;
+
+	*len = (size_t)sqlite3_column_bytes(s, i);
+	copy = xmalloc(*len + 1);
+	if (*len > 0)
+		memcpy(copy, p, *len);
+	copy[*len] = '\0';
+	return copy;
+}
+
+int
+store_unrouted(struct store *st, const char *source, int limit, struct store_unrouted **rows,
+    size_t *n)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	if (store_prepare(st, &st->unrouted, UNROUTED_SQL) != 0)
+		return -1;
+	s = st->unrouted;
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_unrouted *u;
+
+		*rows = xreallocarray(*rows, *n + 1, sizeof(**rows));
+		u = &(*rows)[(*n)++];
+		u->id = sqlite3_column_int64(s, 0);
+		u->source = store_column_strdup(s, 1);
+		u->event_type = store_column_strdup(s, 2);
+		u->headers = store_column_strdup(s, 3);
+		u->body = column_blobdup(s, 4, &u->body_len);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "reading the events to route");
+		store_unrouted_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_unrouted_free(struct store_unrouted *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].source);
+		free(rows[i].event_type);
+		free(rows[i].headers);
+		free(rows[i].body);
+	}
+	free(rows);
+}
+
+int
+store_route_event(struct store *st, int64_t event, int64_t now,
+    const struct store_new_delivery *d, size_t n, bool *routed)
+{
+	bool own = sqlite3_get_autocommit(st->db) != 0;
+	size_t i;
+
+	*routed = false;
+	if (store_prepare(st, &st->route_mark, ROUTE_MARK_SQL) != 0 ||
+	    store_prepare(st, &st->route_insert, ROUTE_INSERT_SQL) != 0)
+		return -1;
+	if (own) {
+		store_arm(st);
+		if (store_exec(st, "BEGIN IMMEDIATE", "waiting for the write lock") != 0)
+			return -1;
+	}
+	/* The mark first: it is the guard against routing an event twice. */
+	sqlite3_bind_int64(st->route_mark, 1, event);
+	sqlite3_bind_int64(st->route_mark, 2, now);
+	sqlite3_bind_int64(st->route_mark, 3, (sqlite3_int64)n);
+	if (store_write(st, st->route_mark, "routing an event", NULL, NULL) != 0)
+		goto fail;
+	*routed = sqlite3_changes(st->db) == 1;
+	for (i = 0; *routed && i < n; i++) {
+		sqlite3_stmt *s = st->route_insert;
+
+		sqlite3_bind_int64(s, 1, event);
+		sqlite3_bind_text(s, 2, d[i].route, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, now);
+		if (d[i].key != NULL)
+			sqlite3_bind_text(s, 4, d[i].key, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, 4);
+		if (store_write(st, s, "making a delivery", NULL, NULL) != 0)
+			goto fail;
+	}
+	if (own && store_commit(st) != 0)
+		goto fail;
+	return 0;
+fail:
+	*routed = false;
+	if (own)
+		store_rollback(st);
+	return -1;
+}
+
+/*
+ * The route's token bucket at now: *tokens, refilled at the rate since it
+ * was last written and capped at the rate (a new bucket is full).
+ */
+static int
+bucket_tokens(struct store *st, const struct store_route *r, int64_t now, double *tokens)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (store_prepare(st, &st->bucket_read, BUCKET_READ_SQL) != 0)
+		return -1;
+	s = st->bucket_read;
+	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+	if ((rc = store_read_one(st, s, "reading a rate limit")) < 0)
+		return -1;
+	*tokens = r->rate;
+	if (rc == 1) {
+		int64_t since = now - sqlite3_column_int64(s, 1);
+
+		*tokens = sqlite3_column_double(s, 0) +
+		    (since > 0 ? (double)since * r->rate / (double)r->rate_period : 0);
+		if (*tokens > r->rate)
+			*tokens = r->rate;
+		sqlite3_reset(s);
+	}
+	return 0;
+}
+
+/* Takes one token: the bucket's new level, written at now. */
+static int
+bucket_take(struct store *st, const struct store_route *r, int64_t now, double tokens)
+{
+	sqlite3_stmt *s;
+
+	if (store_prepare(st, &st->bucket_write, BUCKET_WRITE_SQL) != 0)
+		return -1;
+	s = st->bucket_write;
+	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+	sqlite3_bind_double(s, 2, tokens - 1);
+	sqlite3_bind_int64(s, 3, now);
+	return store_write(st, s, "taking a rate limit's token", NULL, NULL);
+}
+
+/* Runs s, bound to (route, now), for one integer: *v, or 0 with no row or NULL. */
+static int
+route_int(struct store *st, sqlite3_stmt **s, const char *sql, const char *route, int64_t now,
+    int64_t *v, const char *what)
+{
+	int rc;
+
+	if (store_prepare(st, s, sql) != 0)
+		return -1;
+	sqlite3_bind_text(*s, 1, route, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(*s, 2, now);
+	if ((rc = store_read_one(st, *s, what)) < 0)
+		return -1;
+	*v = rc == 1 ? sqlite3_column_int64(*s, 0) : 0;
+	if (rc == 1)
+		sqlite3_reset(*s);
+	return 0;
+}
+
+/*
+ * The delivery of route r to claim now, in *id (0: none): an expired lease
+ * first (the oldest work), then the pending delivery due first. None when
+ * the route runs its concurrency already or its bucket is empty.
+ */
+static int
+claim_pick(struct store *st, const struct store_route *r, int64_t now, int64_t *id)
+{
+	double tokens = 0;
+	int64_t live;
+
+	*id = 0;
+	if (r->concurrency > 0) {
+		if (route_int(st, &st->live, LIVE_SQL, r->name, now, &live,
+		    "counting a route's running deliveries") != 0)
+			return -1;
+		if (live >= r->concurrency)
+			return 0;
+	}
+	if (route_int(st, &st->pick_expired, PICK_EXPIRED_SQL, r->name, now, id,
+	    "claiming") != 0)
+		return -1;
+	if (*id == 0 && route_int(st, &st->pick_pending, PICK_PENDING_SQL, r->name, now, id,
+	    "claiming") != 0)
+		return -1;
+	if (*id == 0 || r->rate <= 0)
+		return 0;
+	if (bucket_tokens(st, r, now, &tokens) != 0)
+		return -1;
+	if (tokens < 1) {
+		*id = 0;
+		return 0;
+	}
+	return bucket_take(st, r, now, tokens);
+}
+
+/* Marks delivery id running and reads it with its event into job. */
+static int
+claim_take(struct store *st, int64_t id, const char *claimant, int64_t now, int64_t lease_ms,
+    struct store_job *job)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (store_prepare(st, &st->claim, CLAIM_SQL) != 0 ||
+	    store_prepare(st, &st->claim_event, CLAIM_EVENT_SQL) != 0)
+		return -1;
+	s = st->claim;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int64(s, 3, lease_ms);
+	sqlite3_bind_text(s, 4, claimant, -1, SQLITE_STATIC);
+	if ((rc = store_read_one(st, s, "claiming")) <= 0)
+		return rc < 0 ? -1 : 0;
+	job->id = id;
+	job->event = sqlite3_column_int64(s, 0);
+	job->route = store_column_strdup(s, 1);
+	job->attempt = sqlite3_column_int(s, 2);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		store_fail(st, "claiming");
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	s = st->claim_event;
+	sqlite3_bind_int64(s, 1, job->event);
+	if ((rc = store_read_one(st, s, "reading a claimed event")) <= 0) {
+		if (rc == 0)
+			snprintf(st->err, sizeof(st->err), "delivery %lld: its event %lld is missing",
+			    (long long)id, (long long)job->event);
+		return -1;
+	}
+	job->source = store_column_strdup(s, 0);
+	job->event_id = store_column_strdup(s, 1);
+	job->event_type = store_column_strdup(s, 2);
+	job->headers = store_column_strdup(s, 3);
+	job->body = column_blobdup(s, 4, &job->body_len);
+	sqlite3_reset(s);
 	return 0;
 }
 
 int
-store_claim(struct store *st, const char *sources, const char *claimant, int64_t now,
-    int64_t lease_ms, struct store_job *job, bool *found)
+store_claim(struct store *st, const struct store_route *routes, size_t n, const char *claimant,
+    int64_t now, int64_t lease_ms, struct store_job *job, bool *found)
 {
+	bool own = sqlite3_get_autocommit(st->db) != 0;
+	size_t i;
+
 	memset(job, 0, sizeof(*job));
 	*found = false;
-	if (store_prepare(st, &st->claim, CLAIM_SQL) != 0)
-		return -1;
-	sqlite3_bind_text(st->claim, 1, sources, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st->claim, 2, now);
-	sqlite3_bind_int64(st->claim, 3, lease_ms);
-	sqlite3_bind_text(st->claim, 4, claimant, -1, SQLITE_STATIC);
-	if (store_write(st, st->claim, "claiming", claim_row, job) != 0) {
-		store_job_free(job);
-		return -1;
+	if (own) {
+		store_arm(st);
+		if (store_exec(st, "BEGIN IMMEDIATE", "waiting for the write lock") != 0)
+			return -1;
 	}
-	*found = job->source != NULL;
+	for (i = 0; i < n && !*found; i++) {
+		size_t k = (st->claim_next + i) % n;
+		int64_t id;
+
+		if (claim_pick(st, &routes[k], now, &id) != 0)
+			goto fail;
+		if (id == 0)
+			continue;
+		if (claim_take(st, id, claimant, now, lease_ms, job) != 0)
+			goto fail;
+		*found = true;
+		st->claim_next = k + 1;
+	}
+	if (own && store_commit(st) != 0)
+		goto fail;
 	return 0;
+fail:
+	store_job_free(job);
+	*found = false;
+	if (own)
+		store_rollback(st);
+	return -1;
 }
 
 void
 store_job_free(struct store_job *job)
 {
+	free(job->route);
 	free(job->source);
 	free(job->event_id);
 	free(job->event_type);
@@ -701,15 +1004,42 @@ store_job_free(struct store_job *job)
 	memset(job, 0, sizeof(*job));
 }
 
+/* The guarded update's RETURNING row: the route and key, to release the key's next one. */
+struct finished {
+	bool applied;
+	char *route, *key;
+};
+
+static int
+finished_row(struct store *st, sqlite3_stmt *s, void *arg)
+{
+	struct finished *f = arg;
+
+	(void)st;
+	f->applied = true;
+	f->route = store_column_strdup(s, 0);
+	f->key = store_column_strdup(s, 1);
+	return 0;
+}
+
 int
 store_finish(struct store *st, const struct store_job *job, const char *claimant,
     enum store_result result, int64_t now, int64_t next_at, const char *error, bool *applied)
 {
 	sqlite3_stmt **s = &st->finish[result];
+	struct finished f = { false, NULL, NULL };
+	bool own = sqlite3_get_autocommit(st->db) != 0;
+	int rc = -1;
 
 	*applied = false;
-	if (store_prepare(st, s, FINISH_SQL[result]) != 0)
+	if (store_prepare(st, s, FINISH_SQL[result]) != 0 ||
+	    store_prepare(st, &st->promote, PROMOTE_SQL) != 0)
 		return -1;
+	if (own) {
+		store_arm(st);
+		if (store_exec(st, "BEGIN IMMEDIATE", "waiting for the write lock") != 0)
+			return -1;
+	}
 	sqlite3_bind_int64(*s, 1, job->id);
 	sqlite3_bind_text(*s, 2, claimant, -1, SQLITE_STATIC);
 	sqlite3_bind_int(*s, 3, job->attempt);
@@ -719,31 +1049,97 @@ store_finish(struct store *st, const struct store_job *job, const char *claimant
 		sqlite3_bind_text(*s, 6, error, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(*s, 6);
-	if (store_write(st, *s, "recording a result", NULL, NULL) != 0)
+	if (store_write(st, *s, "recording a result", finished_row, &f) != 0)
+		goto out;
+	if (f.applied && f.key != NULL && (result == STORE_DONE || result == STORE_DEAD)) {
+		sqlite3_bind_text(st->promote, 1, f.route, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st->promote, 2, f.key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st->promote, 3, now);
+		if (store_write(st, st->promote, "releasing the next delivery of a key", NULL,
+		    NULL) != 0)
+			goto out;
+	}
+	if (own && store_commit(st) != 0)
+		goto out;
+	*applied = f.applied;
+	rc = 0;
+out:
+	if (rc != 0 && own)
+		store_rollback(st);
+	free(f.route);
+	free(f.key);
+	return rc;
+}
+
+/* When route r has a delivery to claim, as store_next_due() says; INT64_MAX: none. */
+static int
+route_next_due(struct store *st, const struct store_route *r, int64_t now, int64_t *at)
+{
+	sqlite3_stmt *s;
+	int64_t live = 0;
+	int rc;
+
+	*at = INT64_MAX;
+	if (r->concurrency > 0) {
+		if (route_int(st, &st->live, LIVE_SQL, r->name, now, &live,
+		    "counting a route's running deliveries") != 0)
+			return -1;
+		if (live >= r->concurrency) {
+			/* Full: a slot frees when a live lease runs out (or on a commit). */
+			if (route_int(st, &st->next_live, NEXT_LIVE_SQL, r->name, now, &live,
+			    "finding the next due delivery") != 0)
+				return -1;
+			*at = live;
+			return 0;
+		}
+	}
+	if (store_prepare(st, &st->next_any, NEXT_ANY_SQL) != 0)
 		return -1;
-	*applied = sqlite3_changes(st->db) == 1;
+	s = st->next_any;
+	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+	if ((rc = store_read_one(st, s, "finding the next due delivery")) < 0)
+		return -1;
+	if (rc == 1) {
+		if (sqlite3_column_type(s, 0) != SQLITE_NULL)
+			*at = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_type(s, 1) != SQLITE_NULL && sqlite3_column_int64(s, 1) < *at)
+			*at = sqlite3_column_int64(s, 1);
+		sqlite3_reset(s);
+	}
+	if (*at != INT64_MAX && r->rate > 0) {
+		double tokens;
+
+		if (bucket_tokens(st, r, now, &tokens) != 0)
+			return -1;
+		if (tokens < 1) {
+			/* Round up, so the token is there when the timer fires. */
+			int64_t token_at = now + (int64_t)((1 - tokens) * (double)r->rate_period /
+			    r->rate) + 1;
+
+			if (token_at > *at)
+				*at = token_at;
+		}
+	}
 	return 0;
 }
 
 int
-store_next_due(struct store *st, const char *sources, int64_t *at)
+store_next_due(struct store *st, const struct store_route *routes, size_t n, int64_t now,
+    int64_t *at)
 {
-	sqlite3_stmt *s;
-	int rc;
+	size_t i;
 
-	if (store_prepare(st, &st->next_due, NEXT_DUE_SQL) != 0)
-		return -1;
-	s = st->next_due;
-	sqlite3_bind_text(s, 1, sources, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, INT64_MAX);
+	*at = INT64_MAX;
 	store_arm(st);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*at = sqlite3_column_int64(s, 0);
-	else
-		store_fail(st, "finding the next due row");
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : -1;
+	for (i = 0; i < n; i++) {
+		int64_t t;
+
+		if (route_next_due(st, &routes[i], now, &t) != 0)
+			return -1;
+		if (t < *at)
+			*at = t;
+	}
+	return 0;
 }
 
 int
@@ -754,7 +1150,7 @@ store_prune(struct store *st, int64_t before, int limit, int *deleted)
 		return -1;
 	sqlite3_bind_int64(st->prune, 1, before);
 	sqlite3_bind_int(st->prune, 2, limit);
-	if (store_write(st, st->prune, "pruning done rows", NULL, NULL) != 0)
+	if (store_write(st, st->prune, "pruning done events", NULL, NULL) != 0)
 		return -1;
 	*deleted = sqlite3_changes(st->db);
 	return 0;
@@ -883,8 +1279,8 @@ store_counts(struct store *st, struct store_count **rows, size_t *n)
 
 		*rows = xreallocarray(*rows, *n + 1, sizeof(**rows));
 		c = &(*rows)[(*n)++];
-		c->source = column_strdup(s, 0);
-		c->status = column_strdup(s, 1);
+		c->source = store_column_strdup(s, 0);
+		c->status = store_column_strdup(s, 1);
 		c->events = sqlite3_column_int64(s, 2);
 		c->oldest_received = sqlite3_column_int64(s, 3);
 	}
@@ -938,411 +1334,3 @@ fail:
 	return -1;
 }
 
-/* ---- the hookq command ------------------------------------------------------ */
-
-const char *const store_statuses[STORE_NSTATUSES] = { "pending", "running", "done", "dead" };
-
-#define ROW_COLUMNS "id, source, event_id, event_type, status, attempts, received_at," \
-    " next_attempt_at, lease_until, finished_at, failed_at, claimed_by, last_error"
-
-/* Fills row from ROW_COLUMNS (the first 13 columns of s). */
-static void
-row_read(sqlite3_stmt *s, struct store_row *row)
-{
-	memset(row, 0, sizeof(*row));
-	row->id = sqlite3_column_int64(s, 0);
-	row->source = column_strdup(s, 1);
-	row->event_id = column_strdup(s, 2);
-	row->event_type = column_strdup(s, 3);
-	row->status = column_strdup(s, 4);
-	row->attempts = sqlite3_column_int(s, 5);
-	row->received_at = sqlite3_column_int64(s, 6);
-	row->next_attempt_at = sqlite3_column_int64(s, 7);
-	row->lease_until = sqlite3_column_int64(s, 8);
-	row->finished_at = sqlite3_column_int64(s, 9);
-	row->failed_at = sqlite3_column_int64(s, 10);
-	row->claimed_by = column_strdup(s, 11);
-	row->last_error = column_strdup(s, 12);
-}
-
-void
-store_row_free(struct store_row *row)
-{
-	free(row->source);
-	free(row->event_id);
-	free(row->event_type);
-	free(row->status);
-	free(row->claimed_by);
-	free(row->last_error);
-	free(row->headers);
-	free(row->body);
-	memset(row, 0, sizeof(*row));
-}
-
-void
-store_rows_free(struct store_row *rows, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		store_row_free(&rows[i]);
-	free(rows);
-}
-
-/* Steps a prepared read s to the end, appending each row (ROW_COLUMNS) to *rows. */
-static int
-rows_read(struct store *st, sqlite3_stmt *s, const char *what, struct store_row **rows,
-    size_t *n)
-{
-	int rc;
-
-	*rows = NULL;
-	*n = 0;
-	store_arm(st);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		*rows = xreallocarray(*rows, *n + 1, sizeof(**rows));
-		row_read(s, &(*rows)[(*n)++]);
-	}
-	if (rc != SQLITE_DONE) {
-		store_fail(st, what);
-		sqlite3_finalize(s);
-		store_rows_free(*rows, *n);
-		*rows = NULL;
-		*n = 0;
-		return -1;
-	}
-	sqlite3_finalize(s);
-	return 0;
-}
-
-int
-store_list(struct store *st, const char *source, const char *status, int limit,
-    struct store_row **rows, size_t *n)
-{
-	static const char SQL[] =
-	    "SELECT " ROW_COLUMNS " FROM events"
-	    " WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR status = ?2)"
-	    " ORDER BY id DESC LIMIT ?3";
-	sqlite3_stmt *s;
-
-	*rows = NULL;
-	*n = 0;
-	if (sqlite3_prepare_v2(st->db, SQL, -1, &s, NULL) != SQLITE_OK) {
-		store_fail(st, "listing events");
-		return -1;
-	}
-	sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, limit);
-	return rows_read(st, s, "listing events", rows, n);
-}
-
-int
-store_get(struct store *st, int64_t id, struct store_row *row, bool *found)
-{
-	static const char SQL[] = "SELECT " ROW_COLUMNS ", headers, body FROM events WHERE id = ?1";
-	sqlite3_stmt *s;
-	int rc;
-
-	memset(row, 0, sizeof(*row));
-	*found = false;
-	if (sqlite3_prepare_v2(st->db, SQL, -1, &s, NULL) != SQLITE_OK) {
-		store_fail(st, "reading an event");
-		return -1;
-	}
-	sqlite3_bind_int64(s, 1, id);
-	store_arm(st);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const void *body = sqlite3_column_blob(s, 14);
-
-		row_read(s, row);
-		row->headers = column_strdup(s, 13);
-		row->body_len = (size_t)sqlite3_column_bytes(s, 14);
-		row->body = xmalloc(row->body_len + 1);
-		if (row->body_len > 0)
-			memcpy(row->body, body, row->body_len);
-		((char *)row->body)[row->body_len] = '\0';
-		*found = true;
-	} else if (rc != SQLITE_DONE)
-		store_fail(st, "reading an event");
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-}
-
-#define REQUEUE_SET "UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = ?1," \
-    " finished_at = NULL, failed_at = NULL, last_error = NULL, lease_until = NULL," \
-    " claimed_by = NULL"
-
-/* store_requeue's row: the status before and whether the update applies. */
-struct requeue_one {
-	char *status, *source, *event_id;
-};
-
-static int
-requeue_row(struct store *st, sqlite3_stmt *s, void *arg)
-{
-	struct requeue_one *r = arg;
-
-	(void)st;
-	r->status = column_strdup(s, 0);
-	r->source = column_strdup(s, 1);
-	r->event_id = column_strdup(s, 2);
-	return 0;
-}
-
-int
-store_requeue(struct store *st, int64_t id, int64_t now, bool done_too, char *status,
-    bool *requeued, char **row_source, char **row_event_id)
-{
-	static const char FIND_SQL[] = "SELECT status, source, event_id FROM events WHERE id = ?1";
-	static const char SQL[] = REQUEUE_SET " WHERE id = ?2 AND (status = 'dead' OR"
-	    " (?3 AND status = 'done'))";
-	struct requeue_one r = { NULL, NULL, NULL };
-	sqlite3_stmt *find = NULL, *upd = NULL;
-	int rc = -1;
-
-	*status = '\0';
-	*requeued = false;
-	*row_source = *row_event_id = NULL;
-	if (sqlite3_prepare_v2(st->db, FIND_SQL, -1, &find, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(st->db, SQL, -1, &upd, NULL) != SQLITE_OK) {
-		store_fail(st, "preparing a requeue");
-		goto out;
-	}
-	/* One transaction: the status read is the one the update is decided on. */
-	store_arm(st);
-	if (store_exec(st, "BEGIN IMMEDIATE", "waiting for the write lock") != 0)
-		goto out;
-	sqlite3_bind_int64(find, 1, id);
-	if (store_write(st, find, "reading an event", requeue_row, &r) != 0)
-		goto fail;
-	if (r.status != NULL) {
-		snprintf(status, 16, "%s", r.status);
-		if (strcmp(r.status, "dead") == 0 || (done_too && strcmp(r.status, "done") == 0)) {
-			sqlite3_bind_int64(upd, 1, now);
-			sqlite3_bind_int64(upd, 2, id);
-			sqlite3_bind_int(upd, 3, done_too);
-			if (store_write(st, upd, "requeueing", NULL, NULL) != 0)
-				goto fail;
-			*requeued = sqlite3_changes(st->db) == 1;
-		}
-	}
-	if (store_commit(st) != 0)
-		goto fail;
-	*row_source = r.source;
-	*row_event_id = r.event_id;
-	r.source = r.event_id = NULL;
-	rc = 0;
-	goto out;
-fail:
-	store_rollback(st);
-	*requeued = false;
-out:
-	sqlite3_finalize(find);
-	sqlite3_finalize(upd);
-	free(r.status);
-	free(r.source);
-	free(r.event_id);
-	return rc;
-}
-
-struct requeue_many {
-	struct store_row *rows;
-	size_t n;
-};
-
-static int
-requeue_many_row(struct store *st, sqlite3_stmt *s, void *arg)
-{
-	struct requeue_many *m = arg;
-	struct store_row *row;
-
-	(void)st;
-	m->rows = xreallocarray(m->rows, m->n + 1, sizeof(*m->rows));
-	row = &m->rows[m->n++];
-	memset(row, 0, sizeof(*row));
-	row->id = sqlite3_column_int64(s, 0);
-	row->source = column_strdup(s, 1);
-	row->event_id = column_strdup(s, 2);
-	row->status = xstrdup("dead");
-	return 0;
-}
-
-int
-store_requeue_dead(struct store *st, const char *source, int64_t now,
-    struct store_row **rows, size_t *n)
-{
-	static const char SQL[] = REQUEUE_SET " WHERE status = 'dead' AND (?2 IS NULL OR source = ?2)"
-	    " RETURNING id, source, event_id";
-	struct requeue_many m = { NULL, 0 };
-	sqlite3_stmt *s;
-	int rc;
-
-	*rows = NULL;
-	*n = 0;
-	if (sqlite3_prepare_v2(st->db, SQL, -1, &s, NULL) != SQLITE_OK) {
-		store_fail(st, "preparing a requeue");
-		return -1;
-	}
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_text(s, 2, source, -1, SQLITE_STATIC);
-	rc = store_write(st, s, "requeueing", requeue_many_row, &m);
-	sqlite3_finalize(s);
-	if (rc != 0) {
-		store_rows_free(m.rows, m.n);
-		return -1;
-	}
-	*rows = m.rows;
-	*n = m.n;
-	return 0;
-}
-
-int
-store_purge(struct store *st, const char *status, int64_t before, int limit, int *deleted)
-{
-	static const char SQL[] =
-	    "DELETE FROM events WHERE id IN (SELECT id FROM events INDEXED BY events_finished"
-	    " WHERE finished_at IS NOT NULL AND finished_at < ?1 AND status = ?2 LIMIT ?3)";
-	sqlite3_stmt *s;
-	int rc;
-
-	*deleted = 0;
-	if (sqlite3_prepare_v2(st->db, SQL, -1, &s, NULL) != SQLITE_OK) {
-		store_fail(st, "preparing a purge");
-		return -1;
-	}
-	sqlite3_bind_int64(s, 1, before);
-	sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, limit);
-	rc = store_write(st, s, "purging", NULL, NULL);
-	if (rc == 0)
-		*deleted = sqlite3_changes(st->db);
-	sqlite3_finalize(s);
-	return rc;
-}
-
-int
-store_last_received(struct store *st, struct store_row **rows, size_t *n)
-{
-	static const char SQL[] =
-	    "SELECT " ROW_COLUMNS " FROM events"
-	    " WHERE id IN (SELECT max(id) FROM events GROUP BY source) ORDER BY source";
-	sqlite3_stmt *s;
-
-	*rows = NULL;
-	*n = 0;
-	if (sqlite3_prepare_v2(st->db, SQL, -1, &s, NULL) != SQLITE_OK) {
-		store_fail(st, "reading the last events");
-		return -1;
-	}
-	return rows_read(st, s, "reading the last events", rows, n);
-}
-
-/*
- * store_backup's pace: pages per sqlite3_backup_step() and the pause after
- * each, so that a large copy leaves the disk to the receiver's commits; and
- * how long a busy destination (nobody else should open it) may hold us.
- */
-#define BACKUP_PAGES 256
-#define BACKUP_PAUSE_MS 2
-#define BACKUP_BUSY_MS 10000
-
-/* The copy's row count and schema version, read from the copy itself. */
-static int
-backup_verify(sqlite3 *dst, int64_t *events, int *version)
-{
-	sqlite3_stmt *s = NULL;
-	int ok;
-
-	ok = sqlite3_prepare_v2(dst, "SELECT count(*), (SELECT user_version FROM"
-	    " pragma_user_version) FROM events", -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW;
-	if (ok) {
-		*events = sqlite3_column_int64(s, 0);
-		*version = sqlite3_column_int(s, 1);
-	}
-	sqlite3_finalize(s);
-	return ok ? 0 : -1;
-}
-
-int
-store_backup(struct store *st, const char *path, int64_t *events, int *version)
-{
-	sqlite3 *dst = NULL;
-	sqlite3_backup *b = NULL;
-	int rc, waited = 0;
-	bool snapshot = false;
-
-	if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(st->err, sizeof(st->err), "opening %s: %s", path,
-		    dst != NULL ? sqlite3_errmsg(dst) : "out of memory");
-		goto fail;
-	}
-	if (sqlite3_exec(dst, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(st->err, sizeof(st->err), "%s: %s", path, sqlite3_errmsg(dst));
-		goto fail;
-	}
-	/*
-	 * A read transaction held across the steps fixes the snapshot: without
-	 * it each step sees the receiver's newest commit, and the backup API
-	 * starts again from the first page whenever another connection wrote,
-	 * which under a steady stream of webhooks is forever.
-	 */
-	store_arm(st);
-	if (store_exec(st, "BEGIN", "starting the backup") != 0 ||
-	    store_exec(st, "SELECT count(*) FROM sqlite_schema", "starting the backup") != 0)
-		goto fail;
-	snapshot = true;
-	b = sqlite3_backup_init(dst, "main", st->db, "main");
-	if (b == NULL) {
-		snprintf(st->err, sizeof(st->err), "backup to %s: %s", path, sqlite3_errmsg(dst));
-		goto fail;
-	}
-	for (;;) {
-		rc = sqlite3_backup_step(b, BACKUP_PAGES);
-		if (rc == SQLITE_DONE)
-			break;
-		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-			if (waited >= BACKUP_BUSY_MS) {
-				snprintf(st->err, sizeof(st->err), "backup to %s: locked for %d ms",
-				    path, waited);
-				goto fail;
-			}
-			sqlite3_sleep(50);
-			waited += 50;
-			continue;
-		}
-		if (rc != SQLITE_OK) {
-			snprintf(st->err, sizeof(st->err), "backup to %s: %s", path, sqlite3_errstr(rc));
-			goto fail;
-		}
-		sqlite3_sleep(BACKUP_PAUSE_MS);
-	}
-	rc = sqlite3_backup_finish(b);
-	b = NULL;
-	if (rc != SQLITE_OK) {
-		snprintf(st->err, sizeof(st->err), "backup to %s: %s", path, sqlite3_errmsg(dst));
-		goto fail;
-	}
-	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
-	snapshot = false;
-	if (backup_verify(dst, events, version) != 0) {
-		snprintf(st->err, sizeof(st->err), "reading the copy %s: %s", path,
-		    sqlite3_errmsg(dst));
-		goto fail;
-	}
-	if (sqlite3_close(dst) != SQLITE_OK) {
-		snprintf(st->err, sizeof(st->err), "closing the copy %s", path);
-		return -1;
-	}
-	return 0;
-fail:
-	if (b != NULL)
-		sqlite3_backup_finish(b);
-	if (snapshot)
-		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
-	sqlite3_close(dst);
-	return -1;
-}

@@ -2,8 +2,9 @@
  * store.h: the SQLite queue. Opening a store creates the database or brings
  * its schema up to date (sql/schema.sql, compiled in; PRAGMA user_version
  * counts the migrations applied) and puts it in WAL mode. A struct store is
- * one connection, for one thread at a time. This is the only module that
- * calls SQLite, so another back end can replace it.
+ * one connection, for one thread at a time. store.c (opening, the receiver,
+ * the worker) and store_admin.c (operators' reads and writes) are the only
+ * files that call SQLite, so another back end can replace them.
  */
 #ifndef HOOKQ_STORE_H
 #define HOOKQ_STORE_H
@@ -106,16 +107,59 @@ void store_rollback(struct store *);
 const char *store_error(const struct store *);
 
 /*
- * The worker's side. Times are ms since the epoch. sources is a JSON array
- * of the source names the worker has handlers for; rows of other sources
- * are left alone. Each write is its own short transaction, waiting up to
- * busy_timeout for the lock, unless the caller has begun one (store_begin()):
- * then it is part of that one, and after a failure the caller rolls it all
- * back. A failure (see store_error()) leaves the database as it was, so the
- * caller retries later.
+ * The worker's side. Times are ms since the epoch. Each write is its own
+ * short transaction, waiting up to busy_timeout for the lock, unless the
+ * caller has begun one (store_begin()): then it is part of that one, and
+ * after a failure the caller rolls it all back. A failure (see
+ * store_error()) leaves the database as it was, so the caller retries later.
+ *
+ * Routing: the worker routes each event once, in the transaction that makes
+ * its deliveries, so an event is never routed twice nor missed (an event is
+ * unrouted until that transaction commits).
  */
-struct store_job {
+struct store_unrouted {
 	int64_t id;
+	char *source, *event_type;            /* event_type NULL when none */
+	char *headers;                        /* the stored JSON */
+	void *body;                           /* NUL-terminated after body_len bytes */
+	size_t body_len;
+};
+/*
+ * Up to limit unrouted events of source, oldest first. Fills *rows
+ * (malloc'd, n of them); free with store_unrouted_free().
+ */
+int store_unrouted(struct store *, const char *source, int limit,
+    struct store_unrouted **rows, size_t *n);
+void store_unrouted_free(struct store_unrouted *, size_t n);
+
+/* One delivery to make: the route, and its ordering key (NULL: the route has no order). */
+struct store_new_delivery {
+	const char *route;
+	const char *key;
+};
+/*
+ * Routes event: inserts its n deliveries, due at now (an ordered one held
+ * when its route has an open delivery of the same key), and sets the
+ * event's routed_at to now and routes to n (0: no route took it). When
+ * the event was routed already (another worker), nothing changes and
+ * *routed is false.
+ */
+int store_route_event(struct store *, int64_t event, int64_t now,
+    const struct store_new_delivery *, size_t n, bool *routed);
+
+/* A route as claims see it. */
+struct store_route {
+	const char *name;
+	int concurrency;                      /* running at once, across workers; 0: no limit */
+	int rate;                             /* tokens per rate_period; 0: no limit */
+	int64_t rate_period;                  /* ms */
+};
+
+/* A claimed delivery, with its event. */
+struct store_job {
+	int64_t id;                           /* the delivery's */
+	int64_t event;                        /* the event's row id */
+	char *route;
 	char *source, *event_id, *event_type; /* event_type NULL when none */
 	char *headers;                        /* the stored JSON */
 	void *body;
@@ -124,14 +168,16 @@ struct store_job {
 };
 
 /*
- * Claims the oldest due row: a running row whose lease has expired, else a
- * pending row whose next_attempt_at has come. It becomes running with a
- * lease until now + lease_ms, claimed by claimant, one more attempt.
- * *found says whether there was one; the caller frees job with
- * store_job_free().
+ * Claims a delivery of one of the n routes: of each route in turn (where
+ * the previous claim left off, so no route starves another), a running
+ * delivery whose lease has expired, else the pending one due first; not
+ * when the route already runs concurrency deliveries with live leases, or
+ * its token bucket is empty. It becomes running with a lease until now +
+ * lease_ms, claimed by claimant, one more attempt. *found says whether
+ * there was one; the caller frees job with store_job_free().
  */
-int store_claim(struct store *, const char *sources, const char *claimant, int64_t now,
-    int64_t lease_ms, struct store_job *job, bool *found);
+int store_claim(struct store *, const struct store_route *routes, size_t n,
+    const char *claimant, int64_t now, int64_t lease_ms, struct store_job *job, bool *found);
 void store_job_free(struct store_job *);
 
 enum store_result {
@@ -142,19 +188,27 @@ enum store_result {
 };
 
 /*
- * Records a run's result, guarded by row id, claimant and attempt: when the
- * row was claimed again since (the lease ran out), nothing changes and
- * *applied is false.
+ * Records a run's result, guarded by delivery id, claimant and attempt: when
+ * the delivery was claimed again since (the lease ran out), nothing changes
+ * and *applied is false. A done or dead delivery of an ordered route
+ * releases the next delivery held behind it (the oldest of its key).
  */
 int store_finish(struct store *, const struct store_job *, const char *claimant,
     enum store_result, int64_t now, int64_t next_at, const char *error, bool *applied);
 /*
- * When the next row becomes claimable without a new write: the earliest
- * next_attempt_at of pending rows and lease_until of running ones, or
- * INT64_MAX when there is none.
+ * When the next delivery of the n routes becomes claimable without a new
+ * write: the earliest next_attempt_at of pending ones and lease_until of
+ * running ones, no earlier than a rate-limited route's next token; INT64_MAX
+ * when there is none. Deliveries held, or a route at its concurrency, wait
+ * for a commit (which wakes the worker) instead.
  */
-int store_next_due(struct store *, const char *sources, int64_t *at);
-/* Deletes up to limit done rows finished before before; *deleted says how many. */
+int store_next_due(struct store *, const struct store_route *routes, size_t n, int64_t now,
+    int64_t *at);
+/*
+ * Deletes up to limit events routed and finished before before: every
+ * delivery done and finished before it, or no route took the event.
+ * *deleted says how many events.
+ */
 int store_prune(struct store *, int64_t before, int limit, int *deleted);
 /*
  * Checkpoints the whole WAL and truncates it to zero bytes, if no reader

@@ -1,7 +1,9 @@
 /*
- * hookq-worker: drains the queue hookq-receiver fills, running each
- * source's handler for each event, at least once and never twice at the
- * same time.
+ * hookq-worker: drains the queue hookq-receiver fills. It routes each
+ * stored event (one delivery per route that takes it, made in one
+ * transaction with the event's routed mark, so none is missed or made
+ * twice), then runs each delivery's route handler, at least once and never
+ * twice at the same time, within the route's concurrency, rate and order.
  *
  * One thread and one poll() loop. What wakes it:
  *  - inotify on the database's WAL file: a commit by any process (the
@@ -37,6 +39,7 @@
 #include "handler.h"
 #include "log.h"
 #include "retry.h"
+#include "route.h"
 #include "store.h"
 #include "systemd.h"
 #include "util.h"
@@ -45,15 +48,17 @@
 #define PRUNE_EVERY_MS 60000
 #define TRUNCATE_EVERY_MS 10000
 #define PRUNE_BATCH 1000
+/* Events routed per transaction at most, so a backlog never holds the lock long. */
+#define ROUTE_BATCH 256
 /* After a database error, how long before trying again. */
 #define RETRY_DB_MS 1000
 
-/* One claimed row and the handler running for it. */
+/* One claimed delivery and the handler running for it. */
 struct job {
 	bool used;
 	struct store_job row;
 	struct handler h;
-	/* The source's settings when claimed: a reload does not change a run under way. */
+	/* The route's settings when claimed: a reload does not change a run under way. */
 	int64_t timeout;
 	int max_attempts;
 	int64_t backoff_base, backoff_max;
@@ -71,19 +76,37 @@ struct worker {
 	struct store *store;
 	bool disk_full;            /* the last write failed on a full disk: checkpoint first */
 	char claimant[128];
-	char *sources;             /* JSON array of the sources with a handler */
+	struct store_route *routes; /* cfg's routes, as claims see them */
+	const char **sources;      /* the sources with a route: their events are routed */
+	size_t nsources;
+	char *routes_text;         /* "a, b", for log lines */
 	struct job *jobs;          /* cfg->concurrency slots, fixed at start-up */
 	struct store_job *claims;  /* as many, for the rows one sync_db() claims */
 	int njobs, running;
 	int sigfd, inofd;
 	char *wal_name;            /* the WAL's file name, as inotify reports it */
 	bool want_claim;           /* something may be claimable now */
+	bool want_route;           /* events may be waiting to be routed */
+	struct note *notes;        /* on_dead runs waiting for a slot, oldest first */
+	struct note *notes_tail;
+	struct note *notifying;    /* on_dead runs under way, at most njobs */
+	int nnotifying;
 	int64_t next_due;          /* wall ms when a row becomes due, INT64_MAX: none known */
 	int64_t retry_db_at;       /* mono us: try the database again (0: no failure) */
 	int64_t prune_at, truncate_at; /* mono us */
 	bool stopping;
 	int64_t stop_at;           /* mono us: stop the handlers still running */
-	unsigned long long done, retried, dead, released, lost;
+	unsigned long long done, retried, dead, released, lost, routed, unmatched;
+};
+
+/* A delivery that became dead, for on_dead: its event and why it died. */
+struct note {
+	struct note *next;
+	struct store_job row;
+	char *error;
+	int64_t timeout;
+	bool started;
+	struct handler h;
 };
 
 static void
@@ -102,37 +125,60 @@ usage(FILE *out)
 	    "configuration error; 111 system error (database, inotify).\n");
 }
 
-/* The JSON array of the sources with a handler; logs the ones without. */
-static char *
-handled_sources(const struct config *cfg)
+/* What claims and routing need of cfg's routes; logs the sources without one. */
+static void
+routes_build(struct worker *w)
 {
-	size_t i, n = 3, off = 0;
-	char *json;
+	const struct config *cfg = w->cfg;
+	size_t i, j, off = 0, n = 1;
 
-	for (i = 0; i < cfg->nsources; i++)
-		n += strlen(cfg->sources[i].name) + 3;
-	json = xmalloc(n);
-	json[off++] = '[';
-	for (i = 0; i < cfg->nsources; i++) {
-		const struct source *src = &cfg->sources[i];
+	w->routes = xcalloc(cfg->nroutes + 1, sizeof(*w->routes));
+	w->sources = xcalloc(cfg->nsources + 1, sizeof(*w->sources));
+	w->nsources = 0;
+	for (i = 0; i < cfg->nroutes; i++) {
+		const struct route *r = &cfg->routes[i];
 
-		if (src->handler_argv == NULL) {
-			log_warn("source %s has no handler: its events stay pending", src->name);
-			continue;
-		}
-		/* Source names are [A-Za-z0-9_-]: nothing to escape. */
-		off += (size_t)snprintf(json + off, n - off, "%s\"%s\"", off > 1 ? "," : "",
-		    src->name);
+		w->routes[i].name = r->name;
+		w->routes[i].concurrency = r->concurrency;
+		w->routes[i].rate = r->rate;
+		w->routes[i].rate_period = r->rate_period;
+		n += strlen(r->name) + 2;
 	}
-	snprintf(json + off, n - off, "]");
-	return json;
+	w->routes_text = xmalloc(n);
+	w->routes_text[0] = '\0';
+	for (i = 0; i < cfg->nroutes; i++)
+		off += (size_t)snprintf(w->routes_text + off, n - off, "%s%s", i > 0 ? ", " : "",
+		    cfg->routes[i].name);
+	for (i = 0; i < cfg->nsources; i++) {
+		const char *name = cfg->sources[i].name;
+
+		for (j = 0; j < cfg->nroutes; j++)
+			if (strcmp(cfg->routes[j].source, name) == 0)
+				break;
+		if (j < cfg->nroutes)
+			w->sources[w->nsources++] = name;
+		else
+			log_warn("source %s has no handler and no route: its events stay unrouted",
+			    name);
+	}
 }
 
-/* Starts the handler for a claimed row, or records why it could not start. */
+static void
+routes_free(struct worker *w)
+{
+	free(w->routes);
+	free(w->sources);
+	free(w->routes_text);
+	w->routes = NULL;
+	w->sources = NULL;
+	w->routes_text = NULL;
+}
+
+/* Starts the handler for a claimed delivery, or records why it could not start. */
 static void
 job_start(struct worker *w, struct job *j)
 {
-	const struct source *src = config_source(w->cfg, j->row.source);
+	const struct route *r = config_route(w->cfg, j->row.route);
 	char *cause = NULL, q[256];
 
 	j->used = true;
@@ -140,20 +186,21 @@ job_start(struct worker *w, struct job *j)
 	j->error = NULL;
 	w->running++;
 	log_quote(q, sizeof(q), j->row.event_id, strlen(j->row.event_id));
-	if (src == NULL || src->handler_argv == NULL) {
+	if (r == NULL) {
 		/* Only a reload between the claim and here; the next claim will skip it. */
 		j->ended = true;
 		j->result = STORE_RELEASE;
 		j->next_at = clock_wall_ms();
-		j->error = xstrdup("the source has no handler any more");
+		j->error = xstrdup("the route is not configured any more");
 		return;
 	}
-	j->timeout = src->handler_timeout;
-	j->max_attempts = src->max_attempts;
-	j->backoff_base = src->backoff_base;
-	j->backoff_max = src->backoff_max;
-	if (handler_start(&j->h, src->handler_argv, &j->row, j->timeout, &cause) != 0) {
-		log_warn("source=%s row=%lld id=%s: %s", j->row.source, (long long)j->row.id, q, cause);
+	j->timeout = r->handler_timeout;
+	j->max_attempts = r->max_attempts;
+	j->backoff_base = r->backoff_base;
+	j->backoff_max = r->backoff_max;
+	if (handler_start(&j->h, r->handler_argv, &j->row, j->timeout, NULL, &cause) != 0) {
+		log_warn("route=%s delivery=%lld id=%s: %s", j->row.route, (long long)j->row.id, q,
+		    cause);
 		j->ended = true;
 		/* Not the event's fault (fork or pipe failed): no attempt counted, a pause first. */
 		j->result = STORE_RELEASE;
@@ -162,9 +209,92 @@ job_start(struct worker *w, struct job *j)
 		return;
 	}
 	log_info("%s id=%s run pid=%ld", j->h.label, q, (long)j->h.pid);
-	/* The handler's stdin has its own copy. */
-	free(j->row.body);
-	j->row.body = NULL;
+	/* The handler's stdin has its own copy; on_dead needs one of its own. */
+	if (w->cfg->on_dead_argv == NULL) {
+		free(j->row.body);
+		j->row.body = NULL;
+		j->row.body_len = 0;
+	}
+}
+
+/* Queues on_dead for a delivery that became dead: takes j's row and error. */
+static void
+note_dead(struct worker *w, struct job *j)
+{
+	struct note *n;
+
+	if (w->cfg->on_dead_argv == NULL)
+		return;
+	n = xcalloc(1, sizeof(*n));
+	n->row = j->row;
+	n->error = j->error;
+	n->timeout = j->timeout;
+	memset(&j->row, 0, sizeof(j->row));
+	j->error = NULL;
+	if (w->notes_tail != NULL)
+		w->notes_tail->next = n;
+	else
+		w->notes = n;
+	w->notes_tail = n;
+}
+
+static void
+note_free(struct note *n)
+{
+	store_job_free(&n->row);
+	free(n->error);
+	free(n);
+}
+
+/*
+ * Starts on_dead for the queued notes while fewer than njobs run. Each runs
+ * once: a failure to start, a failure or a timeout is logged, not retried.
+ */
+static void
+notes_start(struct worker *w)
+{
+	while (w->notes != NULL && w->nnotifying < w->njobs && !w->stopping) {
+		struct note *n = w->notes;
+		char *cause = NULL;
+
+		w->notes = n->next;
+		if (w->notes == NULL)
+			w->notes_tail = NULL;
+		if (handler_start(&n->h, w->cfg->on_dead_argv, &n->row, n->timeout, n->error,
+		    &cause) != 0) {
+			log_warn("on_dead route=%s delivery=%lld: %s; not retried", n->row.route,
+			    (long long)n->row.id, cause);
+			free(cause);
+			note_free(n);
+			continue;
+		}
+		log_info("%s run pid=%ld", n->h.label, (long)n->h.pid);
+		n->started = true;
+		n->next = w->notifying;
+		w->notifying = n;
+		w->nnotifying++;
+	}
+}
+
+/* Logs how on_dead n ended, and forgets it. */
+static void
+note_ended(struct worker *w, struct note *n)
+{
+	struct note **p;
+	char outcome[64];
+
+	handler_outcome(&n->h, outcome, sizeof(outcome));
+	if (handler_succeeded(&n->h))
+		log_info("%s %s", n->h.label, outcome);
+	else
+		log_warn("%s %s: on_dead failed; not retried", n->h.label, outcome);
+	for (p = &w->notifying; *p != NULL; p = &(*p)->next)
+		if (*p == n) {
+			*p = n->next;
+			break;
+		}
+	w->nnotifying--;
+	note_free(n);
 }
 
 /* Decides what a handler's end means for its row. */
@@ -208,22 +338,91 @@ job_recorded(struct worker *w, struct job *j)
 {
 	if (!j->applied) {
 		/* The lease ran out and another claim took the row: its result wins. */
-		log_warn("source=%s row=%lld attempt=%d: result not recorded, the row was claimed"
-		    " again after the lease expired", j->row.source, (long long)j->row.id,
-		    j->row.attempt);
+		log_warn("route=%s delivery=%lld source=%s row=%lld attempt=%d: result not recorded,"
+		    " the delivery was claimed again after the lease expired", j->row.route,
+		    (long long)j->row.id, j->row.source, (long long)j->row.event, j->row.attempt);
 		w->lost++;
 	} else if (j->result == STORE_DONE)
 		w->done++;
 	else if (j->result == STORE_RETRY)
 		w->retried++;
-	else if (j->result == STORE_DEAD)
+	else if (j->result == STORE_DEAD) {
 		w->dead++;
-	else
+		note_dead(w, j);
+	} else
 		w->released++;
 	store_job_free(&j->row);
 	free(j->error);
 	memset(j, 0, sizeof(*j));
 	w->running--;
+}
+
+/*
+ * Routes up to ROUTE_BATCH events waiting, inside sync_db()'s transaction:
+ * each gets its deliveries and its routed mark in it, so a crash before
+ * the commit leaves it unrouted, and one after leaves it routed, never
+ * half. Sets want_route again when a batch was full. Returns -1 on a
+ * database error (the caller rolls back).
+ */
+static int
+route_events(struct worker *w, int *nrouted)
+{
+	const struct config *cfg = w->cfg;
+	const struct route **mine = xcalloc(cfg->nroutes + 1, sizeof(*mine));
+	struct store_new_delivery *nd = xcalloc(cfg->nroutes + 1, sizeof(*nd));
+	bool *accept = xcalloc(cfg->nroutes + 1, sizeof(*accept));
+	char **keys = xcalloc(cfg->nroutes + 1, sizeof(*keys));
+	size_t i, k, m;
+	int left = ROUTE_BATCH, rc = 0;
+
+	*nrouted = 0;
+	w->want_route = false;
+	for (i = 0; i < w->nsources && left > 0 && rc == 0; i++) {
+		struct store_unrouted *ev = NULL;
+		size_t n = 0, e;
+
+		for (k = 0, m = 0; k < cfg->nroutes; k++)
+			if (strcmp(cfg->routes[k].source, w->sources[i]) == 0)
+				mine[m++] = &cfg->routes[k];
+		if (store_unrouted(w->store, w->sources[i], left, &ev, &n) != 0) {
+			rc = -1;
+			break;
+		}
+		if ((int)n == left)
+			w->want_route = true;
+		left -= (int)n;
+		for (e = 0; e < n && rc == 0; e++) {
+			struct route_event re = {
+				ev[e].event_type, ev[e].headers, strlen(ev[e].headers), ev[e].body,
+				ev[e].body_len,
+			};
+			size_t nd_n = 0;
+			bool routed;
+
+			route_select(mine, m, &re, accept, keys);
+			for (k = 0; k < m; k++)
+				if (accept[k]) {
+					nd[nd_n].route = mine[k]->name;
+					nd[nd_n++].key = keys[k];
+				}
+			rc = store_route_event(w->store, ev[e].id, clock_wall_ms(), nd, nd_n, &routed);
+			for (k = 0; k < m; k++) {
+				free(keys[k]);
+				keys[k] = NULL;
+			}
+			if (rc == 0 && routed) {
+				(*nrouted)++;
+				if (nd_n == 0)
+					w->unmatched++;
+			}
+		}
+		store_unrouted_free(ev, n);
+	}
+	free(mine);
+	free(nd);
+	free(accept);
+	free(keys);
+	return rc;
 }
 
 /*
@@ -239,16 +438,17 @@ static void
 sync_db(struct worker *w)
 {
 	struct store_job *claims = w->claims;
-	int nended = 0, nclaims = 0, nfree, i, k;
-	bool claiming;
+	int nended = 0, nclaims = 0, nfree, nrouted = 0, i, k;
+	bool claiming, routing;
 
 	for (i = 0; i < w->njobs; i++)
 		if (w->jobs[i].used && w->jobs[i].ended)
 			nended++;
 	nfree = w->njobs - w->running + nended;
-	claiming = (w->want_claim || nended > 0) && !w->stopping && nfree > 0;
+	routing = w->want_route && !w->stopping && w->nsources > 0;
+	claiming = (w->want_claim || nended > 0 || routing) && !w->stopping && nfree > 0;
 	w->want_claim = false;
-	if (nended == 0 && !claiming)
+	if (nended == 0 && !claiming && !routing)
 		return;
 
 	/* After a full disk, the WAL first (store_full()); until it goes through, write nothing. */
@@ -266,11 +466,13 @@ sync_db(struct worker *w)
 		    clock_wall_ms(), j->next_at, j->error, &j->applied) != 0)
 			goto fail;
 	}
+	if (routing && route_events(w, &nrouted) != 0)
+		goto fail;
 	while (claiming && nclaims < nfree) {
 		bool found;
 
-		if (store_claim(w->store, w->sources, w->claimant, clock_wall_ms(), w->cfg->lease,
-		    &claims[nclaims], &found) != 0)
+		if (store_claim(w->store, w->routes, w->cfg->nroutes, w->claimant, clock_wall_ms(),
+		    w->cfg->lease, &claims[nclaims], &found) != 0)
 			goto fail;
 		if (!found)
 			break;
@@ -284,9 +486,11 @@ sync_db(struct worker *w)
 		w->disk_full = store_full(w->store);
 	}
 
+	w->routed += (unsigned long long)nrouted;
 	for (i = 0; i < w->njobs; i++)
 		if (w->jobs[i].used && w->jobs[i].ended)
 			job_recorded(w, &w->jobs[i]);
+	notes_start(w);
 	for (i = 0, k = 0; k < nclaims; i++)
 		if (!w->jobs[i].used) {
 			w->jobs[i].row = claims[k++];
@@ -295,7 +499,8 @@ sync_db(struct worker *w)
 	/* Slots left free: nothing more is due now; when will something be? */
 	w->next_due = INT64_MAX;
 	if (claiming && nclaims < nfree &&
-	    store_next_due(w->store, w->sources, &w->next_due) != 0) {
+	    store_next_due(w->store, w->routes, w->cfg->nroutes, clock_wall_ms(),
+	    &w->next_due) != 0) {
 		log_warn("cannot read the next due time, retrying in %dms: %s", RETRY_DB_MS,
 		    store_error(w->store));
 		w->retry_db_at = clock_mono_us() + RETRY_DB_MS * 1000LL;
@@ -310,6 +515,7 @@ fail:
 		store_job_free(&claims[k]);
 	w->retry_db_at = clock_mono_us() + RETRY_DB_MS * 1000LL;
 	w->want_claim = claiming;
+	w->want_route = w->want_route || routing;
 }
 
 /* Reaps every ended handler. */
@@ -319,7 +525,9 @@ reap(struct worker *w)
 	int status, i;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct note *n;
+
 		for (i = 0; i < w->njobs; i++) {
 			struct job *j = &w->jobs[i];
 
@@ -329,6 +537,14 @@ reap(struct worker *w)
 				break;
 			}
 		}
+		for (n = w->notifying; i == w->njobs && n != NULL; n = n->next)
+			if (n->h.pid == pid) {
+				handler_reaped(&n->h, status);
+				note_ended(w, n);
+				break;
+			}
+	}
+	notes_start(w);
 }
 
 static void
@@ -354,12 +570,18 @@ reload(struct worker *w)
 	}
 	if (cfg->concurrency != w->cfg->concurrency)
 		log_warn("concurrency changes only on restart; keeping %d", w->njobs);
+	/*
+	 * Queued and running on_dead notes keep their own copies; the routes
+	 * running jobs were claimed under stay in their jobs' settings.
+	 */
+	routes_free(w);
 	config_free(w->cfg);
 	w->cfg = cfg;
-	free(w->sources);
-	w->sources = handled_sources(cfg);
+	routes_build(w);
 	w->want_claim = true;
-	log_info("configuration reloaded: %zu sources, handled %s", cfg->nsources, w->sources);
+	w->want_route = true;
+	log_info("configuration reloaded: %zu sources, routes: %s", cfg->nsources,
+	    w->routes_text);
 	systemd_notify("READY=1\nSTATUS=running");
 }
 
@@ -406,10 +628,9 @@ on_inotify(struct worker *w)
 		for (p = buf; p < buf + n; ) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
 
-			if (ev->len > 0 && strcmp(ev->name, w->wal_name) == 0)
-				w->want_claim = true;
-			if (ev->mask & IN_Q_OVERFLOW)
-				w->want_claim = true;
+			if ((ev->len > 0 && strcmp(ev->name, w->wal_name) == 0) ||
+			    (ev->mask & IN_Q_OVERFLOW))
+				w->want_claim = w->want_route = true;
 			p += sizeof(*ev) + ev->len;
 		}
 	}
@@ -434,7 +655,7 @@ housekeeping(struct worker *w, int64_t now_us)
 				total += deleted;
 			} while (deleted == PRUNE_BATCH);
 			if (total > 0)
-				log_info("pruned %lld done rows finished before %lldms ago", total,
+				log_info("pruned %lld done events finished before %lldms ago", total,
 				    (long long)w->cfg->retain_done);
 		}
 	}
@@ -457,16 +678,29 @@ timers(struct worker *w, int64_t now_us)
 		w->want_claim = true;
 		return 0;
 	}
-	if (w->stopping && now_us >= w->stop_at)
+	if (w->stopping && now_us >= w->stop_at) {
+		struct note *n;
+
 		for (i = 0; i < w->njobs; i++)
 			if (w->jobs[i].used && !w->jobs[i].ended)
 				handler_stop(&w->jobs[i].h, now_us);
+		for (n = w->notifying; n != NULL; n = n->next)
+			handler_stop(&n->h, now_us);
+	}
 	for (i = 0; i < w->njobs; i++) {
 		int64_t t;
 
 		if (w->jobs[i].used && !w->jobs[i].ended &&
 		    (t = handler_tick(&w->jobs[i].h, now_us)) != 0 && t < next)
 			next = t;
+	}
+	{
+		struct note *n;
+		int64_t t;
+
+		for (n = w->notifying; n != NULL; n = n->next)
+			if ((t = handler_tick(&n->h, now_us)) != 0 && t < next)
+				next = t;
 	}
 	if (!w->stopping) {
 		housekeeping(w, now_us);
@@ -513,21 +747,40 @@ watch_wal(struct worker *w)
 	return rc < 0 ? -1 : 0;
 }
 
+/* Adds h's open pipes to pfd from n on; returns the new n. */
+static int
+poll_handler(struct pollfd *pfd, struct handler **owner, int n, struct handler *h)
+{
+	if (h->out.fd >= 0) {
+		owner[n] = h;
+		pfd[n].fd = h->out.fd;
+		pfd[n++].events = POLLIN;
+	}
+	if (h->err.fd >= 0) {
+		owner[n] = h;
+		pfd[n].fd = h->err.fd;
+		pfd[n++].events = POLLIN;
+	}
+	return n;
+}
+
 /* The loop: returns when stopping and every job is recorded (or given up). */
 static void
 run(struct worker *w)
 {
-	struct pollfd *pfd = xcalloc((size_t)(2 + 2 * w->njobs), sizeof(*pfd));
-	struct job **owner = xcalloc((size_t)(2 + 2 * w->njobs), sizeof(*owner));
+	/* Two pipes per job and per on_dead run (at most njobs of each). */
+	struct pollfd *pfd = xcalloc((size_t)(2 + 4 * w->njobs), sizeof(*pfd));
+	struct handler **owner = xcalloc((size_t)(2 + 4 * w->njobs), sizeof(*owner));
 
 	for (;;) {
 		int64_t now = clock_mono_us();
 		int timeout, n = 0, i;
+		struct note *note;
 
 		if (w->retry_db_at == 0)
 			sync_db(w);
 		timeout = timers(w, now);
-		if (w->stopping && w->running == 0)
+		if (w->stopping && w->running == 0 && w->nnotifying == 0)
 			break;
 		if (w->stopping && now >= w->stop_at + (HANDLER_KILL_GRACE_MS + 5000) * 1000LL) {
 			/* Only results the database would not take are left: their leases will expire. */
@@ -541,19 +794,11 @@ run(struct worker *w)
 		for (i = 0; i < w->njobs; i++) {
 			struct job *j = &w->jobs[i];
 
-			if (!j->used || j->ended)
-				continue;
-			if (j->h.out.fd >= 0) {
-				owner[n] = j;
-				pfd[n].fd = j->h.out.fd;
-				pfd[n++].events = POLLIN;
-			}
-			if (j->h.err.fd >= 0) {
-				owner[n] = j;
-				pfd[n].fd = j->h.err.fd;
-				pfd[n++].events = POLLIN;
-			}
+			if (j->used && !j->ended)
+				n = poll_handler(pfd, owner, n, &j->h);
 		}
+		for (note = w->notifying; note != NULL; note = note->next)
+			n = poll_handler(pfd, owner, n, &note->h);
 		if (poll(pfd, (nfds_t)n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -561,7 +806,7 @@ run(struct worker *w)
 		}
 		for (i = 2; i < n; i++)
 			if (pfd[i].revents != 0)
-				handler_read(&owner[i]->h, pfd[i].fd);
+				handler_read(owner[i], pfd[i].fd);
 		if (pfd[0].revents != 0)
 			on_signals(w);
 		if (pfd[1].revents != 0)
@@ -658,22 +903,32 @@ main(int argc, char **argv)
 	w.njobs = w.cfg->concurrency;
 	w.jobs = xcalloc((size_t)w.njobs, sizeof(*w.jobs));
 	w.claims = xcalloc((size_t)w.njobs, sizeof(*w.claims));
-	w.sources = handled_sources(w.cfg);
+	routes_build(&w);
 	w.want_claim = true;
+	w.want_route = true;
 	w.next_due = INT64_MAX;
 	w.prune_at = w.truncate_at = clock_mono_us();
-	log_info("worker %s: database %s, concurrency %d, lease %lldms, handled %s",
-	    w.claimant, w.cfg->database, w.njobs, (long long)w.cfg->lease, w.sources);
+	log_info("worker %s: database %s, concurrency %d, lease %lldms, routes: %s",
+	    w.claimant, w.cfg->database, w.njobs, (long long)w.cfg->lease, w.routes_text);
 
 	/* The database took a write (check_write) and inotify watches its WAL. */
 	systemd_notify("READY=1\nSTATUS=running");
 	run(&w);
 
-	log_info("stopped: %llu done, %llu retried, %llu dead, %llu released, %llu overtaken",
+	log_info("stopped: %llu events routed (%llu to no route); deliveries: %llu done,"
+	    " %llu retried, %llu dead, %llu released, %llu overtaken", w.routed, w.unmatched,
 	    w.done, w.retried, w.dead, w.released, w.lost);
+	while (w.notes != NULL) {
+		struct note *n = w.notes;
+
+		log_warn("on_dead route=%s delivery=%lld not run: the worker stopped first",
+		    n->row.route, (long long)n->row.id);
+		w.notes = n->next;
+		note_free(n);
+	}
 	store_close(w.store);
+	routes_free(&w);
 	config_free(w.cfg);
-	free(w.sources);
 	free(w.wal_name);
 	free(w.jobs);
 	free(w.claims);

@@ -94,7 +94,7 @@ sql "INSERT INTO events (source, event_id, received_at, headers, body, status, f
             ('other', 'old-pending', $old, '{}', 'x', 'pending', NULL);"
 mark=$(wlog_mark)
 start_worker
-want_true "logs the pruning" wlog_wait "$mark" 'pruned 2 done rows' 1 10
+want_true "logs the pruning" wlog_wait "$mark" 'pruned 2 done events' 1 10
 want "old done rows gone" 0 "$(sql "SELECT count(*) FROM events WHERE event_id LIKE 'old-done-%'")"
 want "recent done kept" 1 "$(sql "SELECT count(*) FROM events WHERE event_id = 'recent-done'")"
 want "old dead kept" 1 "$(sql "SELECT count(*) FROM events WHERE event_id = 'old-dead'")"
