@@ -1,9 +1,11 @@
 /*
  * queue_test.c: the worker's side of the store (src/store.c) and the retry
- * schedule (src/retry.c): which row a claim takes and in what order, what
- * it returns, the guard that keeps a worker whose lease ran out from
- * overwriting a newer result, each result's row, the next due time,
- * pruning, lock waits, and the migration from a version 1 database.
+ * schedule (src/retry.c): routing events into deliveries, which delivery a
+ * claim takes and in what order, what it returns, the guard that keeps a
+ * worker whose lease ran out from overwriting a newer result, each
+ * result's row, a route's concurrency, rate and order across claimants,
+ * the next due time, pruning, lock waits, and the migration from a version
+ * 1 database.
  */
 #include "autoconf.h"
 
@@ -23,7 +25,10 @@
 
 #define NOW 1800000000000LL
 #define LEASE 60000
-#define ALL "[\"gh\",\"st\"]"
+
+/* The routes of sources gh and st, as the worker builds them from [source] handlers. */
+static const struct store_route ALL[] = { { "gh", 0, 0, 0 }, { "st", 0, 0, 0 } };
+#define NALL 2
 
 struct fixture {
 	char *dir;
@@ -74,24 +79,44 @@ teardown(void **state)
 	return 0;
 }
 
-/* Adds a row: source, event id, status, next_attempt_at, lease_until (-1: NULL). */
+/*
+ * Adds an event of source id'd id, routed to the route of the same name
+ * with a delivery of status, next_attempt_at due and lease_until lease (-1:
+ * NULL; a running one is claimed by "other" on attempt 1).
+ */
 static void
 add(struct fixture *fx, const char *source, const char *id, const char *status, int64_t due,
     int64_t lease)
 {
+	char sql[1024];
+
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO events (source, event_id, event_type, received_at, headers, body,"
+	    " routed_at, routes) VALUES ('%s', '%s', 'push', %lld, '{\"h\":\"v\"}',"
+	    " x'00410d0aff', %lld, 1);"
+	    "INSERT INTO deliveries (event, route, status, next_attempt_at, lease_until, attempts,"
+	    " claimed_by, created_at) VALUES (last_insert_rowid(), '%s', '%s', %lld, %s, %d, %s,"
+	    " %lld)", source, id, (long long)due, (long long)due, source, status,
+	    (long long)due, lease < 0 ? "NULL" : "0", strcmp(status, "running") == 0 ? 1 : 0,
+	    lease < 0 ? "NULL" : "'other'", (long long)due);
+	exec(fx->raw, sql);
+	if (lease >= 0) {
+		snprintf(sql, sizeof(sql), "UPDATE deliveries SET lease_until = %lld WHERE event ="
+		    " (SELECT id FROM events WHERE event_id = '%s')", (long long)lease, id);
+		exec(fx->raw, sql);
+	}
+}
+
+/* Adds an unrouted event, as the receiver stores one. */
+static void
+add_event(struct fixture *fx, const char *source, const char *id, int64_t at)
+{
 	char sql[512];
 
 	snprintf(sql, sizeof(sql),
-	    "INSERT INTO events (source, event_id, event_type, received_at, headers, body, status,"
-	    " next_attempt_at, lease_until, attempts) VALUES ('%s', '%s', 'push', %lld, '{\"h\":\"v\"}',"
-	    " x'00410d0aff', '%s', %lld, %s, %d)", source, id, (long long)due, status,
-	    (long long)due, lease < 0 ? "NULL" : "0", strcmp(status, "running") == 0 ? 1 : 0);
+	    "INSERT INTO events (source, event_id, event_type, received_at, headers, body)"
+	    " VALUES ('%s', '%s', 'push', %lld, '{}', 'b')", source, id, (long long)at);
 	exec(fx->raw, sql);
-	if (lease >= 0) {
-		snprintf(sql, sizeof(sql), "UPDATE events SET lease_until = %lld, claimed_by = 'other'"
-		    " WHERE event_id = '%s'", (long long)lease, id);
-		exec(fx->raw, sql);
-	}
 }
 
 /* The first column of sql's first row, as text ("" for none or NULL). */
@@ -121,15 +146,15 @@ assert_query(struct fixture *fx, const char *sql, const char *want)
 	free(got);
 }
 
-/* Claims one row as claimant at now and checks it is event id (NULL: none). */
+/* Claims one delivery of routes as claimant at now and checks its event id (NULL: none). */
 static void
-claim_expect(struct fixture *fx, const char *claimant, int64_t now, const char *id,
-    struct store_job *out)
+claim_routes(struct fixture *fx, const struct store_route *routes, size_t n,
+    const char *claimant, int64_t now, const char *id, struct store_job *out)
 {
 	struct store_job job;
 	bool found;
 
-	assert_int_equal(store_claim(fx->st, ALL, claimant, now, LEASE, &job, &found), 0);
+	assert_int_equal(store_claim(fx->st, routes, n, claimant, now, LEASE, &job, &found), 0);
 	if (id == NULL) {
 		if (found)
 			fail_msg("expected no claim, got %s", job.event_id);
@@ -144,7 +169,28 @@ claim_expect(struct fixture *fx, const char *claimant, int64_t now, const char *
 		store_job_free(&job);
 }
 
-/* A claim returns the row as stored and marks it running, leased, claimed, one more attempt. */
+static void
+claim_expect(struct fixture *fx, const char *claimant, int64_t now, const char *id,
+    struct store_job *out)
+{
+	claim_routes(fx, ALL, NALL, claimant, now, id, out);
+}
+
+/* Claims id on routes and records result for it at now. */
+static void
+run_one(struct fixture *fx, const struct store_route *routes, size_t n, int64_t now,
+    const char *id, enum store_result result)
+{
+	struct store_job job;
+	bool applied;
+
+	claim_routes(fx, routes, n, "w", now, id, &job);
+	assert_int_equal(store_finish(fx->st, &job, "w", result, now, now + 1000, "e", &applied), 0);
+	assert_true(applied);
+	store_job_free(&job);
+}
+
+/* A claim returns the delivery with its event and marks it running, leased, claimed, one more attempt. */
 static void
 test_claim_row(void **state)
 {
@@ -154,39 +200,64 @@ test_claim_row(void **state)
 	add(fx, "gh", "a", "pending", NOW - 5, -1);
 	claim_expect(fx, "w1", NOW, "a", &job);
 	assert_string_equal(job.source, "gh");
+	assert_string_equal(job.route, "gh");
 	assert_string_equal(job.event_type, "push");
 	assert_string_equal(job.headers, "{\"h\":\"v\"}");
 	assert_int_equal(job.body_len, 5);
 	assert_memory_equal(job.body, "\0A\r\n\xff", 5);
 	assert_int_equal(job.attempt, 1);
+	assert_int_equal(job.event, 1);
+	assert_int_equal(job.id, 1);
 	assert_query(fx, "SELECT status || '|' || attempts || '|' || lease_until || '|' || claimed_by"
-	    " FROM events", "running|1|1800000060000|w1");
+	    " FROM deliveries", "running|1|1800000060000|w1");
 	store_job_free(&job);
 	/* Running under a live lease: nobody else gets it. */
 	claim_expect(fx, "w2", NOW + LEASE - 1, NULL, NULL);
 }
 
-/* Pending rows go by due time, then arrival; a row not yet due stays. */
+/* Within a route, pending deliveries go by due time, then arrival; one not yet due stays. */
 static void
 test_claim_order(void **state)
 {
 	struct fixture *fx = *state;
+	static const struct store_route GH[] = { { "gh", 0, 0, 0 } };
 
 	add(fx, "gh", "later", "pending", NOW - 10, -1);
 	add(fx, "gh", "first", "pending", NOW - 20, -1);
-	add(fx, "st", "tie", "pending", NOW - 10, -1);
 	add(fx, "gh", "future", "pending", NOW + 1, -1);
 	add(fx, "gh", "done", "done", 0, -1);
 	add(fx, "gh", "dead", "dead", 0, -1);
-	claim_expect(fx, "w", NOW, "first", NULL);
-	claim_expect(fx, "w", NOW, "later", NULL);
-	claim_expect(fx, "w", NOW, "tie", NULL);
-	claim_expect(fx, "w", NOW, NULL, NULL);
-	claim_expect(fx, "w", NOW + 1, "future", NULL);
-	claim_expect(fx, "w", NOW + 1, NULL, NULL);
+	claim_routes(fx, GH, 1, "w", NOW, "first", NULL);
+	claim_routes(fx, GH, 1, "w", NOW, "later", NULL);
+	claim_routes(fx, GH, 1, "w", NOW, NULL, NULL);
+	claim_routes(fx, GH, 1, "w", NOW + 1, "future", NULL);
+	claim_routes(fx, GH, 1, "w", NOW + 1, NULL, NULL);
 }
 
-/* An expired lease is claimed before due pending rows, with one more attempt. */
+/* Routes take turns: a backlog on one never keeps another's deliveries waiting. */
+static void
+test_claim_turns(void **state)
+{
+	struct fixture *fx = *state;
+	int i;
+	char id[16];
+
+	for (i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "g%d", i);
+		add(fx, "gh", id, "pending", NOW - 100 + i, -1);
+	}
+	add(fx, "st", "s0", "pending", NOW, -1);
+	add(fx, "st", "s1", "pending", NOW, -1);
+	claim_expect(fx, "w", NOW, "g0", NULL);
+	claim_expect(fx, "w", NOW, "s0", NULL);
+	claim_expect(fx, "w", NOW, "g1", NULL);
+	claim_expect(fx, "w", NOW, "s1", NULL);
+	claim_expect(fx, "w", NOW, "g2", NULL);
+	claim_expect(fx, "w", NOW, "g3", NULL);
+	claim_expect(fx, "w", NOW, NULL, NULL);
+}
+
+/* An expired lease is claimed before due pending deliveries, with one more attempt. */
 static void
 test_claim_expired_lease(void **state)
 {
@@ -198,40 +269,88 @@ test_claim_expired_lease(void **state)
 	claim_expect(fx, "w", NOW, "orphan", &job);
 	assert_int_equal(job.attempt, 2);
 	store_job_free(&job);
-	assert_query(fx, "SELECT claimed_by FROM events WHERE event_id = 'orphan'", "w");
+	assert_query(fx, "SELECT claimed_by FROM delivery_events WHERE event_id = 'orphan'", "w");
 	claim_expect(fx, "w", NOW, "pending", NULL);
 }
 
-/* Rows of sources not in the list (no handler) are never claimed, and do not count as due. */
+/* Deliveries of routes not in the list are never claimed, and do not count as due. */
 static void
-test_claim_sources(void **state)
+test_claim_routes(void **state)
 {
 	struct fixture *fx = *state;
-	struct store_job job;
+	static const struct store_route GH[] = { { "gh", 0, 0, 0 } };
 	int64_t due;
-	bool found;
 
-	add(fx, "nohandler", "x", "pending", NOW - 50, -1);
-	add(fx, "nohandler", "y", "running", NOW - 50, NOW - 1);
+	add(fx, "gone", "x", "pending", NOW - 50, -1);
+	add(fx, "gone", "y", "running", NOW - 50, NOW - 1);
 	add(fx, "gh", "g", "pending", NOW + 500, -1);
-	assert_int_equal(store_claim(fx->st, "[\"gh\"]", "w", NOW, LEASE, &job, &found), 0);
-	assert_false(found);
-	assert_int_equal(store_next_due(fx->st, "[\"gh\"]", &due), 0);
+	claim_routes(fx, GH, 1, "w", NOW, NULL, NULL);
+	assert_int_equal(store_next_due(fx->st, GH, 1, NOW, &due), 0);
 	assert_int_equal(due, NOW + 500);
-	/* Once due, the handled row is claimed past the older rows of the other source. */
-	assert_int_equal(store_claim(fx->st, "[\"gh\"]", "w", NOW + 500, LEASE, &job, &found), 0);
-	assert_true(found);
-	assert_string_equal(job.event_id, "g");
-	store_job_free(&job);
-	assert_int_equal(store_claim(fx->st, "[]", "w", NOW + 500, LEASE, &job, &found), 0);
-	assert_false(found);
-	assert_int_equal(store_next_due(fx->st, "[]", &due), 0);
+	/* Once due, the handled one is claimed past the older ones of the other route. */
+	claim_routes(fx, GH, 1, "w", NOW + 500, "g", NULL);
+	claim_routes(fx, GH, 0, "w", NOW + 500, NULL, NULL);
+	assert_int_equal(store_next_due(fx->st, GH, 0, NOW, &due), 0);
 	assert_int_equal(due, INT64_MAX);
-	assert_query(fx, "SELECT count(*) FROM events WHERE source = 'nohandler' AND"
+	assert_query(fx, "SELECT count(*) FROM delivery_events WHERE route = 'gone' AND"
 	    " coalesce(claimed_by, '') <> 'w'", "2");
 }
 
-/* Only the claim that holds the row can record its result. */
+/*
+ * Routing: each unrouted event of a source gets its deliveries and its mark
+ * in one step, once; an event no route takes is marked with 0 and shows as
+ * unmatched; a source's events wait unrouted until asked for.
+ */
+static void
+test_route_event(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct store_new_delivery TWO[] = { { "deploy", NULL }, { "audit", NULL } };
+	struct store_unrouted *ev;
+	size_t n;
+	bool routed;
+
+	add_event(fx, "gh", "a", NOW - 3);
+	add_event(fx, "gh", "b", NOW - 2);
+	add_event(fx, "st", "c", NOW - 1);
+	assert_int_equal(store_unrouted(fx->st, "gh", 10, &ev, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(ev[0].id, 1);
+	assert_string_equal(ev[0].source, "gh");
+	assert_string_equal(ev[0].event_type, "push");
+	assert_string_equal(ev[0].headers, "{}");
+	assert_int_equal(ev[0].body_len, 1);
+	assert_string_equal(ev[0].body, "b");
+	store_unrouted_free(ev, n);
+	assert_int_equal(store_unrouted(fx->st, "gh", 1, &ev, &n), 0);
+	assert_int_equal(n, 1);
+	store_unrouted_free(ev, n);
+
+	assert_int_equal(store_route_event(fx->st, 1, NOW, TWO, 2, &routed), 0);
+	assert_true(routed);
+	/* Again (another worker got there first): nothing more. */
+	assert_int_equal(store_route_event(fx->st, 1, NOW, TWO, 2, &routed), 0);
+	assert_false(routed);
+	assert_int_equal(store_route_event(fx->st, 2, NOW, TWO, 0, &routed), 0);
+	assert_true(routed);
+	assert_query(fx, "SELECT group_concat(route || ':' || status || ':' || next_attempt_at"
+	    " || ':' || event, ' ') FROM deliveries",
+	    "deploy:pending:1800000000000:1 audit:pending:1800000000000:1");
+	assert_query(fx, "SELECT group_concat(id || ':' || coalesce(routed_at, 'null') || ':' ||"
+	    " coalesce(routes, 'null'), ' ') FROM events",
+	    "1:1800000000000:2 2:1800000000000:0 3:null:null");
+	assert_int_equal(store_unrouted(fx->st, "gh", 10, &ev, &n), 0);
+	assert_int_equal(n, 0);
+	store_unrouted_free(ev, n);
+	assert_query(fx, "SELECT group_concat(source || ':' || coalesce(route, '-') || ':' || status"
+	    " || ':' || deliveries, ' ') FROM queue_summary",
+	    "gh:-:unmatched:1 gh:audit:pending:1 gh:deploy:pending:1 st:-:unrouted:1");
+	/* Deleting an event deletes its deliveries. */
+	exec(fx->raw, "DELETE FROM events WHERE id = 1");
+	assert_query(fx, "SELECT count(*) FROM deliveries", "0");
+}
+
+/* Only the claim that holds the delivery can record its result. */
 static void
 test_finish_guard(void **state)
 {
@@ -241,13 +360,13 @@ test_finish_guard(void **state)
 
 	add(fx, "gh", "e", "pending", NOW, -1);
 	claim_expect(fx, "w1", NOW, "e", &a);
-	/* w1's lease runs out; w2 claims the row again. */
+	/* w1's lease runs out; w2 claims the delivery again. */
 	claim_expect(fx, "w2", NOW + LEASE, "e", &b);
 	assert_int_equal(b.attempt, 2);
 	assert_int_equal(store_finish(fx->st, &a, "w1", STORE_DONE, NOW + LEASE + 1, 0, NULL,
 	    &applied), 0);
 	assert_false(applied);
-	assert_query(fx, "SELECT status || '|' || claimed_by FROM events", "running|w2");
+	assert_query(fx, "SELECT status || '|' || claimed_by FROM deliveries", "running|w2");
 	/* The same claimant with a stale attempt number is refused too. */
 	a.attempt = 2;
 	assert_int_equal(store_finish(fx->st, &a, "w1", STORE_DEAD, NOW, 0, "x", &applied), 0);
@@ -256,7 +375,7 @@ test_finish_guard(void **state)
 	    &applied), 0);
 	assert_true(applied);
 	assert_query(fx, "SELECT status || '|' || finished_at || '|' || coalesce(lease_until, 'null')"
-	    " FROM events", "done|1800000060002|null");
+	    " FROM deliveries", "done|1800000060002|null");
 	/* Recorded once: a second result for the same claim changes nothing. */
 	assert_int_equal(store_finish(fx->st, &b, "w2", STORE_RETRY, NOW, NOW, "x", &applied), 0);
 	assert_false(applied);
@@ -278,7 +397,7 @@ test_finish_results(void **state)
 	    "exit status 1\nboom", &applied), 0);
 	assert_true(applied);
 	assert_query(fx, "SELECT status || '|' || attempts || '|' || next_attempt_at || '|' ||"
-	    " coalesce(lease_until, 'null') || '|' || last_error FROM events",
+	    " coalesce(lease_until, 'null') || '|' || last_error FROM deliveries",
 	    "pending|1|1800000009000|null|exit status 1\nboom");
 	store_job_free(&job);
 	claim_expect(fx, "w", NOW + 8999, NULL, NULL);
@@ -288,7 +407,7 @@ test_finish_results(void **state)
 	assert_int_equal(store_finish(fx->st, &job, "w", STORE_RELEASE, NOW, NOW + 9500,
 	    "stopped", &applied), 0);
 	assert_true(applied);
-	assert_query(fx, "SELECT status || '|' || attempts || '|' || next_attempt_at FROM events",
+	assert_query(fx, "SELECT status || '|' || attempts || '|' || next_attempt_at FROM deliveries",
 	    "pending|1|1800000009500");
 	store_job_free(&job);
 
@@ -298,39 +417,180 @@ test_finish_results(void **state)
 	    &applied), 0);
 	assert_true(applied);
 	assert_query(fx, "SELECT status || '|' || attempts || '|' || finished_at || '|' || last_error"
-	    " FROM events", "dead|2|1800000009600|exit status 3");
+	    " FROM deliveries", "dead|2|1800000009600|exit status 3");
 	store_job_free(&job);
 	claim_expect(fx, "w", NOW + 100000000, NULL, NULL);
 
 	/* Requeued at the sqlite3 prompt, as README shows: it runs again, finished_at cleared. */
-	exec(fx->raw, "UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = 0,"
-	    " finished_at = NULL, last_error = NULL");
+	exec(fx->raw, "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = 0,"
+	    " finished_at = NULL, last_error = NULL WHERE id = 1 AND status = 'dead'");
 	claim_expect(fx, "w", NOW, "e", &job);
 	assert_int_equal(job.attempt, 1);
 	store_job_free(&job);
 }
 
-/* The next due time: the earliest retry or lease expiry of a handled source. */
+/*
+ * concurrency holds across claimants (two workers on one database): at the
+ * limit nothing more of the route is claimed, and the next due time is when
+ * a live lease runs out, not the pending delivery's (which would spin).
+ */
+static void
+test_concurrency(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct store_route ONE[] = { { "gh", 1, 0, 0 }, { "st", 0, 0, 0 } };
+	struct store_job a;
+	int64_t due;
+	bool applied;
+
+	add(fx, "gh", "g1", "pending", NOW - 10, -1);
+	add(fx, "gh", "g2", "pending", NOW - 5, -1);
+	add(fx, "st", "s1", "pending", NOW - 1, -1);
+	claim_routes(fx, ONE, 2, "w1", NOW, "g1", &a);
+	/* The other worker: gh is at its limit, st is not. */
+	claim_routes(fx, ONE, 2, "w2", NOW, "s1", NULL);
+	claim_routes(fx, ONE, 2, "w2", NOW, NULL, NULL);
+	assert_int_equal(store_next_due(fx->st, ONE, 1, NOW, &due), 0);
+	assert_int_equal(due, NOW + LEASE);
+	/* w1's run ends: the next one may start. */
+	assert_int_equal(store_finish(fx->st, &a, "w1", STORE_DONE, NOW + 1, 0, NULL, &applied), 0);
+	store_job_free(&a);
+	assert_int_equal(store_next_due(fx->st, ONE, 1, NOW + 1, &due), 0);
+	assert_int_equal(due, NOW - 5);
+	claim_routes(fx, ONE, 2, "w2", NOW + 1, "g2", NULL);
+	/* A lease that ran out no longer counts: its delivery is claimed again, by one worker. */
+	claim_routes(fx, ONE, 1, "w1", NOW + 1 + LEASE - 1, NULL, NULL);
+	claim_routes(fx, ONE, 1, "w1", NOW + 1 + LEASE, "g2", NULL);
+	claim_routes(fx, ONE, 1, "w2", NOW + 1 + LEASE, NULL, NULL);
+}
+
+/*
+ * rate: a bucket of rate tokens per period, full at first, shared by every
+ * claimant; an empty bucket's route is due when its next token is.
+ */
+static void
+test_rate(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct store_route R[] = { { "gh", 0, 2, 1000 } };
+	int64_t due;
+	int i;
+	char id[16];
+
+	for (i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "r%d", i);
+		add(fx, "gh", id, "pending", NOW - 100 + i, -1);
+	}
+	claim_routes(fx, R, 1, "w1", NOW, "r0", NULL);
+	claim_routes(fx, R, 1, "w2", NOW, "r1", NULL);
+	claim_routes(fx, R, 1, "w1", NOW, NULL, NULL);
+	assert_int_equal(store_next_due(fx->st, R, 1, NOW, &due), 0);
+	assert_int_equal(due, NOW + 501);
+	claim_routes(fx, R, 1, "w2", NOW + 499, NULL, NULL);
+	claim_routes(fx, R, 1, "w2", NOW + 500, "r2", NULL);
+	claim_routes(fx, R, 1, "w1", NOW + 500, NULL, NULL);
+	/* A quiet while fills the bucket to its size, no more (before the leases run out). */
+	claim_routes(fx, R, 1, "w1", NOW + 50000, "r3", NULL);
+	claim_routes(fx, R, 1, "w1", NOW + 50000, "r4", NULL);
+	add(fx, "gh", "r5", "pending", NOW, -1);
+	claim_routes(fx, R, 1, "w1", NOW + 50000, NULL, NULL);
+	assert_query(fx, "SELECT count(*) FROM route_state WHERE route = 'gh'", "1");
+}
+
+/* Makes event id's delivery on route "ord" with key, through routing (held or pending). */
+static void
+add_ordered(struct fixture *fx, const char *id, const char *key, int64_t at)
+{
+	struct store_new_delivery d = { "ord", key };
+	bool routed;
+	char sql[256];
+	char *row;
+
+	add_event(fx, "gh", id, at);
+	snprintf(sql, sizeof(sql), "SELECT id FROM events WHERE event_id = '%s'", id);
+	row = query(fx, sql);
+	assert_int_equal(store_route_event(fx->st, atoll(row), at, &d, 1, &routed), 0);
+	assert_true(routed);
+	free(row);
+}
+
+/*
+ * order: one open delivery per key (the others held), released in arrival
+ * order when it is done or dead; a retry in backoff and a lease that ran
+ * out keep the key's later deliveries held; other keys go on meanwhile.
+ */
+static void
+test_order(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct store_route O[] = { { "ord", 0, 0, 0 } };
+	struct store_job job;
+	bool applied;
+
+	add_ordered(fx, "a1", "A", NOW);
+	add_ordered(fx, "a2", "A", NOW + 1);
+	add_ordered(fx, "b1", "B", NOW + 2);
+	add_ordered(fx, "a3", "A", NOW + 3);
+	assert_query(fx, "SELECT group_concat(event_id || ':' || status, ' ') FROM delivery_events",
+	    "a1:pending a2:held b1:pending a3:held");
+	/* a1 fails: a2 stays held through the backoff, b1 runs. */
+	claim_routes(fx, O, 1, "w", NOW + 10, "a1", &job);
+	assert_int_equal(store_finish(fx->st, &job, "w", STORE_RETRY, NOW + 11, NOW + 5000, "x",
+	    &applied), 0);
+	store_job_free(&job);
+	claim_routes(fx, O, 1, "w", NOW + 20, "b1", &job);
+	claim_routes(fx, O, 1, "w", NOW + 20, NULL, NULL);
+	assert_int_equal(store_finish(fx->st, &job, "w", STORE_DONE, NOW + 21, 0, NULL, &applied), 0);
+	store_job_free(&job);
+	/* a1's retry: claimed, then its worker dies; the lease runs out, a1 again, not a2. */
+	claim_routes(fx, O, 1, "w1", NOW + 5000, "a1", NULL);
+	claim_routes(fx, O, 1, "w2", NOW + 5000 + LEASE, "a1", &job);
+	assert_int_equal(job.attempt, 3);
+	assert_int_equal(store_finish(fx->st, &job, "w2", STORE_DONE, NOW + 5000 + LEASE, 0, NULL,
+	    &applied), 0);
+	assert_true(applied);
+	store_job_free(&job);
+	assert_query(fx, "SELECT group_concat(event_id || ':' || status, ' ') FROM delivery_events",
+	    "a1:done a2:pending b1:done a3:held");
+	/* a2 dies: a dead one releases the next too. */
+	run_one(fx, O, 1, NOW + 6000 + LEASE, "a2", STORE_DEAD);
+	assert_query(fx, "SELECT status FROM delivery_events WHERE event_id = 'a3'", "pending");
+	/* A new event of a key with nothing open is pending at once. */
+	run_one(fx, O, 1, NOW + 7000 + LEASE, "a3", STORE_DONE);
+	add_ordered(fx, "a4", "A", NOW + 8000 + LEASE);
+	assert_query(fx, "SELECT status FROM delivery_events WHERE event_id = 'a4'", "pending");
+}
+
+/* The next due time: the earliest retry or lease expiry of the routes. */
 static void
 test_next_due(void **state)
 {
 	struct fixture *fx = *state;
 	int64_t due;
 
-	assert_int_equal(store_next_due(fx->st, ALL, &due), 0);
+	assert_int_equal(store_next_due(fx->st, ALL, NALL, NOW, &due), 0);
 	assert_int_equal(due, INT64_MAX);
 	add(fx, "gh", "retry", "pending", NOW + 3000, -1);
-	assert_int_equal(store_next_due(fx->st, ALL, &due), 0);
+	assert_int_equal(store_next_due(fx->st, ALL, NALL, NOW, &due), 0);
 	assert_int_equal(due, NOW + 3000);
 	add(fx, "st", "lease", "running", NOW - 5, NOW + 2000);
-	assert_int_equal(store_next_due(fx->st, ALL, &due), 0);
+	assert_int_equal(store_next_due(fx->st, ALL, NALL, NOW, &due), 0);
 	assert_int_equal(due, NOW + 2000);
 	add(fx, "gh", "done", "done", 5, -1);
-	assert_int_equal(store_next_due(fx->st, ALL, &due), 0);
+	assert_int_equal(store_next_due(fx->st, ALL, NALL, NOW, &due), 0);
 	assert_int_equal(due, NOW + 2000);
+	/* A held delivery is not due: it waits for a commit. */
+	exec(fx->raw, "UPDATE deliveries SET status = 'held', next_attempt_at = 0"
+	    " WHERE event = (SELECT id FROM events WHERE event_id = 'retry')");
+	exec(fx->raw, "DELETE FROM events WHERE event_id = 'lease'");
+	assert_int_equal(store_next_due(fx->st, ALL, NALL, NOW, &due), 0);
+	assert_int_equal(due, INT64_MAX);
 }
 
-/* Pruning deletes done rows finished before the cut, in batches, and nothing else. */
+/*
+ * Pruning deletes events whose deliveries are all done before the cut (and
+ * those no route took), with their deliveries, in batches; nothing else.
+ */
 static void
 test_prune(void **state)
 {
@@ -342,20 +602,30 @@ test_prune(void **state)
 		snprintf(id, sizeof(id), "old%d", i);
 		add(fx, "gh", id, "done", 0, -1);
 	}
-	exec(fx->raw, "UPDATE events SET finished_at = 1000");
+	exec(fx->raw, "UPDATE deliveries SET finished_at = 1000");
 	add(fx, "gh", "new", "done", 0, -1);
 	add(fx, "gh", "deadold", "dead", 0, -1);
 	add(fx, "gh", "pending", "pending", 0, -1);
-	exec(fx->raw, "UPDATE events SET finished_at = 5000 WHERE event_id = 'new';"
-	    "UPDATE events SET finished_at = 10 WHERE event_id = 'deadold'");
+	add(fx, "gh", "fanout", "done", 0, -1);
+	add_event(fx, "gh", "unmatched", 0);
+	add_event(fx, "gh", "unrouted", 0);
+	exec(fx->raw, "UPDATE deliveries SET finished_at = 5000 WHERE event = (SELECT id FROM events"
+	    " WHERE event_id = 'new');"
+	    "UPDATE deliveries SET finished_at = 10 WHERE event IN (SELECT id FROM events"
+	    " WHERE event_id IN ('deadold', 'fanout'));"
+	    "INSERT INTO deliveries (event, route, status, created_at) SELECT id, 'other', 'pending',"
+	    " 0 FROM events WHERE event_id = 'fanout';"
+	    "UPDATE events SET routed_at = 0, routes = 0 WHERE event_id = 'unmatched'");
 	assert_int_equal(store_prune(fx->st, 2000, 3, &deleted), 0);
 	assert_int_equal(deleted, 3);
 	assert_int_equal(store_prune(fx->st, 2000, 3, &deleted), 0);
-	assert_int_equal(deleted, 2);
+	assert_int_equal(deleted, 3);
 	assert_int_equal(store_prune(fx->st, 2000, 3, &deleted), 0);
 	assert_int_equal(deleted, 0);
 	assert_query(fx, "SELECT group_concat(event_id, ',') FROM (SELECT event_id FROM events"
-	    " ORDER BY event_id)", "deadold,new,pending");
+	    " ORDER BY event_id)", "deadold,fanout,new,pending,unrouted");
+	assert_query(fx, "SELECT count(*) FROM deliveries WHERE event NOT IN (SELECT id FROM events)",
+	    "0");
 }
 
 /* A claim waits busy_timeout for another writer, then fails and leaves the rows as they were. */
@@ -370,12 +640,12 @@ test_claim_busy(void **state)
 	add(fx, "gh", "e", "pending", NOW, -1);
 	exec(fx->raw, "BEGIN IMMEDIATE");
 	t0 = clock_mono_us();
-	assert_int_equal(store_claim(fx->st, ALL, "w", NOW, LEASE, &job, &found), -1);
+	assert_int_equal(store_claim(fx->st, ALL, NALL, "w", NOW, LEASE, &job, &found), -1);
 	assert_false(found);
 	assert_true(clock_mono_us() - t0 >= 250000);
 	assert_non_null(strstr(store_error(fx->st), "locked"));
 	exec(fx->raw, "COMMIT");
-	assert_query(fx, "SELECT status || attempts FROM events", "pending0");
+	assert_query(fx, "SELECT status || attempts FROM deliveries", "pending0");
 	claim_expect(fx, "w", NOW, "e", NULL);
 }
 
@@ -388,6 +658,8 @@ test_migrate_from_1(void **state)
 	char *v1, *old, *cause = NULL;
 	struct store *st;
 	sqlite3 *h;
+	struct store_unrouted *ev;
+	size_t n;
 
 	assert_non_null(m2);
 	old = tu_path(fx->dir, "v1.db");
@@ -395,7 +667,9 @@ test_migrate_from_1(void **state)
 	assert_int_equal(sqlite3_open(old, &h), SQLITE_OK);
 	exec(h, v1);
 	exec(h, "PRAGMA user_version = 1; INSERT INTO events (source, event_id, received_at, headers,"
-	    " body) VALUES ('gh', 'kept', 5, '{}', 'b')");
+	    " body) VALUES ('gh', 'kept', 5, '{}', 'b');"
+	    "INSERT INTO events (source, event_id, received_at, headers, body, status, attempts,"
+	    " finished_at) VALUES ('gh', 'was-done', 6, '{}', 'b', 'done', 1, 7)");
 	sqlite3_close(h);
 	st = store_open(old, &OPTS, &cause);
 	if (st == NULL)
@@ -412,14 +686,19 @@ test_migrate_from_1(void **state)
 		snprintf(want, sizeof(want), "%d", store_schema_version());
 		assert_query(fx, "PRAGMA user_version", want);
 	}
-	assert_query(fx, "SELECT event_id || '|' || coalesce(claimed_by, 'null') FROM events",
-	    "kept|null");
-	claim_expect(fx, "w", NOW, "kept", NULL);
+	/* Never tried: unrouted, to be routed by the configuration. Done: a done delivery. */
+	assert_int_equal(store_unrouted(fx->st, "gh", 10, &ev, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ev[0].id, 1);
+	store_unrouted_free(ev, n);
+	assert_query(fx, "SELECT group_concat(id || ':' || event || ':' || route || ':' || status ||"
+	    " ':' || attempts || ':' || finished_at, ' ') FROM deliveries", "2:2:gh:done:1:7");
+	claim_expect(fx, "w", NOW, NULL, NULL);
 	free(v1);
 	free(old);
 }
 
-/* The views an operator reads at the sqlite3 prompt, over rows the worker's results wrote. */
+/* The views an operator reads at the sqlite3 prompt, over deliveries the worker's results wrote. */
 static void
 test_views(void **state)
 {
@@ -427,34 +706,38 @@ test_views(void **state)
 	int64_t now = clock_wall_ms();
 	struct store_job job;
 	bool applied;
-	char sql[512];
+	char sql[1024];
 
-	/* Three gh rows that arrived an hour ago, one st row now. */
-	snprintf(sql, sizeof(sql),
-	    "INSERT INTO events (source, event_id, received_at, headers, body, next_attempt_at)"
-	    " VALUES ('gh', 'a', %lld, '{}', 'x', 0), ('gh', 'b', %lld, '{}', 'x', 0),"
-	    " ('gh', 'c', %lld, '{}', 'x', 0), ('st', 'd', %lld, '{}', 'x', 0)",
-	    (long long)(now - 3600000), (long long)(now - 3500000), (long long)(now - 3400000),
-	    (long long)now);
+	/* Three gh events that arrived an hour ago, one st event now. */
+	add(fx, "gh", "a", "pending", 0, -1);
+	add(fx, "gh", "b", "pending", 0, -1);
+	add(fx, "gh", "c", "pending", 0, -1);
+	add(fx, "st", "d", "pending", 0, -1);
+	snprintf(sql, sizeof(sql), "UPDATE events SET received_at = CASE event_id WHEN 'a' THEN %lld"
+	    " WHEN 'b' THEN %lld WHEN 'c' THEN %lld ELSE %lld END", (long long)(now - 3600000),
+	    (long long)(now - 3500000), (long long)(now - 3400000), (long long)now);
 	exec(fx->raw, sql);
 	claim_expect(fx, "w", now, "a", &job);
 	assert_int_equal(store_finish(fx->st, &job, "w", STORE_DEAD, now, 0, "exit status 3\nboom",
 	    &applied), 0);
 	store_job_free(&job);
+	claim_expect(fx, "w", now, "d", NULL);
+	exec(fx->raw, "UPDATE deliveries SET status = 'pending', lease_until = NULL WHERE event = 4");
 	claim_expect(fx, "w", now, "b", &job);
 	assert_int_equal(store_finish(fx->st, &job, "w", STORE_RETRY, now, now + 60000, "exit status 1",
 	    &applied), 0);
 	store_job_free(&job);
-	claim_expect(fx, "w", now, "c", &job);
+	claim_routes(fx, ALL, 1, "w", now, "c", &job);
 	assert_int_equal(store_finish(fx->st, &job, "w", STORE_DONE, now, 0, NULL, &applied), 0);
 	store_job_free(&job);
 	/* An old failure: not recent. */
-	snprintf(sql, sizeof(sql), "UPDATE events SET failed_at = %lld, last_error = 'old'"
-	    " WHERE event_id = 'd'", (long long)(now - 2 * 86400000LL));
+	snprintf(sql, sizeof(sql), "UPDATE deliveries SET failed_at = %lld, last_error = 'old'"
+	    " WHERE event = 4", (long long)(now - 2 * 86400000LL));
 	exec(fx->raw, sql);
 
-	assert_query(fx, "SELECT group_concat(source || ':' || status || ':' || events, ' ')"
-	    " FROM queue_summary", "gh:dead:1 gh:done:1 gh:pending:1 st:pending:1");
+	assert_query(fx, "SELECT group_concat(source || ':' || route || ':' || status || ':' ||"
+	    " deliveries, ' ') FROM queue_summary", "gh:gh:dead:1 gh:gh:done:1 gh:gh:pending:1"
+	    " st:st:pending:1");
 	assert_query(fx, "SELECT oldest_age_s BETWEEN 3595 AND 3700 FROM queue_summary"
 	    " WHERE source = 'gh' AND status = 'dead'", "1");
 	assert_query(fx, "SELECT oldest_age_s BETWEEN 0 AND 60 FROM queue_summary"
@@ -462,52 +745,32 @@ test_views(void **state)
 	assert_query(fx, "SELECT oldest_received = datetime((SELECT received_at FROM events"
 	    " WHERE event_id = 'b') / 1000, 'unixepoch') FROM queue_summary"
 	    " WHERE source = 'gh' AND status = 'pending'", "1");
-	assert_query(fx, "SELECT count(*) || ':' || event_id || ':' || attempts || ':' || last_error"
-	    " FROM dead_letters", "1:a:1:exit status 3\nboom");
-	assert_query(fx, "SELECT died = datetime((SELECT finished_at FROM events WHERE event_id"
-	    " = 'a') / 1000, 'unixepoch') FROM dead_letters", "1");
-	assert_query(fx, "SELECT group_concat(event_id || ':' || status || ':' ||"
-	    " (next_attempt IS NOT NULL), ' ') FROM recent_failures", "b:pending:1 a:dead:0");
-	assert_query(fx, "SELECT next_attempt = datetime((SELECT next_attempt_at FROM events"
-	    " WHERE event_id = 'b') / 1000, 'unixepoch') FROM recent_failures WHERE event_id = 'b'", "1");
-	snprintf(sql, sizeof(sql), "SELECT group_concat(event_id, ',') FROM events"
-	    " WHERE failed_at = %lld", (long long)now);
-	assert_query(fx, sql, "a,b");
+	assert_query(fx, "SELECT count(*) || ':' || route || ':' || event_id || ':' || attempts ||"
+	    " ':' || last_error FROM dead_letters", "1:gh:a:1:exit status 3\nboom");
+	assert_query(fx, "SELECT died = datetime((SELECT finished_at FROM deliveries WHERE event"
+	    " = 1) / 1000, 'unixepoch') FROM dead_letters", "1");
+	assert_query(fx, "SELECT group_concat(event_id || ':' || route || ':' || status || ':' ||"
+	    " (next_attempt IS NOT NULL), ' ') FROM recent_failures", "b:gh:pending:1 a:gh:dead:0");
+	assert_query(fx, "SELECT next_attempt = datetime((SELECT next_attempt_at FROM deliveries"
+	    " WHERE event = 2) / 1000, 'unixepoch') FROM recent_failures WHERE event_id = 'b'", "1");
+	/* Due: d (pending since 0); b waits a minute; an expired lease would be due too. */
+	assert_query(fx, "SELECT group_concat(event_id || ':' || route || ':' || status, ' ')"
+	    " FROM deliveries_due", "d:st:pending");
 }
 
-/* Counts per source and status, and the write probe that health checks use. */
+/* The write probe that health checks use. */
 static void
-test_counts_probe(void **state)
+test_probe(void **state)
 {
 	struct fixture *fx = *state;
-	struct store_count *rows;
-	size_t n;
 
-	assert_int_equal(store_counts(fx->st, &rows, &n), 0);
-	assert_int_equal(n, 0);
-	store_counts_free(rows, n);
 	add(fx, "gh", "a", "pending", 300, -1);
-	add(fx, "gh", "b", "pending", 200, -1);
-	add(fx, "gh", "c", "dead", 100, -1);
-	add(fx, "st", "d", "pending", 50, -1);
-	assert_int_equal(store_counts(fx->st, &rows, &n), 0);
-	assert_int_equal(n, 3);
-	assert_string_equal(rows[0].source, "gh");
-	assert_string_equal(rows[0].status, "dead");
-	assert_int_equal(rows[0].events, 1);
-	assert_string_equal(rows[1].status, "pending");
-	assert_int_equal(rows[1].events, 2);
-	assert_int_equal(rows[1].oldest_received, 200);
-	assert_string_equal(rows[2].source, "st");
-	assert_int_equal(rows[2].oldest_received, 50);
-	store_counts_free(rows, n);
-
 	assert_int_equal(store_probe_write(fx->st, clock_mono_us() + 200000), 0);
 	exec(fx->raw, "BEGIN IMMEDIATE");
 	assert_int_equal(store_probe_write(fx->st, clock_mono_us() + 200000), -1);
 	exec(fx->raw, "ROLLBACK");
 	assert_int_equal(store_probe_write(fx->st, clock_mono_us() + 200000), 0);
-	assert_query(fx, "SELECT count(*) FROM events", "4");
+	assert_query(fx, "SELECT count(*) FROM events", "1");
 }
 
 /* The backoff doubles from base to max; jitter scales it by at most ±20%. */
@@ -562,16 +825,21 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		TEST(test_claim_row),
 		TEST(test_claim_order),
+		TEST(test_claim_turns),
 		TEST(test_claim_expired_lease),
-		TEST(test_claim_sources),
+		TEST(test_claim_routes),
+		TEST(test_route_event),
 		TEST(test_finish_guard),
 		TEST(test_finish_results),
+		TEST(test_concurrency),
+		TEST(test_rate),
+		TEST(test_order),
 		TEST(test_next_due),
 		TEST(test_prune),
 		TEST(test_claim_busy),
 		TEST(test_migrate_from_1),
 		TEST(test_views),
-		TEST(test_counts_probe),
+		TEST(test_probe),
 		cmocka_unit_test(test_retry_delay),
 		cmocka_unit_test(test_retry_jitter),
 	};
