@@ -98,7 +98,7 @@ fresh_db() {
 wait_done() {
 	local i
 	for i in $(seq 1 $(($2 * 10))); do
-		[ "$(sql "SELECT count(*) FROM events WHERE status = 'done'" 2>/dev/null)" = "$1" ] && return 0
+		[ "$(sql "SELECT count(*) FROM deliveries WHERE status = 'done'" 2>/dev/null)" = "$1" ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -235,7 +235,7 @@ python3 "$T/poster.py" "$T/body.json" "$SIG" fill "$PORT" drain "$EVENTS" 8
 fill_s=$(awk -v a="$fill_start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
 stop_receiver
 sql 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
-[ "$(sql "SELECT count(*) FROM events WHERE status = 'pending'")" = "$EVENTS" ] ||
+[ "$(sql "SELECT count(*) FROM events WHERE routed_at IS NULL")" = "$EVENTS" ] ||
 	bail "the backlog has $(sql 'SELECT count(*) FROM events') rows, not $EVENTS"
 cp "$DB" "$T/template.db"
 echo "backlog: $EVENTS events POSTed in ${fill_s}s (8 connections, durability normal)"
@@ -263,10 +263,10 @@ for round in $(seq 1 "$ROUNDS"); do
 		start_worker "$name"
 		wait_done "$EVENTS" 120 || bail "drain $c: not done after 120 s"
 		cpu=$(cpu_ms "$WORKER_PID")
-		t1=$(sql 'SELECT max(finished_at) FROM events')
+		t1=$(sql 'SELECT max(finished_at) FROM deliveries')
 		stop_worker
 		[ "$WORKER_RC" = 0 ] || bail "drain $c: the worker exited $WORKER_RC"
-		again=$(sql 'SELECT count(*) FROM events WHERE attempts != 1')
+		again=$(sql 'SELECT count(*) FROM deliveries WHERE attempts != 1')
 		[ "$again" = 0 ] || echo "warning: drain $c: $again rows took more than one attempt"
 		secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b / 1000 - a }')
 		rate=$(awk -v n="$EVENTS" -v s="$secs" 'BEGIN { printf "%d", n / s }')
