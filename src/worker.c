@@ -445,7 +445,9 @@ sync_db(struct worker *w)
 		if (w->jobs[i].used && w->jobs[i].ended)
 			nended++;
 	nfree = w->njobs - w->running + nended;
-	routing = w->want_route && !w->stopping && w->nsources > 0;
+	if (w->nsources == 0)
+		w->want_route = false;
+	routing = w->want_route && !w->stopping;
 	claiming = (w->want_claim || nended > 0 || routing) && !w->stopping && nfree > 0;
 	w->want_claim = false;
 	if (nended == 0 && !claiming && !routing)
@@ -720,7 +722,7 @@ timers(struct worker *w, int64_t now_us)
 		next = w->stop_at;
 	if (w->retry_db_at != 0 && w->retry_db_at < next)
 		next = w->retry_db_at;
-	if (w->want_claim && w->retry_db_at == 0)
+	if ((w->want_claim || (w->want_route && !w->stopping)) && w->retry_db_at == 0)
 		return 0;
 	/* Round up, so the timer has passed when poll() returns. */
 	return (int)((next - now_us + 999) / 1000);
