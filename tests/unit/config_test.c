@@ -1282,6 +1282,57 @@ test_route_every_key(void **state)
 	assert_null(cfg->on_dead_argv);
 }
 
+/* What is a JSON scalar and what is a bare string, at the edges of the grammar. */
+static void
+test_route_match_values(void **state)
+{
+	static const struct { const char *text; int kind; const char *value; double number; } CASES[] = {
+		{ "0", MATCH_NUMBER, "0", 0 },
+		{ "-0.5", MATCH_NUMBER, "-0.5", -0.5 },
+		{ "1E+2", MATCH_NUMBER, "1E+2", 100 },
+		{ "2e-1", MATCH_NUMBER, "2e-1", 0.2 },
+		{ "01", MATCH_STRING, "01", 0 },
+		{ "1.", MATCH_STRING, "1.", 0 },
+		{ ".5", MATCH_STRING, ".5", 0 },
+		{ "-", MATCH_STRING, "-", 0 },
+		{ "+1", MATCH_STRING, "+1", 0 },
+		{ "1e", MATCH_STRING, "1e", 0 },
+		{ "0x10", MATCH_STRING, "0x10", 0 },
+		{ "TRUE", MATCH_STRING, "TRUE", 0 },
+		{ "nullx", MATCH_STRING, "nullx", 0 },
+		{ "\"\\/\\b\\f\\n\\r\\\\\"", MATCH_STRING, "/\b\f\n\r\\", 0 },
+		{ "\"\\u00E9\\u20ac\"", MATCH_STRING, "\xc3\xa9\xe2\x82\xac", 0 },
+		{ "\"\\uD834\\uDD1E\"", MATCH_STRING, "\xf0\x9d\x84\x9e", 0 },
+		{ "\"42\"", MATCH_STRING, "42", 0 },
+		{ "\"true\"", MATCH_STRING, "true", 0 },
+		/* Not JSON strings: bare, as written. */
+		{ "\"\\ud800\"", MATCH_STRING, "\"\\ud800\"", 0 },
+		{ "\"\\udc00\\ud800\"", MATCH_STRING, "\"\\udc00\\ud800\"", 0 },
+		{ "\"\\u12\"", MATCH_STRING, "\"\\u12\"", 0 },
+		{ "\"\\x\"", MATCH_STRING, "\"\\x\"", 0 },
+		{ "\"a\"b\"", MATCH_STRING, "\"a\"b\"", 0 },
+		{ "\"a\\\"", MATCH_STRING, "\"a\\\"", 0 },
+		{ "\"", MATCH_STRING, "\"", 0 },
+		{ "a = b", MATCH_STRING, "a = b", 0 },
+	};
+	struct fixture *fx = *state;
+	char text[256];
+	size_t i;
+
+	for (i = 0; i < nitems_(CASES); i++) {
+		const struct route_match *m;
+
+		snprintf(text, sizeof(text), BASE "[route r]\nsource = gh\nhandler = /bin/true\n"
+		    "match = p = %s\n", CASES[i].text);
+		load_ok(fx, text);
+		m = &config_route(fx->cfg, "r")->match[0];
+		if (m->kind != CASES[i].kind || strcmp(m->value, CASES[i].value) != 0 ||
+		    (m->kind == MATCH_NUMBER && m->number != CASES[i].number))
+			fail_msg("match = p = %s: kind %d value '%s' number %g", CASES[i].text, m->kind,
+			    m->value, m->number);
+	}
+}
+
 /* A source's handler is an implicit route, named after it; implicit routes come first. */
 static void
 test_route_implicit(void **state)
@@ -1846,6 +1897,7 @@ main(void)
 		ERROR_CASE("dedup_window longer than retain_done", E_DEDUP_RETAIN_SHORT),
 		ERROR_CASE("default dedup_window longer than retain_done", E_DEDUP_RETAIN_DEFAULT),
 		TEST(test_route_every_key),
+		TEST(test_route_match_values),
 		TEST(test_route_implicit),
 		TEST(test_route_inherits),
 		TEST(test_on_dead),
