@@ -108,7 +108,7 @@ struct route_read {
 };
 
 /* The ranges a [source] and a [route] share for the worker's keys. */
-#define RANGE_HANDLER_TIMEOUT 100, DAY
+#define RANGE_TIMEOUT 100, DAY
 #define RANGE_MAX_ATTEMPTS 1, 1000
 #define RANGE_BACKOFF 1, 30 * DAY
 
@@ -143,7 +143,7 @@ static const struct key KEYS[] = {
 	{ "max_body", SECTION_SOURCE, KEY_SIZE, SRC(max_body), 1, MAX_BODY_LIMIT, NULL, false },
 	{ "tolerance", SECTION_SOURCE, KEY_INT, SRC(tolerance), 1, 7 * 86400, NULL, false },
 	{ "handler", SECTION_SOURCE, KEY_STRING, SRC(handler), 0, 0, NULL, false },
-	{ "handler_timeout", SECTION_SOURCE, KEY_DURATION, SRC(handler_timeout), RANGE_HANDLER_TIMEOUT, NULL, false },
+	{ "handler_timeout", SECTION_SOURCE, KEY_DURATION, SRC(handler_timeout), RANGE_TIMEOUT, NULL, false },
 	{ "max_attempts", SECTION_SOURCE, KEY_INT, SRC(max_attempts), RANGE_MAX_ATTEMPTS, NULL, false },
 	{ "backoff_base", SECTION_SOURCE, KEY_DURATION, SRC(backoff_base), RANGE_BACKOFF, NULL, false },
 	{ "backoff_max", SECTION_SOURCE, KEY_DURATION, SRC(backoff_max), RANGE_BACKOFF, NULL, false },
@@ -173,7 +173,7 @@ static const struct key ROUTE_KEYS[] = {
 	{ "concurrency", SECTION_ROUTE, KEY_INT, RTE(r.concurrency), 1, 256, NULL, false },
 	{ "rate", SECTION_ROUTE, KEY_RATE, RTE(r), 1, MAX_RATE, NULL, false },
 	{ "order", SECTION_ROUTE, KEY_ORDER, RTE(r), 0, 0, NULL, false },
-	{ "handler_timeout", SECTION_ROUTE, KEY_DURATION, RTE(r.handler_timeout), RANGE_HANDLER_TIMEOUT, NULL, false },
+	{ "handler_timeout", SECTION_ROUTE, KEY_DURATION, RTE(r.handler_timeout), RANGE_TIMEOUT, NULL, false },
 	{ "max_attempts", SECTION_ROUTE, KEY_INT, RTE(r.max_attempts), RANGE_MAX_ATTEMPTS, NULL, false },
 	{ "backoff_base", SECTION_ROUTE, KEY_DURATION, RTE(r.backoff_base), RANGE_BACKOFF, NULL, false },
 	{ "backoff_max", SECTION_ROUTE, KEY_DURATION, RTE(r.backoff_max), RANGE_BACKOFF, NULL, false },
