@@ -4,7 +4,8 @@
  * unreadable or malformed secret files), then checks what only matters
  * once the programs run: secret files that other users can read, and
  * handlers that are missing or not executable (a bare name is looked up
- * in PATH, as the worker will). Every problem is one "FILE:LINE: message".
+ * in PATH, as the worker will), for sources, [route]s and on_dead. Every
+ * problem is one "FILE:LINE: message".
  * Run as root, it also checks what the daemons' user (--user, default
  * hookq) will meet: secret files it can read and no one else can, a
  * database folder and files it can write, and a socket nginx's user can
@@ -54,10 +55,42 @@ add_problem(struct problems *p, const char *fmt, ...)
 	p->v[p->n++] = xstrdup(buf);
 }
 
+/*
+ * Checks that the program of argv (a handler, on_dead) is there to run: a
+ * bare name in PATH, a path a regular executable file. where is the
+ * "FILE:LINE: " (or "FILE: ") and what the key's name, as messages start.
+ */
+static void
+check_program(const char *where, const char *what, char *const *argv, struct problems *p)
+{
+	const char *prog;
+	struct stat sb;
+
+	if (argv == NULL || argv[0] == NULL)
+		return;
+	prog = argv[0];
+	if (strchr(prog, '/') == NULL) {
+		/* The worker's own lookup: what it finds is what it will run. */
+		char *found = handler_find_program(prog);
+
+		if (found == NULL)
+			add_problem(p, "%s%s %s: not found in PATH (%s)", where, what, prog,
+			    getenv("PATH") != NULL ? getenv("PATH") : "");
+		free(found);
+	} else if (stat(prog, &sb) != 0)
+		add_problem(p, "%s%s %s: %s", where, what, prog, strerror(errno));
+	else if (!S_ISREG(sb.st_mode))
+		add_problem(p, "%s%s %s: not a regular file", where, what, prog);
+	else if ((sb.st_mode & 0111) == 0)
+		add_problem(p, "%s%s %s: not executable (mode %04o)", where, what, prog,
+		    (unsigned)(sb.st_mode & 07777));
+}
+
 /* The checks config_load() leaves to the running programs. */
 static void
 check_source(const struct config *cfg, const struct source *src, struct problems *p)
 {
+	char where[1024];
 	struct stat sb;
 
 	if (src->secret_file != NULL && stat(src->secret_file, &sb) == 0 &&
@@ -65,26 +98,32 @@ check_source(const struct config *cfg, const struct source *src, struct problems
 		add_problem(p, "%s:%d: secret_file %s is %s by every user (mode %04o): chmod 600 it",
 		    cfg->path, config_key_line(src, "secret_file"), src->secret_file,
 		    (sb.st_mode & S_IWOTH) ? "writable" : "readable", (unsigned)(sb.st_mode & 07777));
-	if (src->handler_argv != NULL && src->handler_argv[0] != NULL) {
-		const char *prog = src->handler_argv[0];
-		int line = config_key_line(src, "handler");
+	snprintf(where, sizeof(where), "%s:%d: ", cfg->path, config_key_line(src, "handler"));
+	check_program(where, "handler", src->handler_argv, p);
+}
 
-		if (strchr(prog, '/') == NULL) {
-			/* The worker's own lookup: what it finds is what it will run. */
-			char *found = handler_find_program(prog);
+/*
+ * A [route]'s handler, as a source's (an implicit route's is its source's,
+ * checked there), and [hookq]'s on_dead.
+ */
+static void
+check_routes(const struct config *cfg, struct problems *p)
+{
+	char where[1024], what[128];
+	size_t i;
 
-			if (found == NULL)
-				add_problem(p, "%s:%d: handler %s: not found in PATH (%s)", cfg->path, line,
-				    prog, getenv("PATH") != NULL ? getenv("PATH") : "");
-			free(found);
-		} else if (stat(prog, &sb) != 0)
-			add_problem(p, "%s:%d: handler %s: %s", cfg->path, line, prog, strerror(errno));
-		else if (!S_ISREG(sb.st_mode))
-			add_problem(p, "%s:%d: handler %s: not a regular file", cfg->path, line, prog);
-		else if ((sb.st_mode & 0111) == 0)
-			add_problem(p, "%s:%d: handler %s: not executable (mode %04o)", cfg->path, line,
-			    prog, (unsigned)(sb.st_mode & 07777));
+	for (i = 0; i < cfg->nroutes; i++) {
+		const struct route *r = &cfg->routes[i];
+
+		if (r->implicit)
+			continue;
+		snprintf(where, sizeof(where), "%s:%d: ", cfg->path, r->line);
+		snprintf(what, sizeof(what), "[route %s] handler", r->name);
+		check_program(where, what, r->handler_argv, p);
 	}
+	/* The config keeps no line for [hookq]'s keys: the message names the key. */
+	snprintf(where, sizeof(where), "%s: ", cfg->path);
+	check_program(where, "[hookq] on_dead", cfg->on_dead_argv, p);
 }
 
 /* ---- what the daemons' user will meet -------------------------------------- */
@@ -510,6 +549,7 @@ cli_check(struct cli *cli, int argc, char **argv)
 	} else {
 		for (i = 0; i < cfg->nsources; i++)
 			check_source(cfg, &cfg->sources[i], &p);
+		check_routes(cfg, &p);
 		if ((rc = check_as_user(cfg, user, &p, &skipped)) != 0) {
 			config_free(cfg);
 			for (i = 0; i < p.n; i++)

@@ -8,6 +8,12 @@
  * only as a bare line number (a line without '=', an overlong line, a
  * section line without ']'). Relative paths are resolved against the config
  * file's folder.
+ *
+ * Routes are read into the loader's struct route_read and become
+ * cfg->routes at the end of the load, once every [source] is known: a
+ * [route] may name a source defined after it, and inherits its worker keys.
+ * A route's match values are JSON scalars parsed here by hand (a few dozen
+ * lines; yajl stays in payload.c).
  */
 #include "autoconf.h"
 
@@ -39,6 +45,7 @@
 #define MAX_LINE 4096
 #define MAX_SOURCE_NAME 64
 #define MAX_HANDLER_ARGS 64
+#define MAX_RATE 1000000
 #define SECOND 1000LL
 #define DAY (86400 * SECOND)
 #define DEFAULT_CONCURRENCY 4
@@ -54,7 +61,8 @@
 #define LEASE_MARGIN (30 * SECOND)
 #define LEASE_MIN_MARGIN (10 * SECOND)
 
-enum section { SECTION_HOOKQ, SECTION_SOURCE };
+enum section { SECTION_HOOKQ, SECTION_SOURCE, SECTION_ROUTE };
+static const char *const SECTION_NAMES[] = { "hookq", "source", "route" };
 
 enum key_type {
 	KEY_STRING, /* char *, copied */
@@ -66,6 +74,11 @@ enum key_type {
 	KEY_URL_PATH, /* char *: a URL path, '/' then printable ASCII without blanks, '?' or '#' */
 	KEY_MODE,   /* int: permission bits in octal, 0 to 0777 */
 	KEY_BASE_URL, /* char *: http[s]://host[:port], no path (a trailing '/' is dropped) */
+	KEY_COMMAND, /* char **: split on blanks into a NULL-terminated argv, as handler */
+	/* The route's own: offset is that of a struct route, which they fill. */
+	KEY_MATCH,  /* PATH=VALUE appended to match[]; the one key that may be given again */
+	KEY_RATE,   /* N/s, N/m or N/h into rate and rate_period, N within [min, max] */
+	KEY_ORDER,  /* a dotted JSON path into order, or header:NAME into order_header */
 };
 
 struct key {
@@ -86,9 +99,23 @@ static const char *const ALGORITHM_CHOICES[] = {
 	"hmac-sha256", "hmac-sha512", "ed25519", NULL
 };
 
+/* A [route NAME] as read: the route it becomes, and what the end of the load derives. */
+#define MAX_ROUTE_KEYS 16
+struct route_read {
+	struct route r;
+	char *events_raw;
+	int key_lines[MAX_ROUTE_KEYS];   /* line of each key given, by ROUTE_KEYS index */
+};
+
+/* The ranges a [source] and a [route] share for the worker's keys. */
+#define RANGE_TIMEOUT 100, DAY
+#define RANGE_MAX_ATTEMPTS 1, 1000
+#define RANGE_BACKOFF 1, 30 * DAY
+
 #define CFG(f) offsetof(struct config, f)
 #define SRC(f) offsetof(struct source, f)
 #define GEN(k) (offsetof(struct source, generic) + (k) * sizeof(char *))
+#define RTE(f) offsetof(struct route_read, f)
 
 static const struct key KEYS[] = {
 	{ "database", SECTION_HOOKQ, KEY_PATH, CFG(database), 0, 0, NULL, false },
@@ -108,6 +135,7 @@ static const struct key KEYS[] = {
 	{ "lease", SECTION_HOOKQ, KEY_DURATION, CFG(lease), SECOND, 7 * DAY, NULL, false },
 	{ "retain_done", SECTION_HOOKQ, KEY_DURATION, CFG(retain_done), 0, 3650 * DAY, NULL, false },
 	{ "stop_grace", SECTION_HOOKQ, KEY_DURATION, CFG(stop_grace), 0, DAY, NULL, false },
+	{ "on_dead", SECTION_HOOKQ, KEY_COMMAND, CFG(on_dead_argv), 0, 0, NULL, false },
 
 	{ "scheme", SECTION_SOURCE, KEY_STRING, SRC(scheme_name), 0, 0, NULL, false },
 	{ "secret_file", SECTION_SOURCE, KEY_PATH, SRC(secret_file), 0, 0, NULL, false },
@@ -115,10 +143,10 @@ static const struct key KEYS[] = {
 	{ "max_body", SECTION_SOURCE, KEY_SIZE, SRC(max_body), 1, MAX_BODY_LIMIT, NULL, false },
 	{ "tolerance", SECTION_SOURCE, KEY_INT, SRC(tolerance), 1, 7 * 86400, NULL, false },
 	{ "handler", SECTION_SOURCE, KEY_STRING, SRC(handler), 0, 0, NULL, false },
-	{ "handler_timeout", SECTION_SOURCE, KEY_DURATION, SRC(handler_timeout), 100, DAY, NULL, false },
-	{ "max_attempts", SECTION_SOURCE, KEY_INT, SRC(max_attempts), 1, 1000, NULL, false },
-	{ "backoff_base", SECTION_SOURCE, KEY_DURATION, SRC(backoff_base), 1, 30 * DAY, NULL, false },
-	{ "backoff_max", SECTION_SOURCE, KEY_DURATION, SRC(backoff_max), 1, 30 * DAY, NULL, false },
+	{ "handler_timeout", SECTION_SOURCE, KEY_DURATION, SRC(handler_timeout), RANGE_TIMEOUT, NULL, false },
+	{ "max_attempts", SECTION_SOURCE, KEY_INT, SRC(max_attempts), RANGE_MAX_ATTEMPTS, NULL, false },
+	{ "backoff_base", SECTION_SOURCE, KEY_DURATION, SRC(backoff_base), RANGE_BACKOFF, NULL, false },
+	{ "backoff_max", SECTION_SOURCE, KEY_DURATION, SRC(backoff_max), RANGE_BACKOFF, NULL, false },
 	{ "notification_url", SECTION_SOURCE, KEY_STRING, SRC(notification_url), 0, 0, NULL, false },
 	{ "verify_token", SECTION_SOURCE, KEY_STRING, SRC(verify_token), 0, 0, NULL, false },
 	{ "dedup", SECTION_SOURCE, KEY_CHOICE, SRC(dedup), 0, 0, DEDUP_CHOICES, false },
@@ -133,8 +161,28 @@ static const struct key KEYS[] = {
 	{ "type_json", SECTION_SOURCE, KEY_STRING, GEN(GENERIC_TYPE_JSON), 0, 0, NULL, true },
 };
 
+/*
+ * A [route]'s keys: a table of their own, so their lines are the loader's
+ * (struct route_read), not slots of struct source's key_lines.
+ */
+static const struct key ROUTE_KEYS[] = {
+	{ "source", SECTION_ROUTE, KEY_STRING, RTE(r.source), 0, 0, NULL, false },
+	{ "events", SECTION_ROUTE, KEY_STRING, RTE(events_raw), 0, 0, NULL, false },
+	{ "match", SECTION_ROUTE, KEY_MATCH, RTE(r), 0, 0, NULL, false },
+	{ "handler", SECTION_ROUTE, KEY_COMMAND, RTE(r.handler_argv), 0, 0, NULL, false },
+	{ "concurrency", SECTION_ROUTE, KEY_INT, RTE(r.concurrency), 1, 256, NULL, false },
+	{ "rate", SECTION_ROUTE, KEY_RATE, RTE(r), 1, MAX_RATE, NULL, false },
+	{ "order", SECTION_ROUTE, KEY_ORDER, RTE(r), 0, 0, NULL, false },
+	{ "handler_timeout", SECTION_ROUTE, KEY_DURATION, RTE(r.handler_timeout), RANGE_TIMEOUT, NULL, false },
+	{ "max_attempts", SECTION_ROUTE, KEY_INT, RTE(r.max_attempts), RANGE_MAX_ATTEMPTS, NULL, false },
+	{ "backoff_base", SECTION_ROUTE, KEY_DURATION, RTE(r.backoff_base), RANGE_BACKOFF, NULL, false },
+	{ "backoff_max", SECTION_ROUTE, KEY_DURATION, RTE(r.backoff_max), RANGE_BACKOFF, NULL, false },
+};
+
 _Static_assert(nitems(KEYS) <= nitems(((struct source *)0)->key_lines),
     "struct source's key_lines must have a slot for every key");
+_Static_assert(nitems(ROUTE_KEYS) <= MAX_ROUTE_KEYS,
+    "struct route_read's key_lines must have a slot for every route key");
 
 /* The state of one load: where we are and what went wrong so far. */
 struct loader {
@@ -146,6 +194,9 @@ struct loader {
 	bool in_section;            /* false before the first section and in a bad one */
 	bool bad_section;           /* in a section already reported as bad: skip its keys */
 	struct source *src;         /* the current [source] */
+	struct route_read *routes;  /* the [route]s read, in file order */
+	size_t nroutes;
+	struct route_read *rt;      /* the current [route] */
 	int flags;                  /* config_load_opt()'s */
 	int hookq_lines[nitems(KEYS)];
 	char *errors;               /* "FILE:LINE: message\n"... */
@@ -263,11 +314,13 @@ static void
 loader_section(struct loader *L, const char *text, size_t len)
 {
 	char *t = xstrndup(text, len), *name, *rest;
+	enum section kind;
 	size_t i;
 
 	L->in_section = false;
 	L->bad_section = true;
 	L->src = NULL;
+	L->rt = NULL;
 	name = t + strspn(t, " \t");
 	if (strcmp(name, "hookq") == 0) {
 		L->section = SECTION_HOOKQ;
@@ -275,17 +328,41 @@ loader_section(struct loader *L, const char *text, size_t len)
 		L->bad_section = false;
 		goto out;
 	}
-	if (strncmp(name, "source", 6) != 0 || (name[6] != ' ' && name[6] != '\t')) {
-		loader_error(L, L->line, "unknown section [%s]: expected [hookq] or [source NAME]", t);
+	if (strncmp(name, "source", 6) == 0 && (name[6] == ' ' || name[6] == '\t')) {
+		kind = SECTION_SOURCE;
+		rest = name + 6;
+	} else if (strncmp(name, "route", 5) == 0 && (name[5] == ' ' || name[5] == '\t')) {
+		kind = SECTION_ROUTE;
+		rest = name + 5;
+	} else {
+		loader_error(L, L->line, "unknown section [%s]: expected [hookq], [source NAME] or"
+		    " [route NAME]", t);
 		goto out;
 	}
-	rest = name + 6 + strspn(name + 6, " \t");
+	rest += strspn(rest, " \t");
 	/* Trailing blanks go; blanks inside make the name invalid below. */
 	for (i = strlen(rest); i > 0 && (rest[i - 1] == ' ' || rest[i - 1] == '\t'); i--)
 		rest[i - 1] = '\0';
 	if (!valid_source_name(rest)) {
-		loader_error(L, L->line, "bad source name '%s': use 1 to %d of A-Z a-z 0-9 _ -",
-		    rest, MAX_SOURCE_NAME);
+		loader_error(L, L->line, "bad %s name '%s': use 1 to %d of A-Z a-z 0-9 _ -",
+		    SECTION_NAMES[kind], rest, MAX_SOURCE_NAME);
+		goto out;
+	}
+	if (kind == SECTION_ROUTE) {
+		for (i = 0; i < L->nroutes; i++)
+			if (strcmp(L->routes[i].r.name, rest) == 0) {
+				loader_error(L, L->line, "route '%s' defined twice (first at line %d)",
+				    rest, L->routes[i].r.line);
+				goto out;
+			}
+		L->routes = xreallocarray(L->routes, L->nroutes + 1, sizeof(*L->routes));
+		L->rt = &L->routes[L->nroutes++];
+		memset(L->rt, 0, sizeof(*L->rt));
+		L->rt->r.name = xstrdup(rest);
+		L->rt->r.line = L->line;
+		L->section = SECTION_ROUTE;
+		L->in_section = true;
+		L->bad_section = false;
 		goto out;
 	}
 	for (i = 0; i < L->cfg->nsources; i++)
@@ -348,6 +425,7 @@ loader_read(char *str, int num, void *arg)
 			L->in_section = false;
 			L->bad_section = true;
 			L->src = NULL;
+			L->rt = NULL;
 		} else
 			loader_section(L, p + 1, (size_t)(end - p - 1));
 		goto comment;
@@ -444,6 +522,359 @@ loader_path(const struct loader *L, const char *v)
 	return p;
 }
 
+/* A lowercased copy of s (header names are compared so). */
+static char *
+lowercase(const char *s)
+{
+	char *p = xstrdup(s), *q;
+
+	for (q = p; *q != '\0'; q++)
+		if (*q >= 'A' && *q <= 'Z')
+			*q = (char)(*q - 'A' + 'a');
+	return p;
+}
+
+/* Frees a NULL-terminated argv; NULL is fine. */
+static void
+argv_free(char **argv)
+{
+	size_t i;
+
+	if (argv == NULL)
+		return;
+	for (i = 0; argv[i] != NULL; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/* A deep copy of a NULL-terminated argv, so that each owner frees its own. */
+static char **
+argv_copy(char *const *argv)
+{
+	size_t n = 0, i;
+	char **copy;
+
+	while (argv[n] != NULL)
+		n++;
+	copy = xcalloc(n + 1, sizeof(char *));
+	for (i = 0; i < n; i++)
+		copy[i] = xstrdup(argv[i]);
+	return copy;
+}
+
+/*
+ * Splits a command (a handler, on_dead) on white space into a malloc'd
+ * NULL-terminated argv, or NULL with the error recorded at line under key's
+ * name. It runs without a shell; a relative program path (one with a '/')
+ * is taken from the config file's folder, a bare name is looked up in PATH
+ * when it runs.
+ */
+static char **
+split_command(struct loader *L, const char *text, int line, const char *key)
+{
+	char **argv = xcalloc(MAX_HANDLER_ARGS + 1, sizeof(char *));
+	const char *p = text;
+	size_t n = 0;
+
+	while (*(p += strspn(p, " \t")) != '\0') {
+		size_t len = strcspn(p, " \t");
+		char *arg;
+
+		if (n == MAX_HANDLER_ARGS) {
+			loader_error(L, line, "%s: more than %d words", key, MAX_HANDLER_ARGS);
+			goto fail;
+		}
+		arg = xstrndup(p, len);
+		if (n == 0 && strchr(arg, '/') != NULL) {
+			argv[n++] = loader_path(L, arg);
+			free(arg);
+		} else
+			argv[n++] = arg;
+		p += len;
+	}
+	if (n == 0) {
+		loader_error(L, line, "%s: empty value", key);
+		goto fail;
+	}
+	return argv;
+fail:
+	argv_free(argv);
+	return NULL;
+}
+
+/* A copy of s[0, n) without the blanks around it. */
+static char *
+trimmed(const char *s, size_t n)
+{
+	while (n > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return xstrndup(s, n);
+}
+
+/* A dotted JSON path as id_json takes it: names of [^.=] separated by '.', none empty. */
+static bool
+valid_json_path(const char *s)
+{
+	for (;;) {
+		size_t n = strcspn(s, ".=");
+
+		if (n == 0 || (s[n] != '.' && s[n] != '\0'))
+			return false;
+		if (s[n] == '\0')
+			return true;
+		s += n + 1;
+	}
+}
+
+/* A header name: one or more of RFC 9110's token characters. */
+static bool
+valid_header_name(const char *s)
+{
+	static const char TCHAR[] = "!#$%&'*+-.^_`|~0123456789"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+	return *s != '\0' && strspn(s, TCHAR) == strlen(s);
+}
+
+/* True when s is a whole JSON number (RFC 8259: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?). */
+static bool
+json_number(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9')
+		while (*s >= '0' && *s <= '9')
+			s++;
+	else
+		return false;
+	if (*s == '.') {
+		if (*++s < '0' || *s > '9')
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	if (*s == 'e' || *s == 'E') {
+		if (*++s == '+' || *s == '-')
+			s++;
+		if (*s < '0' || *s > '9')
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return *s == '\0';
+}
+
+/* The value of four hex digits at p (end bounds them), or -1. */
+static long
+hex4(const char *p, const char *end)
+{
+	long v = 0;
+	int i;
+
+	if (end - p < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/* Writes code point cp (at most U+10FFFF, not a surrogate) as UTF-8 at out; the length. */
+static size_t
+utf8_put(char *out, long cp)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * Decodes s when it is a whole JSON string ("...", JSON escapes, \uXXXX
+ * and surrogate pairs as UTF-8) into *out (malloc'd). Returns 0; -1 when
+ * s is not one; -2 when it holds \u0000, which a C string cannot.
+ */
+static int
+json_string(const char *s, char **out)
+{
+	static const char ESC[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+	size_t n = strlen(s), o = 0;
+	const char *p, *end = s + n - 1, *e;
+	char *buf;
+	long cp, lo;
+
+	if (n < 2 || s[0] != '"' || *end != '"')
+		return -1;
+	/* Decoding never lengthens: an escape of 2, 6 or 12 bytes gives 1, at most 3 or 4. */
+	buf = xmalloc(n);
+	for (p = s + 1; p < end;) {
+		if (*p == '"' || (unsigned char)*p < 0x20)
+			goto bad;
+		if (*p != '\\') {
+			buf[o++] = *p++;
+			continue;
+		}
+		if (++p == end)
+			goto bad;
+		if (*p != 'u') {
+			for (e = ESC; *e != '\0' && *e != *p; e += 2)
+				;
+			if (*e == '\0')
+				goto bad;
+			buf[o++] = e[1];
+			p++;
+			continue;
+		}
+		if ((cp = hex4(++p, end)) < 0)
+			goto bad;
+		p += 4;
+		if (cp >= 0xdc00 && cp <= 0xdfff)
+			goto bad;
+		if (cp >= 0xd800 && cp <= 0xdbff) {
+			if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+			    (lo = hex4(p + 2, end)) < 0xdc00 || lo > 0xdfff)
+				goto bad;
+			p += 6;
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+		}
+		if (cp == 0) {
+			free(buf);
+			return -2;
+		}
+		o += utf8_put(buf + o, cp);
+	}
+	buf[o] = '\0';
+	*out = buf;
+	return 0;
+bad:
+	free(buf);
+	return -1;
+}
+
+/*
+ * Reads one match line, PATH=VALUE, into a new condition of r. VALUE is a
+ * JSON scalar when it parses as one, else a bare string as written.
+ * Returns 0, or -1 with the error recorded.
+ */
+static int
+parse_match(struct loader *L, struct route *r, const char *v)
+{
+	const char *eq = strchr(v, '=');
+	struct route_match m;
+	int rc;
+
+	if (eq == NULL) {
+		loader_error(L, L->line, "match: '%s' is not PATH=VALUE", v);
+		return -1;
+	}
+	memset(&m, 0, sizeof(m));
+	m.line = L->line;
+	m.path = trimmed(v, (size_t)(eq - v));
+	m.value = trimmed(eq + 1, strlen(eq + 1));
+	if (*m.path == '\0') {
+		loader_error(L, L->line, "match: no path before '=' in '%s'", v);
+		goto fail;
+	}
+	if (!valid_json_path(m.path)) {
+		loader_error(L, L->line, "match: '%s' is not a dotted JSON path (names separated"
+		    " by '.', none empty)", m.path);
+		goto fail;
+	}
+	if (*m.value == '\0') {
+		loader_error(L, L->line, "match: %s has no value (write \"\" for the empty string)",
+		    m.path);
+		goto fail;
+	}
+	if (strcmp(m.value, "true") == 0)
+		m.kind = MATCH_TRUE;
+	else if (strcmp(m.value, "false") == 0)
+		m.kind = MATCH_FALSE;
+	else if (strcmp(m.value, "null") == 0)
+		m.kind = MATCH_NULL;
+	else if (json_number(m.value)) {
+		m.kind = MATCH_NUMBER;
+		m.number = strtod(m.value, NULL);
+	} else {
+		char *text;
+
+		m.kind = MATCH_STRING;
+		if ((rc = json_string(m.value, &text)) == -2) {
+			loader_error(L, L->line, "match: %s: a string with \\u0000 cannot be matched",
+			    m.path);
+			goto fail;
+		}
+		if (rc == 0) {
+			free(m.value);
+			m.value = text;
+		}
+	}
+	r->match = xreallocarray(r->match, r->nmatch + 1, sizeof(*r->match));
+	r->match[r->nmatch++] = m;
+	return 0;
+fail:
+	free(m.path);
+	free(m.value);
+	return -1;
+}
+
+/* Parses a rate, N/s, N/m or N/h with N within [min, max], into r. Returns 0 or -1. */
+static int
+parse_rate(struct route *r, const char *v, long long min, long long max)
+{
+	static const struct { char unit; int64_t ms; } UNITS[] = {
+		{ 's', SECOND }, { 'm', 60 * SECOND }, { 'h', 3600 * SECOND },
+	};
+	char *end;
+	long long n;
+	size_t i;
+
+	errno = 0;
+	if (*v < '0' || *v > '9')
+		return -1;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || n < min || n > max || end[0] != '/' || end[1] == '\0' || end[2] != '\0')
+		return -1;
+	for (i = 0; i < nitems(UNITS); i++)
+		if (end[1] == UNITS[i].unit) {
+			r->rate = (int)n;
+			r->rate_period = UNITS[i].ms;
+			return 0;
+		}
+	return -1;
+}
+
 /* Stores one value by its key row; returns 0 or -1 with the error recorded. */
 static int
 loader_set(struct loader *L, const struct key *k, void *base, const char *v)
@@ -532,6 +963,32 @@ loader_set(struct loader *L, const struct key *k, void *base, const char *v)
 		*(int *)((char *)base + k->offset) = (int)n;
 		return 0;
 	}
+	case KEY_COMMAND:
+		*(char ***)((char *)base + k->offset) = split_command(L, v, L->line, k->name);
+		return *(char ***)((char *)base + k->offset) != NULL ? 0 : -1;
+	case KEY_MATCH:
+		return parse_match(L, (struct route *)((char *)base + k->offset), v);
+	case KEY_RATE:
+		if (parse_rate((struct route *)((char *)base + k->offset), v, k->min, k->max) != 0) {
+			loader_error(L, L->line, "%s: '%s' is not a rate: N/s, N/m or N/h (per second,"
+			    " minute or hour) with N from %lld to %lld", k->name, v, k->min, k->max);
+			return -1;
+		}
+		return 0;
+	case KEY_ORDER: {
+		struct route *r = (struct route *)((char *)base + k->offset);
+
+		if (strncmp(v, "header:", 7) == 0 && valid_header_name(v + 7))
+			r->order_header = lowercase(v + 7);
+		else if (strncmp(v, "header:", 7) != 0 && valid_json_path(v))
+			r->order = xstrdup(v);
+		else {
+			loader_error(L, L->line, "%s: '%s' is neither a dotted JSON path (names"
+			    " separated by '.', none empty) nor header:NAME", k->name, v);
+			return -1;
+		}
+		return 0;
+	}
 	case KEY_CHOICE:
 		for (i = 0; k->choices[i] != NULL; i++)
 			if (strcmp(v, k->choices[i]) == 0) {
@@ -549,36 +1006,42 @@ static int
 loader_key(void *arg, const char *section, const char *name, const char *value)
 {
 	struct loader *L = arg;
+	const struct key *keys = L->section == SECTION_ROUTE ? ROUTE_KEYS : KEYS;
+	size_t nkeys = L->section == SECTION_ROUTE ? nitems(ROUTE_KEYS) : nitems(KEYS), i;
 	int *lines;
 	void *base;
-	size_t i;
 
 	if (!L->in_section) {
 		if (!L->bad_section)
-			loader_error(L, L->line, "'%s' outside a [hookq] or [source NAME] section", name);
+			loader_error(L, L->line, "'%s' outside a [hookq], [source NAME] or [route NAME]"
+			    " section", name);
 		return 1;
 	}
-	for (i = 0; i < nitems(KEYS); i++)
-		if (KEYS[i].section == L->section && strcmp(KEYS[i].name, name) == 0)
+	for (i = 0; i < nkeys; i++)
+		if (keys[i].section == L->section && strcmp(keys[i].name, name) == 0)
 			break;
-	if (i == nitems(KEYS)) {
-		loader_error(L, L->line, "unknown key '%s' in [%s]", name,
-		    L->section == SECTION_HOOKQ ? "hookq" : "source");
+	if (i == nkeys) {
+		loader_error(L, L->line, "unknown key '%s' in [%s]", name, SECTION_NAMES[L->section]);
 		return 1;
 	}
 	if (L->section == SECTION_HOOKQ) {
 		base = L->cfg;
 		lines = L->hookq_lines;
-	} else {
+	} else if (L->section == SECTION_SOURCE) {
 		base = L->src;
 		lines = L->src->key_lines;
+	} else {
+		base = L->rt;
+		lines = L->rt->key_lines;
 	}
-	if (lines[i] != 0) {
+	/* match is a list, one condition a line; any other key is given once. */
+	if (lines[i] != 0 && keys[i].type != KEY_MATCH) {
 		loader_error(L, L->line, "'%s' given twice (first at line %d)", name, lines[i]);
 		return 1;
 	}
-	lines[i] = L->line;
-	(void)loader_set(L, &KEYS[i], base, value);
+	if (lines[i] == 0)
+		lines[i] = L->line;
+	(void)loader_set(L, &keys[i], base, value);
 	return 1;
 }
 
@@ -593,17 +1056,6 @@ source_line(const struct source *src, const char *name)
 		    src->key_lines[i] != 0)
 			return src->key_lines[i];
 	return src->line;
-}
-
-static char *
-lowercase(const char *s)
-{
-	char *p = xstrdup(s), *q;
-
-	for (q = p; *q != '\0'; q++)
-		if (*q >= 'A' && *q <= 'Z')
-			*q = (char)(*q - 'A' + 'a');
-	return p;
 }
 
 /* Builds src->scheme from the generic keys. */
@@ -744,11 +1196,14 @@ out:
 	free(buf);
 }
 
-/* Splits the events list on white space and commas into src->events. */
+/*
+ * Splits an events list (raw, NULL: none) on white space and commas into
+ * *events and *nevents; an error names line.
+ */
 static void
-split_events(struct loader *L, struct source *src)
+split_events(struct loader *L, const char *raw, int line, char ***events, size_t *nevents)
 {
-	const char *p = src->events_raw;
+	const char *p = raw;
 
 	while (p != NULL && *p != '\0') {
 		size_t n;
@@ -757,48 +1212,13 @@ split_events(struct loader *L, struct source *src)
 		n = strcspn(p, " \t,");
 		if (n == 0)
 			break;
-		src->events = xreallocarray(src->events, src->nevents + 1, sizeof(char *));
-		src->events[src->nevents++] = xstrndup(p, n);
+		*events = xreallocarray(*events, *nevents + 1, sizeof(char *));
+		(*events)[(*nevents)++] = xstrndup(p, n);
 		p += n;
 	}
 	/* An allow-list that names nothing would let everything through. */
-	if (src->events_raw != NULL && src->nevents == 0)
-		loader_error(L, source_line(src, "events"), "events: no event type in the list");
-}
-
-/*
- * Splits handler on white space into src->handler_argv. It runs without a
- * shell; a relative program path (one with a '/') is taken from the config
- * file's folder, a bare name is looked up in PATH when it runs.
- */
-static void
-split_handler(struct loader *L, struct source *src)
-{
-	const char *p = src->handler;
-	size_t n = 0;
-
-	if (p == NULL)
-		return;
-	src->handler_argv = xcalloc(MAX_HANDLER_ARGS + 1, sizeof(char *));
-	while (*(p += strspn(p, " \t")) != '\0') {
-		size_t len = strcspn(p, " \t");
-		char *arg = xstrndup(p, len);
-
-		if (n == MAX_HANDLER_ARGS) {
-			loader_error(L, source_line(src, "handler"), "handler: more than %d words",
-			    MAX_HANDLER_ARGS);
-			free(arg);
-			return;
-		}
-		if (n == 0 && strchr(arg, '/') != NULL) {
-			src->handler_argv[n++] = loader_path(L, arg);
-			free(arg);
-		} else
-			src->handler_argv[n++] = arg;
-		p += len;
-	}
-	if (n == 0)
-		loader_error(L, source_line(src, "handler"), "handler: empty value");
+	if (raw != NULL && *nevents == 0)
+		loader_error(L, line, "events: no event type in the list");
 }
 
 /* notification_url and verify_token: given exactly where the scheme uses them. */
@@ -868,8 +1288,10 @@ finish_source(struct loader *L, struct source *src)
 		src->backoff_base = DEFAULT_BACKOFF_BASE;
 	if (src->backoff_max == 0)
 		src->backoff_max = DEFAULT_BACKOFF_MAX;
-	split_events(L, src);
-	split_handler(L, src);
+	split_events(L, src->events_raw, source_line(src, "events"), &src->events, &src->nevents);
+	if (src->handler != NULL)
+		src->handler_argv = split_command(L, src->handler, source_line(src, "handler"),
+		    "handler");
 	finish_dedup(L, src);
 
 	if (src->scheme_name == NULL) {
@@ -909,6 +1331,101 @@ finish_source(struct loader *L, struct source *src)
 		load_secrets(L, src);
 }
 
+/* The line of key name in a [route] section as read, or the section's own line. */
+static int
+route_line(const struct route_read *rd, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(ROUTE_KEYS); i++)
+		if (strcmp(ROUTE_KEYS[i].name, name) == 0 && rd->key_lines[i] != 0)
+			return rd->key_lines[i];
+	return rd->r.line;
+}
+
+/*
+ * Checks a [route] once every source is finished, and gives it what it
+ * inherits: r is the route in cfg->routes, rd what was read of it.
+ */
+static void
+finish_route(struct loader *L, struct route_read *rd, struct route *r)
+{
+	const struct source *src = NULL, *same;
+	size_t i;
+
+	if ((same = config_source(L->cfg, r->name)) != NULL && same->handler != NULL)
+		loader_error(L, r->line, "route %s: source %s's handler already makes a route of"
+		    " that name; rename the route, or move the source's handler into a [route]",
+		    r->name, r->name);
+	if (r->source == NULL)
+		loader_error(L, r->line, "[route %s]: no source", r->name);
+	else if ((src = config_source(L->cfg, r->source)) == NULL)
+		loader_error(L, route_line(rd, "source"), "source: no [source %s] in the file",
+		    r->source);
+	if (route_line(rd, "handler") == r->line)
+		loader_error(L, r->line, "[route %s]: no handler", r->name);
+	split_events(L, rd->events_raw, route_line(rd, "events"), &r->events, &r->nevents);
+	/* A type the source refuses never reaches the route. */
+	for (i = 0; src != NULL && src->nevents > 0 && i < r->nevents; i++)
+		if (!config_type_allowed(src, r->events[i]))
+			loader_error(L, route_line(rd, "events"), "events: '%s' is not in [source %s]'s"
+			    " events (line %d): the route could never take it", r->events[i],
+			    src->name, source_line(src, "events"));
+	if (r->handler_timeout == 0)
+		r->handler_timeout = src != NULL ? src->handler_timeout : DEFAULT_HANDLER_TIMEOUT;
+	if (r->max_attempts == 0)
+		r->max_attempts = src != NULL ? src->max_attempts : DEFAULT_MAX_ATTEMPTS;
+	if (r->backoff_base == 0)
+		r->backoff_base = src != NULL ? src->backoff_base : DEFAULT_BACKOFF_BASE;
+	if (r->backoff_max == 0)
+		r->backoff_max = src != NULL ? src->backoff_max : DEFAULT_BACKOFF_MAX;
+}
+
+/*
+ * Builds cfg->routes: one implicit route per source with a handler, in
+ * source order, then the [route]s in file order, which move there from the
+ * loader (L->routes is emptied).
+ */
+static void
+finish_routes(struct loader *L)
+{
+	struct config *cfg = L->cfg;
+	size_t i, n = L->nroutes;
+
+	for (i = 0; i < cfg->nsources; i++)
+		if (cfg->sources[i].handler_argv != NULL)
+			n++;
+	if (n > 0)
+		cfg->routes = xcalloc(n, sizeof(*cfg->routes));
+	for (i = 0; i < cfg->nsources; i++) {
+		const struct source *src = &cfg->sources[i];
+		struct route *r;
+
+		if (src->handler_argv == NULL)
+			continue;
+		r = &cfg->routes[cfg->nroutes++];
+		r->name = xstrdup(src->name);
+		r->source = xstrdup(src->name);
+		r->handler_argv = argv_copy(src->handler_argv);
+		r->handler_timeout = src->handler_timeout;
+		r->max_attempts = src->max_attempts;
+		r->backoff_base = src->backoff_base;
+		r->backoff_max = src->backoff_max;
+		r->implicit = true;
+		r->line = source_line(src, "handler");
+	}
+	for (i = 0; i < L->nroutes; i++) {
+		struct route *r = &cfg->routes[cfg->nroutes++];
+
+		*r = L->routes[i].r;
+		finish_route(L, &L->routes[i], r);
+		free(L->routes[i].events_raw);
+	}
+	free(L->routes);
+	L->routes = NULL;
+	L->nroutes = 0;
+}
+
 /* The line of key name in [hookq], or 0. */
 static int
 hookq_line(const struct loader *L, const char *name)
@@ -931,21 +1448,23 @@ finish_lease(struct loader *L)
 {
 	struct config *cfg = L->cfg;
 	int64_t longest = DEFAULT_HANDLER_TIMEOUT;
-	const char *name = NULL;
+	const struct route *r = NULL;
 	size_t i;
 
-	for (i = 0; i < cfg->nsources; i++)
-		if (cfg->sources[i].handler_argv != NULL &&
-		    (name == NULL || cfg->sources[i].handler_timeout > longest)) {
-			longest = cfg->sources[i].handler_timeout;
-			name = cfg->sources[i].name;
+	/* Every route runs a handler: the implicit ones are the sources' own. */
+	for (i = 0; i < cfg->nroutes; i++)
+		if (cfg->routes[i].handler_argv != NULL &&
+		    (r == NULL || cfg->routes[i].handler_timeout > longest)) {
+			r = &cfg->routes[i];
+			longest = r->handler_timeout;
 		}
 	if (cfg->lease == 0)
 		cfg->lease = longest + LEASE_MARGIN;
-	else if (name != NULL && cfg->lease < longest + LEASE_MIN_MARGIN)
-		loader_error(L, hookq_line(L, "lease"), "lease: %lldms is too short for [source %s]'s"
-		    " handler_timeout of %lldms: make it at least %lldms", (long long)cfg->lease, name,
-		    (long long)longest, (long long)(longest + LEASE_MIN_MARGIN));
+	else if (r != NULL && cfg->lease < longest + LEASE_MIN_MARGIN)
+		loader_error(L, hookq_line(L, "lease"), "lease: %lldms is too short for [%s %s]'s"
+		    " handler_timeout of %lldms: make it at least %lldms", (long long)cfg->lease,
+		    r->implicit ? "source" : "route", r->name, (long long)longest,
+		    (long long)(longest + LEASE_MIN_MARGIN));
 }
 
 /* A user or group given by name or number: the id, or -1 when there is none. */
@@ -1060,6 +1579,7 @@ config_load_opt(const char *path, int flags, char **cause)
 	finish_listen(&L);
 	for (i = 0; i < cfg->nsources; i++)
 		finish_source(&L, &cfg->sources[i]);
+	finish_routes(&L);
 	finish_lease(&L);
 	/* TEMP (replaced by the route parser): implicit routes only. */
 	cfg->routes = xcalloc(cfg->nsources + 1, sizeof(*cfg->routes));
@@ -1121,12 +1641,28 @@ config_free(struct config *cfg)
 		free(src->secret_file);
 		free(src->events_raw);
 		free(src->handler);
-		if (src->handler_argv != NULL)
-			for (j = 0; src->handler_argv[j] != NULL; j++)
-				free(src->handler_argv[j]);
-		free(src->handler_argv);
+		argv_free(src->handler_argv);
 	}
 	free(cfg->sources);
+	for (i = 0; i < cfg->nroutes; i++) {
+		struct route *r = &cfg->routes[i];
+
+		for (j = 0; j < r->nevents; j++)
+			free(r->events[j]);
+		free(r->events);
+		for (j = 0; j < r->nmatch; j++) {
+			free(r->match[j].path);
+			free(r->match[j].value);
+		}
+		free(r->match);
+		argv_free(r->handler_argv);
+		free(r->name);
+		free(r->source);
+		free(r->order);
+		free(r->order_header);
+	}
+	free(cfg->routes);
+	argv_free(cfg->on_dead_argv);
 	free(cfg->path);
 	free(cfg->database);
 	free(cfg->listen);
@@ -1157,6 +1693,17 @@ config_source(const struct config *cfg, const char *name)
 	for (i = 0; i < cfg->nsources; i++)
 		if (strcmp(cfg->sources[i].name, name) == 0)
 			return &cfg->sources[i];
+	return NULL;
+}
+
+const struct route *
+config_route(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nroutes; i++)
+		if (strcmp(cfg->routes[i].name, name) == 0)
+			return &cfg->routes[i];
 	return NULL;
 }
 

@@ -1,7 +1,8 @@
 /*
  * config.h: the INI file all hookq programs read (default
- * /etc/hookq/hookq.conf). One [hookq] section for the process and one
- * [source NAME] section per sender. Loading checks everything up front:
+ * /etc/hookq/hookq.conf). One [hookq] section for the process, one
+ * [source NAME] section per sender, and [route NAME] sections that send a
+ * source's events to more handlers. Loading checks everything up front:
  * unknown keys, bad values, unreadable or malformed secret files; every
  * problem is reported as "FILE:LINE: message". A loaded config is immutable.
  * A config without sources is valid: the receiver answers 404 to every

@@ -12,7 +12,8 @@
  * '/' is skipped: the loader would read whatever file it names (a FIFO, a
  * device), and that is the operator's to choose, not the fuzzer's.
  * Each source loaded also verifies one request, so the scheme rows the
- * generic keys build are used as the receiver would use them.
+ * generic keys build are used as the receiver would use them; each route
+ * holds what config.h promises of it.
  */
 #include "autoconf.h"
 
@@ -206,6 +207,34 @@ check_config(const struct config *cfg)
 		    src->dedup_window > 0 && (cfg->retain_done == 0 ||
 		    cfg->retain_done >= src->dedup_window), "dedup_window against retain_done");
 		verify_one(src);
+	}
+	for (i = 0; i < cfg->nroutes; i++) {
+		const struct route *r = &cfg->routes[i];
+		const struct source *src = config_source(cfg, r->source);
+		size_t j;
+
+		FUZZ_CHECK(config_route(cfg, r->name) == r, "config_route");
+		FUZZ_CHECK(src != NULL, "a route of no source");
+		FUZZ_CHECK(r->implicit == (src->handler != NULL && strcmp(r->name, src->name) == 0),
+		    "an implicit route that is not a source's handler");
+		FUZZ_CHECK(i == 0 || !r->implicit || cfg->routes[i - 1].implicit,
+		    "an implicit route after a [route]");
+		FUZZ_CHECK(r->handler_argv != NULL && r->handler_argv[0] != NULL,
+		    "a route without a handler");
+		FUZZ_CHECK(r->handler_timeout > 0 && r->max_attempts > 0 && r->backoff_base > 0 &&
+		    r->backoff_max > 0, "a route value out of range");
+		FUZZ_CHECK(cfg->lease >= r->handler_timeout, "a lease shorter than a route's timeout");
+		FUZZ_CHECK(r->concurrency >= 0 && r->concurrency <= 256, "route concurrency");
+		FUZZ_CHECK(r->rate == 0 ? r->rate_period == 0 : r->rate <= 1000000 &&
+		    (r->rate_period == 1000 || r->rate_period == 60000 || r->rate_period == 3600000),
+		    "a route rate out of range");
+		FUZZ_CHECK(r->order == NULL || r->order_header == NULL, "two order keys");
+		for (j = 0; j < r->nevents; j++)
+			FUZZ_CHECK(config_type_allowed(src, r->events[j]), "a route type the source refuses");
+		for (j = 0; j < r->nmatch; j++)
+			FUZZ_CHECK(r->match[j].path[0] != '\0' && r->match[j].value != NULL &&
+			    r->match[j].kind >= MATCH_STRING && r->match[j].kind <= MATCH_NULL,
+			    "a match without a path or value");
 	}
 }
 

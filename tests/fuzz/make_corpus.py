@@ -198,6 +198,22 @@ def make_config():
     c.add("dedup", (head + "retain_done = 30d\n[source d]\nscheme = github\nsecret_file = raw.secret\n"
                     "dedup = body\ndedup_window = 12h\n[source i]\nscheme = slack\n"
                     "secret_file = raw.secret\ndedup = id\n").encode())
+    c.add("routes", (head + "on_dead = ./alert --dead\nlease = 5m\n"
+                     "[route deploy]\nsource = r\nevents = push\n"
+                     "match = ref = \"refs/heads/ma\\u00efn\"\nmatch = repository.fork=false\n"
+                     "match = size = -1.5e3\nmatch = a.b = null\nmatch = owner.login = acme\n"
+                     "handler = ./deploy --prod\nconcurrency = 2\nrate = 30/m\n"
+                     "order = repository.full_name\nhandler_timeout = 2m\nmax_attempts = 5\n"
+                     "[source r]\nscheme = github\nsecret_file = raw.secret\n"
+                     "events = push, release\nhandler = ./on-event\nbackoff_max = 10m\n"
+                     "[route notify]\nsource = r\nhandler = logger -t hookq\nrate = 1/s\n"
+                     "order = header:X-GitHub-Hook-ID\n").encode())
+    c.add("routes_errors", (head + "on_dead =\n[source r]\nscheme = github\n"
+                            "secret_file = raw.secret\nevents = push\nhandler = ./h\n"
+                            "[route r]\nsource = r\nhandler = ./h\n[route bad]\nsource = nope\n"
+                            "rate = 10\nrate = 0/s\nmatch = a..b=1\nmatch = x\nmatch = y=\n"
+                            "match = s=\"\\ud800\"\nmatch = z=\"\\u0000\"\norder = header:\n"
+                            "events = ping\n[route bad]\n[route]\n").encode())
     c.add("secret_files", (head + "[source a]\nscheme = github\nsecret_file = huge.secret\n"
                            "[source b]\nscheme = stripe\nsecret_file = long.secret\n"
                            "[source c]\nscheme = github\nsecret_file = missing.secret\n"

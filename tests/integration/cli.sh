@@ -384,6 +384,35 @@ want_true "count" grep -qx '4 problems' "$OUT"
 want "--json" "False 4 $(line_of open.secret bad.conf)" "$(json 'j["ok"], len(j["problems"]), j["problems"][0]["line"]')"
 case_end "check: secret files others can read, handlers missing, not executable or not in PATH, with their lines"
 
+# A [route]'s handler and [hookq]'s on_dead are checked as a source's handler,
+# the route's named with its section line; an implicit route is its source's.
+cat > "$T/routes.conf" <<EOF
+[hookq]
+database = $DB
+on_dead = hookq-no-such-on-dead
+
+[source gh]
+scheme = github
+secret_file = $T/gh.secret
+handler = /bin/true
+
+[route deploy]
+source = gh
+handler = $T/h/missing-route.sh --x
+
+[route notify]
+source = gh
+handler = $T/h/noexec.sh
+EOF
+case_start
+"$HOOKQ" -c "$T/routes.conf" check --user "$NOUSER" > "$OUT" 2> "$ERR"; RC=$?
+want "exit" 1 "$RC"
+want_true "missing route handler" grep -qx "$T/routes.conf:$(line_of 'route deploy' routes.conf): \\[route deploy\\] handler $T/h/missing-route.sh: No such file or directory" "$OUT"
+want_true "route handler not executable" grep -qx "$T/routes.conf:$(line_of 'route notify' routes.conf): \\[route notify\\] handler $T/h/noexec.sh: not executable (mode 0644)" "$OUT"
+want_true "on_dead not in PATH" grep -q "^$T/routes.conf: \\[hookq\\] on_dead hookq-no-such-on-dead: not found in PATH" "$OUT"
+want_true "count" grep -qx '3 problems' "$OUT"
+case_end "check: [route] handlers and on_dead missing or not executable"
+
 # check looks a bare handler name up as the worker will (handler_find_program):
 # an empty PATH entry is the working folder, as execvp(3) has it, and a folder
 # of that name is passed over. Before they shared it, check read "" as "/".

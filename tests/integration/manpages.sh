@@ -4,12 +4,12 @@
 # For each page in man/: groff -ww -z -mandoc prints nothing; man(1) renders
 # it at 80 columns without a warning; mandoc -Tlint finds nothing at warning
 # level or above (when mandoc is installed; skipped otherwise); it has the
-# standard sections. Then, code -> page: every key of config.c's KEYS table
-# is an item of its section in hookq.conf(5), every name of scheme.c's
-# SCHEME_NAMES has its entry in the sender reference, every command of
-# hookq.c's COMMANDS table and every long option of the hookq tool is in
-# hookq(1), and every option letter of the getopt strings of receiver.c,
-# worker.c and hookq.c is an item of that program's OPTIONS. A page may
+# standard sections. Then, code -> page: every key of config.c's KEYS and
+# ROUTE_KEYS tables is an item of its section in hookq.conf(5), every name
+# of scheme.c's SCHEME_NAMES has its entry in the sender reference, every
+# command of hookq.c's COMMANDS table and every long option of the hookq
+# tool is in hookq(1), and every option letter of the getopt strings of
+# receiver.c, worker.c and hookq.c is an item of that program's OPTIONS. A page may
 # document more than the code has (keys that are being added), not less.
 # Every page is in Makefile.am's dist_man_MANS, so make install and make
 # distcheck carry it.
@@ -142,6 +142,16 @@ check "hookq.conf.5 documents every [hookq] key of config.c" "" \
 	"$(missing "$HOOKQ_KEYS" "$T/conf.hookq")"
 check "hookq.conf.5 documents every [source] key of config.c" "" \
 	"$(missing "$SOURCE_KEYS" "$T/conf.source")"
+# [route] keys: config.c's ROUTE_KEYS table, items of the ROUTES section.
+ROUTE_KEYS=$(table_keys SECTION_ROUTE)
+page_items "$CONF" "Sh ROUTES" > "$T/conf.route"
+if [ "$(echo "$ROUTE_KEYS" | grep -c .)" -ge 5 ]; then
+	check "hookq.conf.5 documents every [route] key of config.c" "" \
+		"$(missing "$ROUTE_KEYS" "$T/conf.route")"
+else
+	not_ok "hookq.conf.5 documents every [route] key of config.c" \
+		"read fewer than 5 [route] keys from config.c: has the table's layout changed?"
+fi
 
 # SCHEME_NAMES in scheme.c: the quoted names from its line to the closing '};'.
 SCHEMES=$(sed -n '/SCHEME_NAMES\[\] = {/,/};/p' "$SRC/scheme.c" | grep -o '"[a-z0-9-]*"' | tr -d '"')

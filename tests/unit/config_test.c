@@ -1163,6 +1163,315 @@ test_dedup_keys(void **state)
 	assert_int_equal(cfg->sources[0].dedup_window, cfg->retain_done);
 }
 
+/* A [route] with every key reads back: matches of every kind, rate, order, worker keys. */
+static void
+test_route_every_key(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+	const struct route *r;
+	char *want;
+
+	cfg = load_ok(fx,
+	    "[hookq]\n"
+	    "database = q.db\n"
+	    "[route deploy]\n"                                  /* 3 */
+	    "source = gh\n"
+	    "events = push, release\n"
+	    "match = repository.full_name = acme/api\n"         /* 6 */
+	    "match = ref=\"refs/heads/ma\\u00efn \\\"x\\\"\\t\\ud83d\\ude00\"\n"
+	    "match = size = 42\n"
+	    "match = delta=-1.5e3\n"
+	    "match = a.b=true\n"                                /* 10 */
+	    "match = a.c=false\n"
+	    "match = a.d = null\n"
+	    "match = e=\"\"\n"
+	    "match = f=\"unterminated\n"
+	    "handler = bin/deploy --env prod\n"                 /* 15 */
+	    "concurrency = 2\n"
+	    "rate = 30/m\n"
+	    "order = repository.id\n"
+	    "handler_timeout = 2m\n"
+	    "max_attempts = 5\n"                                /* 20 */
+	    "backoff_base = 2s\n"
+	    "backoff_max = 10m\n"
+	    "[source gh]\n"
+	    "scheme = github\n"
+	    "secret_file = gh.secret\n"
+	    "events = push release ping\n"
+	    "[route slow]\n"
+	    "source = gh\n"
+	    "handler = /bin/true\n"
+	    "rate = 1/s\n"
+	    "order = header:X-GitHub-Hook-ID\n"
+	    "[route hourly]\n"
+	    "source = gh\n"
+	    "handler = /bin/true\n"
+	    "rate = 1000000/h\n");
+	assert_int_equal(cfg->nroutes, 3);
+	r = config_route(cfg, "deploy");
+	assert_ptr_equal(r, &cfg->routes[0]);
+	assert_string_equal(r->name, "deploy");
+	assert_string_equal(r->source, "gh");
+	assert_false(r->implicit);
+	assert_int_equal(r->line, 3);
+	assert_int_equal(r->nevents, 2);
+	assert_string_equal(r->events[0], "push");
+	assert_string_equal(r->events[1], "release");
+	assert_int_equal(r->nmatch, 9);
+	assert_string_equal(r->match[0].path, "repository.full_name");
+	assert_int_equal(r->match[0].kind, MATCH_STRING);
+	assert_string_equal(r->match[0].value, "acme/api");
+	assert_int_equal(r->match[0].line, 6);
+	assert_string_equal(r->match[1].path, "ref");
+	assert_int_equal(r->match[1].kind, MATCH_STRING);
+	assert_string_equal(r->match[1].value, "refs/heads/ma\xc3\xafn \"x\"\t\xf0\x9f\x98\x80");
+	assert_int_equal(r->match[2].kind, MATCH_NUMBER);
+	assert_string_equal(r->match[2].path, "size");
+	assert_string_equal(r->match[2].value, "42");
+	assert_true(r->match[2].number == 42.0);
+	assert_int_equal(r->match[3].kind, MATCH_NUMBER);
+	assert_string_equal(r->match[3].value, "-1.5e3");
+	assert_true(r->match[3].number == -1500.0);
+	assert_string_equal(r->match[4].path, "a.b");
+	assert_int_equal(r->match[4].kind, MATCH_TRUE);
+	assert_int_equal(r->match[5].kind, MATCH_FALSE);
+	assert_string_equal(r->match[6].path, "a.d");
+	assert_int_equal(r->match[6].kind, MATCH_NULL);
+	assert_int_equal(r->match[7].kind, MATCH_STRING);
+	assert_string_equal(r->match[7].value, "");
+	/* Not a JSON string: a bare one, as written. */
+	assert_int_equal(r->match[8].kind, MATCH_STRING);
+	assert_string_equal(r->match[8].value, "\"unterminated");
+	assert_int_equal(r->match[8].line, 14);
+	want = tu_path(fx->dir, "bin/deploy");
+	assert_string_equal(r->handler_argv[0], want);
+	free(want);
+	assert_string_equal(r->handler_argv[1], "--env");
+	assert_string_equal(r->handler_argv[2], "prod");
+	assert_null(r->handler_argv[3]);
+	assert_int_equal(r->concurrency, 2);
+	assert_int_equal(r->rate, 30);
+	assert_int_equal(r->rate_period, 60000);
+	assert_string_equal(r->order, "repository.id");
+	assert_null(r->order_header);
+	assert_int_equal(r->handler_timeout, 120000);
+	assert_int_equal(r->max_attempts, 5);
+	assert_int_equal(r->backoff_base, 2000);
+	assert_int_equal(r->backoff_max, 600000);
+	/* The lease outlasts the longest route's handler_timeout. */
+	assert_int_equal(cfg->lease, 150000);
+
+	r = config_route(cfg, "slow");
+	assert_ptr_equal(r, &cfg->routes[1]);
+	assert_null(r->events);
+	assert_int_equal(r->nevents, 0);
+	assert_int_equal(r->nmatch, 0);
+	assert_null(r->match);
+	assert_int_equal(r->concurrency, 0);
+	assert_int_equal(r->rate, 1);
+	assert_int_equal(r->rate_period, 1000);
+	assert_null(r->order);
+	assert_string_equal(r->order_header, "x-github-hook-id");
+	r = config_route(cfg, "hourly");
+	assert_int_equal(r->rate, 1000000);
+	assert_int_equal(r->rate_period, 3600000);
+	assert_null(r->order);
+	assert_null(r->order_header);
+	assert_null(config_route(cfg, "gh"));
+	assert_null(cfg->on_dead_argv);
+}
+
+/* What is a JSON scalar and what is a bare string, at the edges of the grammar. */
+static void
+test_route_match_values(void **state)
+{
+	static const struct { const char *text; int kind; const char *value; double number; } CASES[] = {
+		{ "0", MATCH_NUMBER, "0", 0 },
+		{ "-0.5", MATCH_NUMBER, "-0.5", -0.5 },
+		{ "1E+2", MATCH_NUMBER, "1E+2", 100 },
+		{ "2e-1", MATCH_NUMBER, "2e-1", 0.2 },
+		{ "01", MATCH_STRING, "01", 0 },
+		{ "1.", MATCH_STRING, "1.", 0 },
+		{ ".5", MATCH_STRING, ".5", 0 },
+		{ "-", MATCH_STRING, "-", 0 },
+		{ "+1", MATCH_STRING, "+1", 0 },
+		{ "1e", MATCH_STRING, "1e", 0 },
+		{ "0x10", MATCH_STRING, "0x10", 0 },
+		{ "TRUE", MATCH_STRING, "TRUE", 0 },
+		{ "nullx", MATCH_STRING, "nullx", 0 },
+		{ "\"\\/\\b\\f\\n\\r\\\\\"", MATCH_STRING, "/\b\f\n\r\\", 0 },
+		{ "\"\\u00E9\\u20ac\"", MATCH_STRING, "\xc3\xa9\xe2\x82\xac", 0 },
+		{ "\"\\uD834\\uDD1E\"", MATCH_STRING, "\xf0\x9d\x84\x9e", 0 },
+		{ "\"42\"", MATCH_STRING, "42", 0 },
+		{ "\"true\"", MATCH_STRING, "true", 0 },
+		/* Not JSON strings: bare, as written. */
+		{ "\"\\ud800\"", MATCH_STRING, "\"\\ud800\"", 0 },
+		{ "\"\\udc00\\ud800\"", MATCH_STRING, "\"\\udc00\\ud800\"", 0 },
+		{ "\"\\u12\"", MATCH_STRING, "\"\\u12\"", 0 },
+		{ "\"\\x\"", MATCH_STRING, "\"\\x\"", 0 },
+		{ "\"a\"b\"", MATCH_STRING, "\"a\"b\"", 0 },
+		{ "\"a\\\"", MATCH_STRING, "\"a\\\"", 0 },
+		{ "\"", MATCH_STRING, "\"", 0 },
+		{ "a = b", MATCH_STRING, "a = b", 0 },
+	};
+	struct fixture *fx = *state;
+	char text[256];
+	size_t i;
+
+	for (i = 0; i < nitems_(CASES); i++) {
+		const struct route_match *m;
+
+		snprintf(text, sizeof(text), BASE "[route r]\nsource = gh\nhandler = /bin/true\n"
+		    "match = p = %s\n", CASES[i].text);
+		load_ok(fx, text);
+		m = &config_route(fx->cfg, "r")->match[0];
+		if (m->kind != CASES[i].kind || strcmp(m->value, CASES[i].value) != 0 ||
+		    (m->kind == MATCH_NUMBER && m->number != CASES[i].number))
+			fail_msg("match = p = %s: kind %d value '%s' number %g", CASES[i].text, m->kind,
+			    m->value, m->number);
+	}
+}
+
+/* A source's handler is an implicit route, named after it; implicit routes come first. */
+static void
+test_route_implicit(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+	const struct route *r;
+
+	cfg = load_ok(fx,
+	    "[hookq]\n"
+	    "database = q.db\n"
+	    "[route extra]\n"
+	    "source = b\n"
+	    "handler = /bin/false\n"
+	    "[source a]\n"
+	    "scheme = github\n"
+	    "secret_file = gh.secret\n"
+	    "handler = /bin/true -a\n"                          /* 9 */
+	    "max_attempts = 4\n"
+	    "handler_timeout = 1m\n"
+	    "[source quiet]\n"
+	    "scheme = github\n"
+	    "secret_file = gh.secret\n"
+	    "[source b]\n"
+	    "scheme = stripe\n"
+	    "secret_file = gh.secret\n"
+	    "handler = logger\n");                              /* 18 */
+	assert_int_equal(cfg->nroutes, 3);
+	assert_string_equal(cfg->routes[0].name, "a");
+	assert_string_equal(cfg->routes[1].name, "b");
+	assert_string_equal(cfg->routes[2].name, "extra");
+	r = &cfg->routes[0];
+	assert_true(r->implicit);
+	assert_string_equal(r->source, "a");
+	assert_int_equal(r->line, 9);
+	assert_null(r->events);
+	assert_int_equal(r->nmatch, 0);
+	assert_int_equal(r->concurrency, 0);
+	assert_int_equal(r->rate, 0);
+	assert_null(r->order);
+	assert_null(r->order_header);
+	assert_int_equal(r->max_attempts, 4);
+	assert_int_equal(r->handler_timeout, 60000);
+	assert_int_equal(r->backoff_base, 10000);
+	assert_int_equal(r->backoff_max, 3600000);
+	/* A copy: the route and the source each own theirs. */
+	assert_ptr_not_equal(r->handler_argv, cfg->sources[0].handler_argv);
+	assert_string_equal(r->handler_argv[0], "/bin/true");
+	assert_string_equal(r->handler_argv[1], "-a");
+	assert_null(r->handler_argv[2]);
+	r = config_route(cfg, "b");
+	assert_true(r->implicit);
+	assert_int_equal(r->line, 18);
+	assert_string_equal(r->handler_argv[0], "logger");
+	r = config_route(cfg, "extra");
+	assert_false(r->implicit);
+	assert_string_equal(r->source, "b");
+	assert_null(config_route(cfg, "quiet"));
+}
+
+/* A route's unset worker keys are its source's effective ones. */
+static void
+test_route_inherits(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+	const struct route *r;
+
+	cfg = load_ok(fx, BASE
+	    "max_attempts = 3\n"
+	    "backoff_max = 5m\n"
+	    "[route r]\n"
+	    "source = gh\n"
+	    "handler = /bin/true\n"
+	    "backoff_base = 1s\n");
+	assert_int_equal(cfg->nroutes, 1);
+	r = config_route(cfg, "r");
+	assert_int_equal(r->max_attempts, 3);
+	assert_int_equal(r->backoff_max, 300000);
+	assert_int_equal(r->backoff_base, 1000);
+	assert_int_equal(r->handler_timeout, 30000);
+	assert_int_equal(cfg->lease, 60000);
+}
+
+/* on_dead splits as a handler does. */
+static void
+test_on_dead(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+	char *want;
+
+	cfg = load_ok(fx, HOOKQ_WITH("on_dead = bin/alert  --to ops\t"));
+	want = tu_path(fx->dir, "bin/alert");
+	assert_string_equal(cfg->on_dead_argv[0], want);
+	free(want);
+	assert_string_equal(cfg->on_dead_argv[1], "--to");
+	assert_string_equal(cfg->on_dead_argv[2], "ops");
+	assert_null(cfg->on_dead_argv[3]);
+	cfg = load_ok(fx, HOOKQ_WITH("on_dead = logger -t hookq-dead"));
+	assert_string_equal(cfg->on_dead_argv[0], "logger");
+	assert_null(cfg->on_dead_argv[3]);
+}
+
+/* A route with a long handler_timeout makes the lease check name it. */
+static void
+test_route_lease(void **state)
+{
+	struct fixture *fx = *state;
+
+	load_bad(fx, "[hookq]\ndatabase = q.db\nlease = 1m\n" "[source gh]\nscheme = github\n"
+	    "secret_file = gh.secret\nhandler = /bin/true\n"
+	    "[route r]\nsource = gh\nhandler = /bin/true\nhandler_timeout = 55s\n");
+	assert_one_error(fx, 3, "lease: 60000ms is too short for [route r]'s handler_timeout of"
+	    " 55000ms: make it at least 65000ms");
+}
+
+/* Route problems are all reported, each at its line. */
+static void
+test_route_many_errors(void **state)
+{
+	struct fixture *fx = *state;
+
+	load_bad(fx, BASE
+	    "[route a]\n"          /* 6 */
+	    "rate = 10\n"
+	    "match = nothing\n"
+	    "order = a..b\n"
+	    "[route b]\n"          /* 10 */
+	    "source = nope\n"
+	    "handler = /bin/true\n");
+	if (count_lines(fx->cause) != 6 || !has_error(fx, 6, "[route a]: no source") ||
+	    !has_error(fx, 6, "[route a]: no handler") || !has_error(fx, 7, "rate: '10'") ||
+	    !has_error(fx, 8, "match: 'nothing' is not PATH=VALUE") ||
+	    !has_error(fx, 9, "order: 'a..b'") ||
+	    !has_error(fx, 11, "source: no [source nope] in the file"))
+		fail_msg("unexpected errors:\n%s", fx->cause);
+}
+
 /* The error cases: each refused with exactly one message at the line given. */
 static const struct error_case E_DURATION_UNIT = { BASE "handler_timeout = 10x\n", 6,
 	"handler_timeout: '10x' is not a duration" };
@@ -1216,7 +1525,7 @@ static const struct error_case E_HOOKQ_KEY_TWICE = {
 static const struct error_case E_SOURCE_KEY_TWICE = { BASE "scheme = github\n", 6,
 	"'scheme' given twice (first at line 4)" };
 static const struct error_case E_KEY_BEFORE_SECTION = { "threads = 4\n" BASE, 1,
-	"'threads' outside a [hookq] or [source NAME] section" };
+	"'threads' outside a [hookq], [source NAME] or [route NAME] section" };
 static const struct error_case E_NO_EQUALS = { BASE "events push\n", 6, "expected 'key = value'" };
 static const struct error_case E_SECTION_NO_BRACKET = {
 	"[hookq]\ndatabase = q.db\n[source gh\nscheme = github\nsecret_file = gh.secret\n"
@@ -1385,6 +1694,74 @@ static const struct error_case E_LISTEN_MODE_SIGN = { LISTEN_WITH("listen_mode =
 static const struct error_case E_LISTEN_WITHOUT = { HOOKQ_WITH("listen_group = root"), 3,
 	"listen_group: applies only with listen (the socket the receiver creates)" };
 
+/* A valid [route r] after BASE (lines 6-8); ROUTE_WITH's line is 9. */
+#define ROUTE_WITH(line) BASE "[route r]\nsource = gh\nhandler = /bin/true\n" line "\n"
+static const struct error_case E_ROUTE_NO_SOURCE = { BASE "[route r]\nhandler = /bin/true\n", 6,
+	"[route r]: no source" };
+static const struct error_case E_ROUTE_UNKNOWN_SOURCE = {
+	BASE "[route r]\nhandler = /bin/true\nsource = gl\n", 8, "source: no [source gl] in the file" };
+static const struct error_case E_ROUTE_NO_HANDLER = { BASE "[route r]\nsource = gh\n", 6,
+	"[route r]: no handler" };
+static const struct error_case E_ROUTE_HANDLER_BLANK = { ROUTE_WITH("[route s]\nsource = gh\nhandler =  "),
+	11, "handler: empty value" };
+static const struct error_case E_ROUTE_RATE_BARE = { ROUTE_WITH("rate = 10"), 9,
+	"rate: '10' is not a rate: N/s, N/m or N/h (per second, minute or hour) with N from 1 to 1000000" };
+static const struct error_case E_ROUTE_RATE_0 = { ROUTE_WITH("rate = 0/s"), 9, "rate: '0/s' is not a rate" };
+static const struct error_case E_ROUTE_RATE_UNIT = { ROUTE_WITH("rate = 5/x"), 9, "rate: '5/x' is not a rate" };
+static const struct error_case E_ROUTE_RATE_BIG = { ROUTE_WITH("rate = 1000001/h"), 9,
+	"rate: '1000001/h' is not a rate" };
+static const struct error_case E_ROUTE_RATE_LONG_UNIT = { ROUTE_WITH("rate = 5/sec"), 9,
+	"rate: '5/sec' is not a rate" };
+static const struct error_case E_ROUTE_RATE_NEGATIVE = { ROUTE_WITH("rate = -5/s"), 9,
+	"rate: '-5/s' is not a rate" };
+static const struct error_case E_ROUTE_MATCH_NO_EQUALS = { ROUTE_WITH("match = action"), 9,
+	"match: 'action' is not PATH=VALUE" };
+static const struct error_case E_ROUTE_MATCH_NO_PATH = { ROUTE_WITH("match =  = opened"), 9,
+	"match: no path before '=' in '= opened'" };
+static const struct error_case E_ROUTE_MATCH_NO_VALUE = { ROUTE_WITH("match = action ="), 9,
+	"match: action has no value (write \"\" for the empty string)" };
+static const struct error_case E_ROUTE_MATCH_EMPTY_SEGMENT = { ROUTE_WITH("match = a..b=1"), 9,
+	"match: 'a..b' is not a dotted JSON path (names separated by '.', none empty)" };
+static const struct error_case E_ROUTE_MATCH_TRAILING_DOT = { ROUTE_WITH("match = a.=1"), 9,
+	"match: 'a.' is not a dotted JSON path" };
+static const struct error_case E_ROUTE_MATCH_NUL = { ROUTE_WITH("match = a=\"x\\u0000\""), 9,
+	"match: a: a string with \\u0000 cannot be matched" };
+static const struct error_case E_ROUTE_ORDER_PATH = { ROUTE_WITH("order = .id"), 9,
+	"order: '.id' is neither a dotted JSON path (names separated by '.', none empty) nor header:NAME" };
+static const struct error_case E_ROUTE_ORDER_HEADER = { ROUTE_WITH("order = header:X Repo"), 9,
+	"order: 'header:X Repo' is neither a dotted JSON path" };
+static const struct error_case E_ROUTE_ORDER_HEADER_EMPTY = { ROUTE_WITH("order = header:"), 9,
+	"order: 'header:' is neither" };
+static const struct error_case E_ROUTE_TWICE = { ROUTE_WITH("[route r]\nsource = gh\nhandler = /bin/true"),
+	9, "route 'r' defined twice (first at line 6)" };
+static const struct error_case E_ROUTE_IMPLICIT_NAME = {
+	BASE "handler = /bin/true\n[route gh]\nsource = gh\nhandler = /bin/false\n", 7,
+	"route gh: source gh's handler already makes a route of that name; rename the route" };
+static const struct error_case E_ROUTE_TYPE_REFUSED = {
+	BASE "events = push, release\n[route r]\nsource = gh\nhandler = /bin/true\nevents = push ping\n",
+	10, "events: 'ping' is not in [source gh]'s events (line 6): the route could never take it" };
+static const struct error_case E_ROUTE_EVENTS_EMPTY = { ROUTE_WITH("events = ,"), 9,
+	"events: no event type in the list" };
+static const struct error_case E_ROUTE_KEY_TWICE = { ROUTE_WITH("handler = /bin/false"), 9,
+	"'handler' given twice (first at line 8)" };
+static const struct error_case E_ROUTE_UNKNOWN_KEY = { ROUTE_WITH("scheme = github"), 9,
+	"unknown key 'scheme' in [route]" };
+static const struct error_case E_ROUTE_BAD_NAME = { BASE "[route a/b]\nsource = gh\nhandler = /bin/true\n",
+	6, "bad route name 'a/b': use 1 to 64 of A-Z a-z 0-9 _ -" };
+static const struct error_case E_ROUTE_NO_NAME = { BASE "[route]\nsource = gh\n", 6,
+	"unknown section [route]: expected [hookq], [source NAME] or [route NAME]" };
+static const struct error_case E_ROUTE_CONCURRENCY_0 = { ROUTE_WITH("concurrency = 0"), 9,
+	"concurrency: '0' is not a whole number from 1 to 256" };
+static const struct error_case E_ROUTE_CONCURRENCY_257 = { ROUTE_WITH("concurrency = 257"), 9,
+	"concurrency: '257' is not a whole number from 1 to 256" };
+static const struct error_case E_ROUTE_TIMEOUT = { ROUTE_WITH("handler_timeout = 50ms"), 9,
+	"handler_timeout: '50ms' is not a duration (a number with ms, s, m, h or d) from 100ms to 86400000ms" };
+static const struct error_case E_ROUTE_ATTEMPTS = { ROUTE_WITH("max_attempts = 1001"), 9,
+	"max_attempts: '1001' is not a whole number from 1 to 1000" };
+static const struct error_case E_ON_DEAD_BLANK = { HOOKQ_WITH("on_dead =  "), 3, "on_dead: empty value" };
+static const struct error_case E_ON_DEAD_IN_SOURCE = { BASE "on_dead = /bin/true\n", 6,
+	"unknown key 'on_dead' in [source]" };
+
 #define ERROR_CASE(n, c) { "error: " n, test_error_case, setup, teardown, (void *)&(c) }
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
@@ -1519,6 +1896,46 @@ main(void)
 		ERROR_CASE("dedup_window with dedup = id", E_DEDUP_WINDOW_EXPLICIT_ID),
 		ERROR_CASE("dedup_window longer than retain_done", E_DEDUP_RETAIN_SHORT),
 		ERROR_CASE("default dedup_window longer than retain_done", E_DEDUP_RETAIN_DEFAULT),
+		TEST(test_route_every_key),
+		TEST(test_route_match_values),
+		TEST(test_route_implicit),
+		TEST(test_route_inherits),
+		TEST(test_on_dead),
+		TEST(test_route_lease),
+		TEST(test_route_many_errors),
+		ERROR_CASE("route without source", E_ROUTE_NO_SOURCE),
+		ERROR_CASE("route of an unknown source", E_ROUTE_UNKNOWN_SOURCE),
+		ERROR_CASE("route without handler", E_ROUTE_NO_HANDLER),
+		ERROR_CASE("route handler of blanks", E_ROUTE_HANDLER_BLANK),
+		ERROR_CASE("rate 10", E_ROUTE_RATE_BARE),
+		ERROR_CASE("rate 0/s", E_ROUTE_RATE_0),
+		ERROR_CASE("rate 5/x", E_ROUTE_RATE_UNIT),
+		ERROR_CASE("rate 1000001/h", E_ROUTE_RATE_BIG),
+		ERROR_CASE("rate 5/sec", E_ROUTE_RATE_LONG_UNIT),
+		ERROR_CASE("rate -5/s", E_ROUTE_RATE_NEGATIVE),
+		ERROR_CASE("match without =", E_ROUTE_MATCH_NO_EQUALS),
+		ERROR_CASE("match with an empty path", E_ROUTE_MATCH_NO_PATH),
+		ERROR_CASE("match with an empty value", E_ROUTE_MATCH_NO_VALUE),
+		ERROR_CASE("match a..b", E_ROUTE_MATCH_EMPTY_SEGMENT),
+		ERROR_CASE("match a.", E_ROUTE_MATCH_TRAILING_DOT),
+		ERROR_CASE("match with \\u0000", E_ROUTE_MATCH_NUL),
+		ERROR_CASE("order .id", E_ROUTE_ORDER_PATH),
+		ERROR_CASE("order header with a blank", E_ROUTE_ORDER_HEADER),
+		ERROR_CASE("order header without a name", E_ROUTE_ORDER_HEADER_EMPTY),
+		ERROR_CASE("route defined twice", E_ROUTE_TWICE),
+		ERROR_CASE("route named as an implicit route", E_ROUTE_IMPLICIT_NAME),
+		ERROR_CASE("route type not in the source's events", E_ROUTE_TYPE_REFUSED),
+		ERROR_CASE("route events empty", E_ROUTE_EVENTS_EMPTY),
+		ERROR_CASE("route key given twice", E_ROUTE_KEY_TWICE),
+		ERROR_CASE("unknown key in [route]", E_ROUTE_UNKNOWN_KEY),
+		ERROR_CASE("bad route name", E_ROUTE_BAD_NAME),
+		ERROR_CASE("[route] without a name", E_ROUTE_NO_NAME),
+		ERROR_CASE("route concurrency 0", E_ROUTE_CONCURRENCY_0),
+		ERROR_CASE("route concurrency 257", E_ROUTE_CONCURRENCY_257),
+		ERROR_CASE("route handler_timeout 50ms", E_ROUTE_TIMEOUT),
+		ERROR_CASE("route max_attempts 1001", E_ROUTE_ATTEMPTS),
+		ERROR_CASE("on_dead of blanks", E_ON_DEAD_BLANK),
+		ERROR_CASE("on_dead in [source]", E_ON_DEAD_IN_SOURCE),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
