@@ -1581,24 +1581,6 @@ config_load_opt(const char *path, int flags, char **cause)
 		finish_source(&L, &cfg->sources[i]);
 	finish_routes(&L);
 	finish_lease(&L);
-	/* TEMP (replaced by the route parser): implicit routes only. */
-	cfg->routes = xcalloc(cfg->nsources + 1, sizeof(*cfg->routes));
-	for (i = 0; i < cfg->nsources; i++) {
-		struct source *src = &cfg->sources[i];
-		struct route *r;
-
-		if (src->handler_argv == NULL)
-			continue;
-		r = &cfg->routes[cfg->nroutes++];
-		r->name = src->name;
-		r->source = src->name;
-		r->handler_argv = src->handler_argv;
-		r->handler_timeout = src->handler_timeout;
-		r->max_attempts = src->max_attempts;
-		r->backoff_base = src->backoff_base;
-		r->backoff_max = src->backoff_max;
-		r->implicit = true;
-	}
 	if (cfg->metrics_path != NULL && cfg->health_path != NULL &&
 	    strcmp(cfg->metrics_path, cfg->health_path) == 0)
 		loader_error(&L, hookq_line(&L, "health_path"), "health_path: the same as metrics_path");
@@ -1616,8 +1598,6 @@ fail:
 void
 config_free(struct config *cfg)
 {
-	if (cfg != NULL)
-		free(cfg->routes);
 	size_t i, j;
 
 	if (cfg == NULL)
@@ -1693,17 +1673,6 @@ config_source(const struct config *cfg, const char *name)
 	for (i = 0; i < cfg->nsources; i++)
 		if (strcmp(cfg->sources[i].name, name) == 0)
 			return &cfg->sources[i];
-	return NULL;
-}
-
-const struct route *
-config_route(const struct config *cfg, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->nroutes; i++)
-		if (strcmp(cfg->routes[i].name, name) == 0)
-			return &cfg->routes[i];
 	return NULL;
 }
 
