@@ -1,7 +1,9 @@
 /*
- * payload.c: the receiver's JSON, behind two functions. payload_extract() walks the body
- * with yajl's callback parser, keeping only the dotted path of the current
- * value, so memory use does not grow with the body.
+ * payload.c: hookq's JSON. payload_extract() (the receiver's event id and
+ * type) and payload_scalars() (the worker's route matches and ordering keys)
+ * share one walk of the body with yajl's callback parser, which keeps only the
+ * dotted path of the current value, so memory use does not grow with the
+ * body; they differ only in what they keep of the values they meet.
  */
 #include "autoconf.h"
 
@@ -22,58 +24,76 @@
 /* Stands for a key too long to keep: no configured path contains it. */
 #define PATH_TOO_LONG "\x01"
 
+struct walk;
+/*
+ * What a walk does with a value found where a path may be (inside objects
+ * only, not at the top): kind is an enum payload_kind (PAYLOAD_CONTAINER as
+ * an object or array opens), s and len the decoded text of a string or the
+ * number as written. Returns 1, or 0 with w->reason set to stop the parse.
+ */
+typedef int (*walk_visit)(struct walk *w, int kind, const char *s, size_t len);
+
+/*
+ * One streaming parse: yajl's callbacks keep the dotted path of the current
+ * value, and each value at a path goes to visit. Shared by payload_extract()
+ * and payload_scalars(), which differ only in what they keep.
+ */
 struct walk {
 	int depth;
 	int arrays;                          /* arrays on the stack: no paths go through them */
 	size_t base[PAYLOAD_MAX_DEPTH + 1];  /* path length where each container starts */
 	char path[PATH_MAX_LEN];
 	size_t len;
+	bool keys;                           /* PAYLOAD_KEYS: only the top object's members */
+	walk_visit visit;
 	const char *const *paths;
-	char **values;
 	size_t n;
+	char **values;                       /* payload_extract()'s */
+	struct payload_scalar *out;          /* payload_scalars()'s */
 	const char *reason;
 };
 
-/* Stores a scalar found at the current path in every empty slot whose path it is. */
-static int
-walk_value(struct walk *w, const char *s, size_t len)
+/* True when the current value is at path (a path the walk looks for). */
+static bool
+walk_at(const struct walk *w, const char *path)
 {
-	size_t i;
+	return strlen(path) == w->len && memcmp(path, w->path, w->len) == 0;
+}
 
-	if (w->arrays > 0 || w->depth == 0)
+/* Hands a value to visit when it stands where a path can be. */
+static int
+walk_value(struct walk *w, int kind, const char *s, size_t len)
+{
+	if (w->arrays > 0 || w->depth == 0 || (w->keys && w->depth != 1))
 		return 1;
-	for (i = 0; i < w->n; i++) {
-		if (w->values[i] != NULL || strlen(w->paths[i]) != w->len ||
-		    memcmp(w->paths[i], w->path, w->len) != 0)
-			continue;
-		if (len == 0)
-			continue;
-		if (len > PAYLOAD_MAX_VALUE) {
-			w->reason = "a value read from the body is longer than 256 bytes";
-			return 0;
-		}
-		if (memchr(s, '\0', len) != NULL) {
-			w->reason = "a value read from the body holds a NUL character";
-			return 0;
-		}
-		w->values[i] = xstrndup(s, len);
-	}
-	return 1;
+	return w->visit(w, kind, s, len);
+}
+
+static int
+cb_null(void *ctx)
+{
+	return walk_value(ctx, PAYLOAD_NULL, NULL, 0);
+}
+
+static int
+cb_boolean(void *ctx, int b)
+{
+	return walk_value(ctx, b ? PAYLOAD_TRUE : PAYLOAD_FALSE, NULL, 0);
 }
 
 static int
 cb_string(void *ctx, const unsigned char *s, size_t len)
 {
-	return walk_value(ctx, (const char *)s, len);
+	return walk_value(ctx, PAYLOAD_STRING, (const char *)s, len);
 }
 
 static int
 cb_number(void *ctx, const char *s, size_t len)
 {
-	return walk_value(ctx, s, len);
+	return walk_value(ctx, PAYLOAD_NUMBER, s, len);
 }
 
-/* Enters a container; refuses nesting past PAYLOAD_MAX_DEPTH. */
+/* Enters a container, a value at the current path; refuses nesting past PAYLOAD_MAX_DEPTH. */
 static int
 walk_push(struct walk *w, bool array)
 {
@@ -81,6 +101,8 @@ walk_push(struct walk *w, bool array)
 		w->reason = "JSON nested deeper than 64 levels";
 		return 0;
 	}
+	if (!walk_value(w, PAYLOAD_CONTAINER, NULL, 0))
+		return 0;
 	w->depth++;
 	w->base[w->depth] = w->len;
 	if (array)
@@ -141,21 +163,9 @@ cb_map_key(void *ctx, const unsigned char *key, size_t len)
 	return 1;
 }
 
-static int
-cb_ignore(void *ctx)
-{
-	return 1;
-}
-
-static int
-cb_ignore_bool(void *ctx, int b)
-{
-	return 1;
-}
-
 static const yajl_callbacks WALK_CALLBACKS = {
-	.yajl_null = cb_ignore,
-	.yajl_boolean = cb_ignore_bool,
+	.yajl_null = cb_null,
+	.yajl_boolean = cb_boolean,
 	.yajl_number = cb_number,
 	.yajl_string = cb_string,
 	.yajl_start_map = cb_start_map,
@@ -165,23 +175,17 @@ static const yajl_callbacks WALK_CALLBACKS = {
 	.yajl_end_array = cb_end_array,
 };
 
-int
-payload_extract(const unsigned char *body, size_t len,
-    const char *const *paths, char **values, size_t n, const char **reason)
+/*
+ * Parses body as exactly one JSON value, handing w->visit each value at a
+ * path. Returns 0, or -1 with *reason set (static).
+ */
+static int
+walk_parse(struct walk *w, const unsigned char *body, size_t len, const char **reason)
 {
-	struct walk w;
 	yajl_handle y;
 	yajl_status st;
-	size_t i;
 
-	memset(&w, 0, sizeof(w));
-	w.paths = paths;
-	w.values = values;
-	w.n = n;
-	for (i = 0; i < n; i++)
-		values[i] = NULL;
-
-	y = yajl_alloc(&WALK_CALLBACKS, NULL, &w);
+	y = yajl_alloc(&WALK_CALLBACKS, NULL, w);
 	if (y == NULL) {
 		*reason = "out of memory";
 		return -1;
@@ -192,12 +196,120 @@ payload_extract(const unsigned char *body, size_t len,
 	yajl_free(y);
 	if (st == yajl_status_ok)
 		return 0;
+	*reason = w->reason != NULL ? w->reason : "body is not valid JSON";
+	return -1;
+}
 
-	*reason = w.reason != NULL ? w.reason : "body is not valid JSON";
+/* payload_extract()'s visit: the first non-empty string or number at each path. */
+static int
+extract_visit(struct walk *w, int kind, const char *s, size_t len)
+{
+	size_t i;
+
+	if (kind != PAYLOAD_STRING && kind != PAYLOAD_NUMBER)
+		return 1;
+	for (i = 0; i < w->n; i++) {
+		if (w->values[i] != NULL || !walk_at(w, w->paths[i]))
+			continue;
+		if (len == 0)
+			continue;
+		if (len > PAYLOAD_MAX_VALUE) {
+			w->reason = "a value read from the body is longer than 256 bytes";
+			return 0;
+		}
+		if (memchr(s, '\0', len) != NULL) {
+			w->reason = "a value read from the body holds a NUL character";
+			return 0;
+		}
+		w->values[i] = xstrndup(s, len);
+	}
+	return 1;
+}
+
+int
+payload_extract(const unsigned char *body, size_t len,
+    const char *const *paths, char **values, size_t n, const char **reason)
+{
+	struct walk w;
+	size_t i;
+
+	memset(&w, 0, sizeof(w));
+	w.visit = extract_visit;
+	w.paths = paths;
+	w.values = values;
+	w.n = n;
+	for (i = 0; i < n; i++)
+		values[i] = NULL;
+
+	if (walk_parse(&w, body, len, reason) == 0)
+		return 0;
 	for (i = 0; i < n; i++) {
 		free(values[i]);
 		values[i] = NULL;
 	}
+	return -1;
+}
+
+/* payload_scalars()'s visit: whatever comes first at each path, scalar or not. */
+static int
+scalars_visit(struct walk *w, int kind, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++) {
+		struct payload_scalar *o = &w->out[i];
+
+		if (o->kind != PAYLOAD_NONE || !walk_at(w, w->paths[i]))
+			continue;
+		if ((kind == PAYLOAD_STRING || kind == PAYLOAD_NUMBER) &&
+		    len > PAYLOAD_MAX_SCALAR) {
+			o->kind = PAYLOAD_TOO_LONG;
+			continue;
+		}
+		o->kind = kind;
+		if (kind == PAYLOAD_STRING || kind == PAYLOAD_NUMBER) {
+			o->text = xstrndup(s, len);
+			o->len = len;
+		}
+	}
+	return 1;
+}
+
+void
+payload_scalars_clear(struct payload_scalar *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(out[i].text);
+		out[i].kind = PAYLOAD_NONE;
+		out[i].text = NULL;
+		out[i].len = 0;
+	}
+}
+
+int
+payload_scalars(const unsigned char *body, size_t len, const char *const *paths,
+    struct payload_scalar *out, size_t n, int flags, const char **reason)
+{
+	struct walk w;
+	size_t i;
+
+	memset(&w, 0, sizeof(w));
+	w.visit = scalars_visit;
+	w.keys = (flags & PAYLOAD_KEYS) != 0;
+	w.paths = paths;
+	w.out = out;
+	w.n = n;
+	for (i = 0; i < n; i++) {
+		out[i].kind = PAYLOAD_NONE;
+		out[i].text = NULL;
+		out[i].len = 0;
+	}
+
+	if (walk_parse(&w, body, len, reason) == 0)
+		return 0;
+	payload_scalars_clear(out, n);
 	return -1;
 }
 

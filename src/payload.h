@@ -1,8 +1,9 @@
 /*
  * payload.h: JSON in and out of hookq. Reads the event id and type out of a
- * JSON body (a streaming parse: no tree is built, whatever the body's size)
- * and writes the request headers as the JSON object stored with each event.
- * This is the only module that calls yajl.
+ * JSON body, and the scalars routes match and order on (a streaming parse:
+ * no tree is built, whatever the body's size), and writes the request
+ * headers as the JSON object stored with each event. This is the only
+ * module that calls yajl.
  */
 #ifndef HOOKQ_PAYLOAD_H
 #define HOOKQ_PAYLOAD_H
@@ -27,6 +28,49 @@
  */
 int payload_extract(const unsigned char *body, size_t len,
     const char *const *paths, char **values, size_t n, const char **reason);
+
+/* What payload_scalars() found at a path. */
+enum payload_kind {
+	PAYLOAD_NONE,                /* nothing there (or the body is not JSON) */
+	PAYLOAD_STRING,              /* text: the string, unescaped (may hold NUL: use len) */
+	PAYLOAD_NUMBER,              /* text: the number as written */
+	PAYLOAD_TRUE,
+	PAYLOAD_FALSE,
+	PAYLOAD_NULL,
+	PAYLOAD_CONTAINER,           /* an object or an array */
+	PAYLOAD_TOO_LONG             /* a string or number longer than PAYLOAD_MAX_SCALAR */
+};
+/* Longest string or number payload_scalars() keeps, in bytes once unescaped. */
+#define PAYLOAD_MAX_SCALAR 4096
+struct payload_scalar {
+	int kind;                    /* enum payload_kind */
+	char *text;                  /* STRING, NUMBER: malloc'd, NUL-terminated; else NULL */
+	size_t len;                  /* of text, without the NUL */
+};
+/*
+ * payload_scalars() flag: each path is one member name of the top object,
+ * taken whole, so a '.' in it is part of the name (the stored headers
+ * object, whose names may hold dots).
+ */
+#define PAYLOAD_KEYS 0x1
+
+/*
+ * Parses body as exactly one JSON value and stores in out[i] what is at
+ * each of the n dotted paths (as payload_extract() reads them: keys through
+ * nested objects, never through arrays, never the top value itself). When a
+ * path occurs more than once (a key repeated in an object), the first
+ * occurrence wins, whatever its kind. A body key holding a '.' is met by
+ * the path spelled the same ("a.b" finds {"a.b":1} as well as {"a":{"b":1}};
+ * the first in the body wins). Memory is bounded by n times
+ * PAYLOAD_MAX_SCALAR, whatever the body's size. Returns 0; or -1 when the
+ * body is not JSON or nests deeper than PAYLOAD_MAX_DEPTH, with *reason set
+ * (static) and every out[i] PAYLOAD_NONE. Either way the caller frees the
+ * texts with payload_scalars_clear().
+ */
+int payload_scalars(const unsigned char *body, size_t len, const char *const *paths,
+    struct payload_scalar *out, size_t n, int flags, const char **reason);
+/* Frees the texts of n results and sets them back to PAYLOAD_NONE. */
+void payload_scalars_clear(struct payload_scalar *out, size_t n);
 
 /*
  * Returns the headers as a malloc'd JSON object {"name": "value", ...}, in

@@ -1,8 +1,10 @@
 /*
  * payload_test.c: JSON in and out (src/payload.c): the event id and type
  * read from a body by dotted path, the limits that refuse a body (depth,
- * value length, NUL, not JSON), and the request headers written as a JSON
- * object (order, omissions, repeats, escapes, ISO-8859-1 values).
+ * value length, NUL, not JSON), the scalars routes read (every kind, the
+ * first occurrence, the length limit, whole member names), and the request
+ * headers written as a JSON object (order, omissions, repeats, escapes,
+ * ISO-8859-1 values).
  */
 #include "autoconf.h"
 
@@ -464,6 +466,108 @@ test_failure_clears(void **state)
 	free(v257);
 }
 
+/* payload_scalars() over a NUL-terminated body; asserts its result. */
+static void
+scalars(const char *body, const char *const *paths, struct payload_scalar *out, size_t n,
+    int flags, int want)
+{
+	const char *reason = NULL;
+
+	assert_int_equal(payload_scalars((const unsigned char *)body, strlen(body), paths, out, n,
+	    flags, &reason), want);
+	if (want == -1)
+		assert_non_null(reason);
+}
+
+/* Every kind at a path, the first occurrence whatever it is, and the length limit. */
+static void
+test_scalars(void **state)
+{
+	static const char *const paths[] = { "s", "n", "t", "f", "z", "o", "a", "missing",
+	    "d.k", "dup", "e", "in.x", "" };
+	const char *body = "{\"s\":\"caf\\u00e9\\n\",\"n\":-1.50E+2,\"t\":true,\"f\":false,"
+	    "\"z\":null,\"o\":{\"x\":1},\"a\":[1],\"d\":{\"k\":\"v\"},\"dup\":{},\"dup\":\"2\","
+	    "\"e\":\"\",\"in\":[{\"x\":1}]}";
+	struct payload_scalar out[nitems_(paths)];
+	char *big;
+
+	scalars(body, paths, out, nitems_(paths), 0, 0);
+	assert_int_equal(out[0].kind, PAYLOAD_STRING);
+	assert_int_equal(out[0].len, 6);
+	assert_string_equal(out[0].text, "caf\xc3\xa9\n");
+	assert_int_equal(out[1].kind, PAYLOAD_NUMBER);
+	assert_string_equal(out[1].text, "-1.50E+2");
+	assert_int_equal(out[2].kind, PAYLOAD_TRUE);
+	assert_null(out[2].text);
+	assert_int_equal(out[3].kind, PAYLOAD_FALSE);
+	assert_int_equal(out[4].kind, PAYLOAD_NULL);
+	assert_int_equal(out[5].kind, PAYLOAD_CONTAINER);
+	assert_null(out[5].text);
+	assert_int_equal(out[6].kind, PAYLOAD_CONTAINER);
+	assert_int_equal(out[7].kind, PAYLOAD_NONE);
+	assert_int_equal(out[8].kind, PAYLOAD_STRING);
+	assert_string_equal(out[8].text, "v");
+	assert_int_equal(out[9].kind, PAYLOAD_CONTAINER);
+	assert_int_equal(out[10].kind, PAYLOAD_STRING);
+	assert_int_equal(out[10].len, 0);
+	assert_int_equal(out[11].kind, PAYLOAD_NONE);
+	assert_int_equal(out[12].kind, PAYLOAD_NONE);
+	payload_scalars_clear(out, nitems_(paths));
+	assert_null(out[0].text);
+	assert_int_equal(out[0].kind, PAYLOAD_NONE);
+
+	/* A NUL is kept, with the length. */
+	scalars("{\"s\":\"a\\u0000b\"}", paths, out, 1, 0, 0);
+	assert_int_equal(out[0].kind, PAYLOAD_STRING);
+	assert_int_equal(out[0].len, 3);
+	assert_memory_equal(out[0].text, "a\0b", 4);
+	payload_scalars_clear(out, 1);
+
+	/* PAYLOAD_MAX_SCALAR bytes are kept; one more is PAYLOAD_TOO_LONG, and the body still read. */
+	big = malloc(2 * PAYLOAD_MAX_SCALAR + 64);
+	assert_non_null(big);
+	snprintf(big, 2 * PAYLOAD_MAX_SCALAR + 64, "{\"s\":\"%0*d\",\"n\":1%0*d,\"t\":true}",
+	    PAYLOAD_MAX_SCALAR, 0, PAYLOAD_MAX_SCALAR, 0);
+	scalars(big, paths, out, 3, 0, 0);
+	assert_int_equal(out[0].kind, PAYLOAD_STRING);
+	assert_int_equal(out[0].len, PAYLOAD_MAX_SCALAR);
+	assert_int_equal(out[1].kind, PAYLOAD_TOO_LONG);
+	assert_null(out[1].text);
+	assert_int_equal(out[2].kind, PAYLOAD_TRUE);
+	payload_scalars_clear(out, 3);
+	free(big);
+
+	/* Not JSON: everything NONE, what was found before cleared. */
+	scalars("{\"s\":\"x\",\"t\":true", paths, out, 3, 0, -1);
+	assert_int_equal(out[0].kind, PAYLOAD_NONE);
+	assert_null(out[0].text);
+	assert_int_equal(out[2].kind, PAYLOAD_NONE);
+	payload_scalars_clear(out, 3);
+}
+
+/* PAYLOAD_KEYS: paths are whole member names of the top object, dots and all. */
+static void
+test_scalars_keys(void **state)
+{
+	static const char *const names[] = { "x.y", "x", "a.b", "x-id" };
+	const char *body = "{\"x\":{\"y\":\"nested\"},\"a\":{\"b\":\"nested\"},\"x.y\":\"dotted\","
+	    "\"x-id\":\"1\"}";
+	struct payload_scalar out[nitems_(names)];
+
+	scalars(body, names, out, nitems_(names), PAYLOAD_KEYS, 0);
+	assert_int_equal(out[0].kind, PAYLOAD_STRING);
+	assert_string_equal(out[0].text, "dotted");
+	assert_int_equal(out[1].kind, PAYLOAD_CONTAINER);
+	assert_int_equal(out[2].kind, PAYLOAD_NONE);
+	assert_string_equal(out[3].text, "1");
+	payload_scalars_clear(out, nitems_(names));
+
+	/* Without the flag, the first of the two "x.y" in the body wins. */
+	scalars(body, names, out, 1, 0, 0);
+	assert_string_equal(out[0].text, "nested");
+	payload_scalars_clear(out, 1);
+}
+
 static int strict_utf8(const unsigned char *, size_t);
 
 /* Returns the headers' JSON, checking that *len is its length. */
@@ -783,6 +887,8 @@ main(void)
 		cmocka_unit_test(test_big_body),
 		cmocka_unit_test(test_long_keys),
 		cmocka_unit_test(test_failure_clears),
+		cmocka_unit_test(test_scalars),
+		cmocka_unit_test(test_scalars_keys),
 		cmocka_unit_test(test_headers_json),
 		cmocka_unit_test(test_headers_json_parse),
 		cmocka_unit_test(test_headers_json_omit),
