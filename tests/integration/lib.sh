@@ -495,6 +495,9 @@ unlock_db() {
 
 # ---- the worker -------------------------------------------------------------------
 
+# WORKER_UP: an extended regex for the worker's start-up line ("worker W:
+# database D, concurrency N, lease Lms, routes: R1, R2"), not its reload line.
+WORKER_UP=', lease [0-9]+ms, routes: '
 # start_worker [NAME]: starts hookq-worker on $T/hookq.conf, logging to
 # $T/NAME.log (default worker), and waits for its start-up line. Sets
 # WORKER_PID (and adds it to WORKER_PIDS, which cleanup kills).
@@ -504,7 +507,7 @@ start_worker() {
 	WORKER_PID=$!
 	WORKER_PIDS="$WORKER_PIDS $WORKER_PID"
 	for i in $(seq 1 200); do
-		grep -q ' handled \[' "$T/$name.log" 2>/dev/null && return 0
+		grep -qE -- "$WORKER_UP" "$T/$name.log" 2>/dev/null && return 0
 		alive "$WORKER_PID" || break
 		sleep 0.05
 	done
@@ -537,6 +540,13 @@ wait_sql() {
 # row_id SOURCE EVENT_ID: the row's id.
 row_id() {
 	sql "SELECT id FROM events WHERE source = $(sql_str "$1") AND event_id = $(sql_str "$2")"
+}
+# delivery_id SOURCE EVENT_ID [ROUTE]: the id of the event's delivery on ROUTE
+# (default: the route named after SOURCE, the one a source's handler makes);
+# empty until the worker has routed the event.
+delivery_id() {
+	sql "SELECT id FROM delivery_events WHERE source = $(sql_str "$1")
+		AND event_id = $(sql_str "$2") AND route = $(sql_str "${3:-$1}")"
 }
 # wait_file FILE SECONDS: waits until FILE exists and is not empty.
 wait_file() {
