@@ -636,7 +636,8 @@ test_open_read_only(void **state)
 	st = store_open_mode(fx->db, &FULL, STORE_READ, &cause);
 	if (st == NULL)
 		fail_msg("%s", cause);
-	assert_int_equal(store_list(st, NULL, NULL, 10, &rows, &n), 0);
+	if (store_list(st, NULL, NULL, 10, &rows, &n) != 0)
+		fail_msg("store_list: %s", store_error(st));
 	assert_int_equal(n, 1);
 	assert_string_equal(rows[0].event_id, "one");
 	store_rows_free(rows, n);
@@ -706,7 +707,8 @@ test_requeue_done(void **state)
 	    " received_at, 5, 4, 'exit status 1' FROM events RETURNING 1", "1");
 	tu_assert_query(fx->db, "UPDATE events SET routed_at = received_at, routes = 1 RETURNING 1",
 	    "1");
-	assert_int_equal(store_requeue(st, 11, 7, false, status, &requeued, &src, &eid), 0);
+	if (store_requeue(st, 11, 7, false, status, &requeued, &src, &eid) != 0)
+		fail_msg("store_requeue: %s", store_error(st));
 	assert_string_equal(status, "done");
 	assert_false(requeued);
 	free(src);
