@@ -69,9 +69,10 @@ s=$(post_github github "$b" d-stored push)
 want status 200 "$s"
 want_response $'stored\n'
 want rows 1 "$(rows github d-stored)"
-want "status, attempts, type" "pending|0|push" \
-	"$(sql "SELECT status, attempts, event_type FROM events WHERE event_id = 'd-stored'")"
-case_end "200 stored: one row, pending, attempts 0"
+want "not routed yet, no delivery, type" "1|0|push" \
+	"$(sql "SELECT routed_at IS NULL, (SELECT count(*) FROM deliveries WHERE event = events.id),
+		event_type FROM events WHERE event_id = 'd-stored'")"
+case_end "200 stored: one row, not routed yet (no delivery, so none tried)"
 
 case_start
 s=$(post_github github "$b" d-stored push)

@@ -74,9 +74,13 @@ case_end "space freed: the same receiver stores again"
 total=$((stored + 100))
 echo "# events stored: $total; waiting for the worker"
 case_start
-want "events done" "$total" "$(wait_sql "SELECT count(*) FROM events WHERE status = 'done'" "$total" 60)"
-want "events not done" "" "$(sql "SELECT status, count(*) FROM events WHERE status != 'done' GROUP BY status")"
-want "events run more than once" "0" "$(sql "SELECT count(*) FROM events WHERE attempts != 1")"
+want "events done" "$total" "$(wait_sql "SELECT count(*) FROM delivery_events WHERE status = 'done'" "$total" 60)"
+want "events not done" "" "$(sql "SELECT 'unrouted', count(*) FROM events WHERE routed_at IS NULL
+	HAVING count(*) > 0
+	UNION ALL SELECT status, count(*) FROM deliveries WHERE status != 'done' GROUP BY status")"
+want "events without exactly one delivery" "0" \
+	"$(sql "SELECT count(*) FROM events WHERE (SELECT count(*) FROM deliveries WHERE event = events.id) != 1")"
+want "events run more than once" "0" "$(sql "SELECT count(*) FROM deliveries WHERE attempts != 1")"
 want "runs of the handler" "$total" "$(sort -u "$RUNS" | wc -l | tr -d ' ')"
 want "integrity_check" "ok" "$(sql 'PRAGMA integrity_check')"
 case_end "the worker caught up: every event done after one run"

@@ -541,6 +541,13 @@ wait_sql() {
 row_id() {
 	sql "SELECT id FROM events WHERE source = $(sql_str "$1") AND event_id = $(sql_str "$2")"
 }
+# delivery_id SOURCE EVENT_ID [ROUTE]: the id of the event's delivery on ROUTE
+# (default: the route named after SOURCE, the one a source's handler makes);
+# empty until the worker has routed the event.
+delivery_id() {
+	sql "SELECT id FROM delivery_events WHERE source = $(sql_str "$1")
+		AND event_id = $(sql_str "$2") AND route = $(sql_str "${3:-$1}")"
+}
 # wait_file FILE SECONDS: waits until FILE exists and is not empty.
 wait_file() {
 	local i

@@ -298,7 +298,7 @@ check "the socket is hookq:www-data 0660" "hookq:www-data 660" "$(mode_of "$SOCK
 as_hookq hookq
 (cd / && umask 0027 && exec "${AS_HOOKQ[@]}" /usr/sbin/hookq-worker -c "$CONF") >> "$T/worker.log" 2>&1 &
 PKG_WORKER_PID=$!
-if wait_logged "$T/worker.log" ' handled \[' "$PKG_WORKER_PID"; then
+if wait_logged "$T/worker.log" 'ms, routes: ' "$PKG_WORKER_PID"; then
 	ok "hookq-worker starts as hookq"
 else
 	not_ok "hookq-worker starts as hookq" "$(tail -n 20 "$T/worker.log")"
@@ -357,8 +357,8 @@ check "its row is in /var/lib/hookq/queue.db" "1" \
 	"$(hq_sql "SELECT count(*) FROM events WHERE source = 'pkgtest' AND event_id = 'pkg-1'" 2>&1)"
 wait_file "$HANDLED" 10
 check "its handler ran, as hookq" "hookq pkgtest pkg-1" "$(cat "$HANDLED" 2>&1)"
-check "the row is done" "done" \
-	"$(wait_hq_sql "SELECT status FROM events WHERE event_id = 'pkg-1'" done 10)"
+check "the row's delivery is done" "done" \
+	"$(wait_hq_sql "SELECT status FROM delivery_events WHERE event_id = 'pkg-1'" done 10)"
 echo "# queue files: $(cd /var/lib/hookq && for f in queue.db*; do printf '%s %s; ' "$f" "$(mode_of "$f")"; done)"
 
 kill -TERM "$PKG_RECEIVER_PID" "$PKG_WORKER_PID" 2>/dev/null

@@ -57,8 +57,10 @@ want_response $'accepted\n'
 want "rows within 5 s" 1 "$(wait_rows github r-1 1)"
 want_true "log line outcome=stored within 5 s" \
 	log_wait "$mark" 'source="github" id="r-1" status=200 outcome=stored' 1 5
-want "event_type|status|hex(body)" "push|pending|$(file_hex "$b")" \
-	"$(sql "SELECT event_type || '|' || status || '|' || hex(body) FROM events WHERE event_id = 'r-1'")"
+want "event_type|not routed yet|deliveries|hex(body)" "push|1|0|$(file_hex "$b")" \
+	"$(sql "SELECT event_type || '|' || (routed_at IS NULL) || '|' ||
+		(SELECT count(*) FROM deliveries WHERE event = events.id) || '|' || hex(body)
+		FROM events WHERE event_id = 'r-1'")"
 case_end "valid event: 200 \"accepted\", row committed shortly after, logged outcome=stored"
 
 # ---- the answer does not wait for the commit ---------------------------------------

@@ -142,11 +142,13 @@ want_true "received_at $r within [$before_ms - 1000, $after_ms + 1000]" \
 case_end "received_at is now, in ms since the epoch"
 
 case_start
-want "status|attempts" "pending|0" "$(col "status, attempts" github "$D")"
-want "next_attempt_at|lease_until|last_error|finished_at|claimed_by" "$r||||" \
-	"$(col "next_attempt_at, lease_until, last_error, finished_at, claimed_by" github "$D")"
+want "routed_at|routes" "|" "$(col "routed_at, routes" github "$D")"
+want "deliveries" 0 "$(col "(SELECT count(*) FROM deliveries WHERE event = events.id)" github "$D")"
+want "waiting to be routed, from its arrival" "$r" \
+	"$(sql "SELECT received_at FROM events WHERE routed_at IS NULL AND source = 'github'
+		AND event_id = $(sql_str "$D")")"
 want source github "$(col source github "$D")"
-case_end "new row: status pending, due from its arrival (next_attempt_at = received_at), attempts 0, nothing leased, claimed or finished"
+case_end "new row: not routed yet (routed_at and routes NULL), no delivery: nothing tried, leased, claimed or finished"
 
 check "PRAGMA user_version = $SCHEMA_VERSION (every migration in sql/schema.sql)" "$SCHEMA_VERSION" "$(sql 'PRAGMA user_version')"
 check "journal_mode = wal" wal "$(sql 'PRAGMA journal_mode')"

@@ -132,10 +132,14 @@ case_end "$EVENTS events from $CLIENTS clients through nginx: every answer 200 s
 
 case_start
 want "rows done within 60 s" "$EVENTS" \
-	"$(wait_sql "SELECT count(*) FROM events WHERE status = 'done'" "$EVENTS" 60)"
+	"$(wait_sql "SELECT count(*) FROM delivery_events WHERE status = 'done'" "$EVENTS" 60)"
 want "rows not done, or attempts <> 1, or with last_error" 0 \
-	"$(sql "SELECT count(*) FROM events WHERE status <> 'done' OR attempts <> 1 OR last_error IS NOT NULL
+	"$(sql "SELECT count(*) FROM deliveries WHERE status <> 'done' OR attempts <> 1 OR last_error IS NOT NULL
 		OR lease_until IS NOT NULL OR finished_at IS NULL")"
+want "events without exactly one delivery, on the route of their source" 0 \
+	"$(sql "SELECT count(*) FROM events WHERE routed_at IS NULL OR routes IS NOT 1
+		OR (SELECT count(*) FROM deliveries WHERE event = events.id AND route = events.source) <> 1
+		OR (SELECT count(*) FROM deliveries WHERE event = events.id) <> 1")"
 case_end "all $EVENTS rows done with attempts 1"
 
 case_start
@@ -145,7 +149,7 @@ want "distinct source + event id" "$EVENTS" "$(awk '{print $1, $2}' "$T/handled.
 want "distinct row ids" "$EVENTS" "$(awk '{print $3}' "$T/handled.log" | sort -u | wc -l | tr -d ' ')"
 want "runs with an attempt other than 1" 0 "$(awk '$4 != 1' "$T/handled.log" | wc -l | tr -d ' ')"
 want "malformed log lines" 0 "$(awk 'NF != 4' "$T/handled.log" | wc -l | tr -d ' ')"
-sql "SELECT source || ' ' || event_id || ' ' || id || ' ' || attempts FROM events" | sort > "$T/expected.log"
+sql "SELECT source || ' ' || event_id || ' ' || event || ' ' || attempts FROM delivery_events" | sort > "$T/expected.log"
 sort "$T/handled.log" > "$T/handled.sorted"
 want "log lines that differ from the table's rows" 0 \
 	"$(diff "$T/expected.log" "$T/handled.sorted" | grep -c '^[<>]')"
@@ -153,14 +157,14 @@ case_end "exactly once: $EVENTS handler runs, one per row, with the row's source
 
 # ---- both workers took part ----------------------------------------------------------
 
-n1=$(sql "SELECT count(*) FROM events WHERE claimed_by = $(sql_str "$W1")")
-n2=$(sql "SELECT count(*) FROM events WHERE claimed_by = $(sql_str "$W2")")
+n1=$(sql "SELECT count(*) FROM deliveries WHERE claimed_by = $(sql_str "$W1")")
+n2=$(sql "SELECT count(*) FROM deliveries WHERE claimed_by = $(sql_str "$W2")")
 echo "# rows done by w1: $n1, by w2: $n2"
 case_start
 want_true "two distinct claimants logged" [ -n "$W1" -a -n "$W2" -a "$W1" != "$W2" ]
-want "distinct claimed_by" 2 "$(sql 'SELECT count(DISTINCT claimed_by) FROM events')"
+want "distinct claimed_by" 2 "$(sql 'SELECT count(DISTINCT claimed_by) FROM deliveries')"
 want "rows claimed by neither worker" 0 \
-	"$(sql "SELECT count(*) FROM events WHERE claimed_by NOT IN ($(sql_str "$W1"), $(sql_str "$W2"))")"
+	"$(sql "SELECT count(*) FROM deliveries WHERE claimed_by NOT IN ($(sql_str "$W1"), $(sql_str "$W2"))")"
 want_true "w1 did some of the work ($n1 rows)" [ "${n1:-0}" -gt 0 ]
 want_true "w2 did some of the work ($n2 rows)" [ "${n2:-0}" -gt 0 ]
 want "w1 log lines result=done" "$n1" "$(grep -c 'result=done' "$T/w1.log")"
@@ -175,9 +179,12 @@ stop_worker "$W1_PID"
 want "w1 exit status" 0 "$WORKER_RC"
 stop_worker "$W2_PID"
 want "w2 exit status" 0 "$WORKER_RC"
-want "w1 stop line" 1 "$(grep -c "stopped: $n1 done, 0 retried, 0 dead, 0 released, 0 overtaken" "$T/w1.log")"
-want "w2 stop line" 1 "$(grep -c "stopped: $n2 done, 0 retried, 0 dead, 0 released, 0 overtaken" "$T/w2.log")"
-case_end "SIGTERM: both workers exit 0; their done counts add up to $EVENTS"
+want "w1 stop line" 1 "$(grep -cE "stopped: [0-9]+ events routed \(0 to no route\); deliveries: $n1 done, 0 retried, 0 dead, 0 released, 0 overtaken" "$T/w1.log")"
+want "w2 stop line" 1 "$(grep -cE "stopped: [0-9]+ events routed \(0 to no route\); deliveries: $n2 done, 0 retried, 0 dead, 0 released, 0 overtaken" "$T/w2.log")"
+r1=$(sed -n 's/.*stopped: \([0-9]*\) events routed .*/\1/p' "$T/w1.log")
+r2=$(sed -n 's/.*stopped: \([0-9]*\) events routed .*/\1/p' "$T/w2.log")
+want "events routed by w1 ($r1) and w2 ($r2), each once" "$EVENTS" "$(( ${r1:-0} + ${r2:-0} ))"
+case_end "SIGTERM: both workers exit 0; their done counts add up to $EVENTS, and so do their routed counts"
 
 done_testing
 [ "$TESTS_FAILED" -eq 0 ]

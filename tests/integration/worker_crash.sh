@@ -55,9 +55,9 @@ start_nginx
 claimant() {
 	sed -n 's/.* worker \([^ ]*\): database .*/\1/p' "$T/$1.log" | tail -n 1
 }
-# field ID COLUMNS: one row's columns, '|'-separated.
+# field ID COLUMNS: the columns of event ID's delivery (delivery_events), '|'-separated.
 field() {
-	sql "SELECT $2 FROM events WHERE event_id = $(sql_str "$1")"
+	sql "SELECT $2 FROM delivery_events WHERE event_id = $(sql_str "$1")"
 }
 # runs ID: the handler's run lines for event ID.
 runs() {
@@ -122,7 +122,7 @@ b2=$(body crash-2.json '{"zen":"after the crash"}')
 case_start
 want_true "w2 has another claimant than w1 ($W2)" [ -n "$W2" -a "$W2" != "$W1" ]
 want status 200 "$(post_github github "$b2" crash-2 push)"
-want "crash-2 done within 10 s" 'done' "$(wait_sql "SELECT status FROM events WHERE event_id = 'crash-2'" 'done' 10)"
+want "crash-2 done within 10 s" 'done' "$(wait_sql "SELECT status FROM delivery_events WHERE event_id = 'crash-2'" 'done' 10)"
 want "crash-2 attempts|claimed_by" "1|$W2" "$(field crash-2 "attempts || '|' || claimed_by")"
 want "crash-1 status|attempts|claimed_by" "running|1|$W1" \
 	"$(field crash-1 "status || '|' || attempts || '|' || claimed_by")"
@@ -131,7 +131,8 @@ case_end "w2 handles a new event at once while crash-1's lease still runs"
 # Until lease_until, crash-1 must stay as the dead worker left it. A sample
 # counts only if it was complete before lease_until (the clock is the same
 # wall clock the worker's lease_until comes from).
-ROW1=$(field crash-1 id)
+# (row= in log lines is the event row id.)
+ROW1=$(field crash-1 event)
 case_start
 samples=0
 while :; do
@@ -159,7 +160,7 @@ case_end "crash-1 is not claimed again before its lease_until (row, handler runs
 left=$(( (LEASE_UNTIL - $(now_ms)) / 1000 + 15 ))
 case_start
 want "crash-1 done after the lease" 'done' \
-	"$(wait_sql "SELECT status FROM events WHERE event_id = 'crash-1'" 'done' "$left")"
+	"$(wait_sql "SELECT status FROM delivery_events WHERE event_id = 'crash-1'" 'done' "$left")"
 want "attempts|claimed_by|lease_until|last_error" "2|$W2||" \
 	"$(field crash-1 "attempts || '|' || claimed_by || '|' || ifnull(lease_until, '') || '|' || ifnull(last_error, '')")"
 run2=$(runs crash-1 | awk '$2 == 2')
@@ -177,8 +178,10 @@ case_end "after lease_until w2 claims crash-1 again: attempt 2, done"
 case_start
 stop_worker "$W2_PID"
 want "w2 exit status on SIGTERM" 0 "$WORKER_RC"
-want "w2 stop line" 1 "$(grep -c 'stopped: 2 done, 0 retried, 0 dead, 0 released, 0 overtaken' "$T/w2.log")"
-want "rows not done" 0 "$(sql "SELECT count(*) FROM events WHERE status <> 'done'")"
+want "w2 stop line" 1 "$(grep -c 'stopped: 1 events routed (0 to no route); deliveries: 2 done, 0 retried, 0 dead, 0 released, 0 overtaken' "$T/w2.log")"
+want "rows not done" 0 "$(sql "SELECT count(*) FROM deliveries WHERE status <> 'done'")"
+want "events without exactly one delivery" 0 \
+	"$(sql "SELECT count(*) FROM events WHERE (SELECT count(*) FROM deliveries WHERE event = events.id) <> 1")"
 want "handler runs in all" 3 "$(wc -l < "$T/runs.log" | tr -d ' ')"
 case_end "w2 stops cleanly: 2 done; every row done; 3 handler runs in all"
 

@@ -45,22 +45,22 @@ printf '{"zen":"Keep it logically awesome."}' > "$T/body.json"
 start_worker
 case_start
 want "slow posted" 200 "$(post_github github "$T/body.json" slow push)"
-want "slow running" running "$(wait_sql "SELECT status FROM events WHERE event_id = 'slow'" running)"
+want "slow running" running "$(wait_sql "SELECT status FROM delivery_events WHERE event_id = 'slow'" running)"
 lock_db
 want "database locked by sqlite3" yes "$LOCKED"
 mark=$(wlog_mark)
 touch "$T/go"
 want_true "the worker says it will retry" wlog_wait "$mark" 'database: .*retrying in' 1 10
 want_true "still running while locked" \
-	[ "$(sql "SELECT status FROM events WHERE event_id = 'slow'")" = running ]
+	[ "$(sql "SELECT status FROM delivery_events WHERE event_id = 'slow'")" = running ]
 sleep 1   # a few retries against the lock
-want "still running after a second of lock" running "$(sql "SELECT status FROM events WHERE event_id = 'slow'")"
+want "still running after a second of lock" running "$(sql "SELECT status FROM delivery_events WHERE event_id = 'slow'")"
 unlock_db
 want "slow done after the lock" "done|1" \
-	"$(wait_sql "SELECT status || '|' || attempts FROM events WHERE event_id = 'slow'" "done|1")"
+	"$(wait_sql "SELECT status || '|' || attempts FROM delivery_events WHERE event_id = 'slow'" "done|1")"
 want "ran once" 1 "$(grep -c '^slow ' "$T/runs.log")"
 want "no failure logged" 0 "$(wlog_since "$mark" | grep -c 'result=retry\|result=dead')"
-want "last_error" "" "$(sql "SELECT coalesce(last_error, '') FROM events WHERE event_id = 'slow'")"
+want "last_error" "" "$(sql "SELECT coalesce(last_error, '') FROM delivery_events WHERE event_id = 'slow'")"
 case_end "a result the locked database would not take is kept, written after the lock, not counted as a failure"
 
 case_start
@@ -75,7 +75,7 @@ exec 7>&-
 wait_exit "$LOCK_PID" 5
 LOCK_PID=
 want "during done once committed" "done|1" \
-	"$(wait_sql "SELECT status || '|' || attempts FROM events WHERE event_id = 'during'" "done|1")"
+	"$(wait_sql "SELECT status || '|' || attempts FROM delivery_events WHERE event_id = 'during'" "done|1")"
 stop_worker
 want "worker exit" 0 "$WORKER_RC"
 case_end "a row committed by another process is run once its transaction commits; SIGTERM: exit 0"
@@ -86,18 +86,28 @@ case_start
 now=$(date +%s%3N)
 old=$((now - 2 * 3600 * 1000))
 recent=$((now - 30 * 60 * 1000))
-sql "INSERT INTO events (source, event_id, received_at, headers, body, status, finished_at)
-     VALUES ('github', 'old-done-1', $old, '{}', 'x', 'done', $old),
-            ('github', 'old-done-2', $old, '{}', 'x', 'done', $old),
-            ('github', 'recent-done', $recent, '{}', 'x', 'done', $recent),
-            ('github', 'old-dead', $old, '{}', 'x', 'dead', $old),
-            ('other', 'old-pending', $old, '{}', 'x', 'pending', NULL);"
+# Events routed when they came, each with its delivery on the route github (the
+# source's handler), and one of a source without a handler, never routed.
+sql "CREATE TEMP TABLE seed (event_id, received_at, status, finished_at);
+     INSERT INTO seed VALUES ('old-done-1', $old, 'done', $old), ('old-done-2', $old, 'done', $old),
+            ('recent-done', $recent, 'done', $recent), ('old-dead', $old, 'dead', $old);
+     INSERT INTO events (source, event_id, received_at, headers, body, routed_at, routes)
+            SELECT 'github', event_id, received_at, '{}', 'x', received_at, 1 FROM seed;
+     INSERT INTO deliveries (event, route, status, attempts, created_at, finished_at)
+            SELECT e.id, 'github', s.status, 1, s.received_at, s.finished_at
+              FROM seed AS s JOIN events AS e ON e.source = 'github' AND e.event_id = s.event_id;
+     INSERT INTO events (source, event_id, received_at, headers, body)
+            VALUES ('other', 'old-pending', $old, '{}', 'x');"
 mark=$(wlog_mark)
 start_worker
 want_true "logs the pruning" wlog_wait "$mark" 'pruned 2 done events' 1 10
 want "old done rows gone" 0 "$(sql "SELECT count(*) FROM events WHERE event_id LIKE 'old-done-%'")"
 want "recent done kept" 1 "$(sql "SELECT count(*) FROM events WHERE event_id = 'recent-done'")"
 want "old dead kept" 1 "$(sql "SELECT count(*) FROM events WHERE event_id = 'old-dead'")"
+want "deliveries of the old done rows gone, the others kept" "0|dead|done" \
+	"$(sql "SELECT (SELECT count(*) FROM deliveries WHERE event NOT IN (SELECT id FROM events))
+		|| '|' || (SELECT status FROM delivery_events WHERE event_id = 'old-dead')
+		|| '|' || (SELECT status FROM delivery_events WHERE event_id = 'recent-done')")"
 want "old pending kept" 1 "$(sql "SELECT count(*) FROM events WHERE event_id = 'old-pending'")"
 want "earlier done rows (finished just now) kept" 2 \
 	"$(sql "SELECT count(*) FROM events WHERE event_id IN ('slow', 'during')")"

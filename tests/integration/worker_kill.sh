@@ -57,8 +57,9 @@ run_load store --events "$EVENTS" --clients 16 --prefix k-
 case_start
 want "load generator exit" 0 "$LOAD_RC"
 want statuses "200=$EVENTS" "$(load_result store statuses)"
-want "pending rows" "$EVENTS" "$(sql "SELECT count(*) FROM events WHERE status = 'pending'")"
-case_end "$EVENTS events stored, pending"
+want "rows waiting to be routed" "$EVENTS" "$(sql "SELECT count(*) FROM events WHERE routed_at IS NULL")"
+want "deliveries before any worker" 0 "$(sql "SELECT count(*) FROM deliveries")"
+case_end "$EVENTS events stored, not routed yet (none tried)"
 
 # ---- drain, kill -9 mid-way, restart -------------------------------------------------
 
@@ -81,14 +82,14 @@ W1_RC=$EXIT_RC
 WORKER_PIDS=$(echo "$WORKER_PIDS" | tr ' ' '\n' | grep -vx "$W1_PID" | tr '\n' ' ')
 # The rows the kill interrupted: running under w1's claim, with their lease's end.
 W1=$(sed -n 's/.* worker \([^ ]*\): database .*/\1/p' "$T/w1.log" | tail -n 1)
-sql "SELECT event_id, lease_until FROM events WHERE status = 'running'
+sql "SELECT event_id, lease_until FROM delivery_events WHERE status = 'running'
 	AND claimed_by = $(sql_str "$W1") ORDER BY event_id" | tr '|' ' ' > "$T/interrupted"
-wlog_wait 0 ' handled \[' 1 10 w2 || bail "the second worker did not start"
+wlog_wait 0 "$WORKER_UP" 1 10 w2 || bail "the second worker did not start"
 # When w2 was up, from its start line's time stamp (ms, UTC).
-W2_UP_NS=$(date -d "$(grep -m1 ' handled \[' "$T/w2.log" | cut -d' ' -f1)" +%s%N)
+W2_UP_NS=$(date -d "$(grep -m1 -E -- "$WORKER_UP" "$T/w2.log" | cut -d' ' -f1)" +%s%N)
 
 left=$((LEASE_S + 30))
-done_rows=$(wait_sql "SELECT count(*) FROM events WHERE status = 'done'" "$EVENTS" "$left")
+done_rows=$(wait_sql "SELECT count(*) FROM delivery_events WHERE status = 'done'" "$EVENTS" "$left")
 drain_ms=$(($(now_ms) - t0))
 stop_worker
 sleep 0.1 # an orphan's line is long written by now (50 ms runs, 11 s lease)
@@ -100,7 +101,9 @@ case_start
 want "w1 exit status (SIGKILL = 128 + 9)" 137 "$W1_RC"
 want_true "the kill interrupted rows ($interrupted)" test "$interrupted" -ge 1
 want "rows done" "$EVENTS" "$done_rows"
-want "rows not done" 0 "$(sql "SELECT count(*) FROM events WHERE status <> 'done'")"
+want "rows not done" 0 "$(sql "SELECT count(*) FROM deliveries WHERE status <> 'done'")"
+want "events without exactly one delivery" 0 \
+	"$(sql "SELECT count(*) FROM events WHERE (SELECT count(*) FROM deliveries WHERE event = events.id) <> 1")"
 want "w2 exit status on SIGTERM" 0 "$WORKER_RC"
 case_end "worker killed mid-drain and restarted: all $EVENTS events done"
 
@@ -116,9 +119,9 @@ want "events with at least one run" "$EVENTS" "$(wc -l < "$T/runs.count")"
 want "events run more than twice" 0 "$(awk '$2 > 2' "$T/runs.count" | wc -l)"
 want "events run twice that the kill did not interrupt" "" "$(comm -23 "$T/twice" "$T/interrupted.ids" | tr '\n' ' ')"
 want "rows with attempts other than 1, not interrupted" 0 \
-	"$(sql "SELECT event_id FROM events WHERE attempts <> 1" | sort | comm -23 - "$T/interrupted.ids" | wc -l)"
+	"$(sql "SELECT event_id FROM delivery_events WHERE attempts <> 1" | sort | comm -23 - "$T/interrupted.ids" | wc -l)"
 want "interrupted rows with attempts other than 2" 0 \
-	"$(sql "SELECT event_id FROM events WHERE attempts <> 2" | sort | comm -12 - "$T/interrupted.ids" | wc -l)"
+	"$(sql "SELECT event_id FROM delivery_events WHERE attempts <> 2" | sort | comm -12 - "$T/interrupted.ids" | wc -l)"
 case_end "only the $interrupted events the kill interrupted ran again ($twice of them twice), each once more"
 
 # Each pair of runs of one event, in start order: "ID END1 START2 LEASE_UNTIL_MS".

@@ -125,7 +125,8 @@ sed 's/^/# /' "$T/load.out"
 result() { sed -n "s/^$1 //p" "$T/load.out"; }
 requests=$(result requests)
 stored=$(wc -l < "$T/stored.ids" | tr -d ' ')
-pending_at_end=$(sql "SELECT count(*) FROM events WHERE status <> 'done'")
+pending_at_end=$(sql "SELECT (SELECT count(*) FROM events WHERE routed_at IS NULL) +
+	(SELECT count(*) FROM deliveries WHERE status <> 'done')")
 echo "# rows not done yet when the load ended: $pending_at_end of $(count_rows)"
 
 case_start
@@ -150,10 +151,12 @@ want "rows" "$stored" "$(count_rows)"
 # Generous: 40 s, plus 1 s for every 40 events (RATE=0, no pause, stores thousands).
 drain_s=$((40 + stored / 40))
 want "rows done within $drain_s s" "$stored" \
-	"$(wait_sql "SELECT count(*) FROM events WHERE status = 'done'" "$stored" "$drain_s")"
+	"$(wait_sql "SELECT count(*) FROM delivery_events WHERE status = 'done'" "$stored" "$drain_s")"
 want "rows with attempts <> 1 or an error" 0 \
-	"$(sql "SELECT count(*) FROM events WHERE attempts <> 1 OR last_error IS NOT NULL OR finished_at IS NULL")"
-sql "SELECT event_id FROM events WHERE status = 'done'" | sort > "$T/done.ids"
+	"$(sql "SELECT count(*) FROM deliveries WHERE attempts <> 1 OR last_error IS NOT NULL OR finished_at IS NULL")"
+want "events without exactly one delivery" 0 \
+	"$(sql "SELECT count(*) FROM events WHERE (SELECT count(*) FROM deliveries WHERE event = events.id) <> 1")"
+sql "SELECT event_id FROM delivery_events WHERE status = 'done'" | sort > "$T/done.ids"
 want "ids answered stored but not done" 0 "$(sort "$T/stored.ids" | comm -23 - "$T/done.ids" | wc -l | tr -d ' ')"
 want "worker warnings" 0 "$(grep -c 'warning' "$T/worker.log")"
 want "worker runs that were not exit 0" 0 "$(grep ' ms=' "$T/worker.log" | grep -vc ' exit 0 ms=.* result=done')"
@@ -185,7 +188,7 @@ case_end "the WAL stays bounded: truncated after the load"
 case_start
 stop_worker
 want "worker exit status" 0 "$WORKER_RC"
-want "worker stop line" 1 "$(grep -c "stopped: $stored done, 0 retried, 0 dead, 0 released, 0 overtaken" "$T/worker.log")"
+want "worker stop line" 1 "$(grep -c "stopped: $stored events routed (0 to no route); deliveries: $stored done, 0 retried, 0 dead, 0 released, 0 overtaken" "$T/worker.log")"
 stop_receiver
 want "receiver exit status" 0 "$RECEIVER_RC"
 case_end "SIGTERM: the worker ($stored done) and the receiver exit 0"

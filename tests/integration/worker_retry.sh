@@ -91,9 +91,9 @@ C
 start_receiver
 start_nginx
 
-# col EXPR ID: one value of row ID.
+# col EXPR ID: one value of event row ID's delivery (delivery_events).
 col() {
-	sql "SELECT $1 FROM events WHERE id = $2"
+	sql "SELECT $1 FROM delivery_events WHERE event = $2"
 }
 # logged_delay MARK SOURCE ROW ATTEMPT: the "result=retry in=Nms" of that run in the worker log.
 logged_delay() {
@@ -119,7 +119,7 @@ b=$(body flaky.json '{"flaky":true}')
 case_start
 want "POST flaky" 200 "$(post_github flaky "$b" d-flaky-1 push)"
 fid=$(row_id flaky d-flaky-1)
-want "status within 20 s" "done" "$(wait_sql "SELECT status FROM events WHERE id = ${fid:-0}" "done" 20)"
+want "status within 20 s" "done" "$(wait_sql "SELECT status FROM delivery_events WHERE event = ${fid:-0}" "done" 20)"
 want "status|attempts|last_error NULL|finished_at set" "done|3|1|1" \
 	"$(col "status, attempts, last_error IS NULL, finished_at > 0" "${fid:-0}")"
 want "runs" 3 "$(wc -l < "$T/flaky.runs" 2>/dev/null)"
@@ -160,7 +160,7 @@ case_start
 want "POST slow" 200 "$(post_github slow "$b" d-slow-1 push)"
 sid=$(row_id slow d-slow-1)
 want "status|attempts within 15 s" "pending|1" \
-	"$(wait_sql "SELECT status || '|' || attempts FROM events WHERE id = ${sid:-0}" 'pending|1' 15)"
+	"$(wait_sql "SELECT status || '|' || attempts FROM delivery_events WHERE event = ${sid:-0}" 'pending|1' 15)"
 t_obs=$(now_ms)
 t_end=$(cat "$T/slow.end" 2>/dev/null)
 next=$(col next_attempt_at "${sid:-0}")
@@ -184,7 +184,7 @@ b=$(body dead.json '{"dead":true}')
 case_start
 want "POST dead" 200 "$(post_github dead "$b" d-dead-1 push)"
 did=$(row_id dead d-dead-1)
-want "status within 20 s" dead "$(wait_sql "SELECT status FROM events WHERE id = ${did:-0}" dead 20)"
+want "status within 20 s" dead "$(wait_sql "SELECT status FROM delivery_events WHERE event = ${did:-0}" dead 20)"
 want "attempts|finished_at set|lease_until NULL" "3|1|1" \
 	"$(col "attempts, finished_at > 0, lease_until IS NULL" "${did:-0}")"
 want "hex(last_error)" \
@@ -209,12 +209,12 @@ b=$(body big.json '{"big":true}')
 case_start
 want "POST big" 200 "$(post_github big "$b" d-big-1 push)"
 bid=$(row_id big d-big-1)
-want "status within 15 s" dead "$(wait_sql "SELECT status FROM events WHERE id = ${bid:-0}" dead 15)"
+want "status within 15 s" dead "$(wait_sql "SELECT status FROM delivery_events WHERE event = ${bid:-0}" dead 15)"
 want "stderr size" 10000 "$(stat -c %s "$T/bigerr.txt")"
 { printf 'exit status 4\n'; tail -c 4096 "$T/bigerr.txt"; } > "$T/big.expected"
 want "length(last_error)" "$(stat -c %s "$T/big.expected")" "$(col "length(CAST(last_error AS BLOB))" "${bid:-0}")"
 rm -f "$T/big.got"
-sql "SELECT writefile($(sql_str "$T/big.got"), CAST(last_error AS BLOB)) FROM events WHERE id = ${bid:-0}" > /dev/null
+sql "SELECT writefile($(sql_str "$T/big.got"), CAST(last_error AS BLOB)) FROM delivery_events WHERE event = ${bid:-0}" > /dev/null
 want "cmp with the status line + tail -c 4096" "" "$(cmp "$T/big.expected" "$T/big.got" 2>&1)"
 case_end "10000 bytes of stderr: last_error = the status line + exactly the last 4096 bytes"
 
@@ -224,10 +224,12 @@ mark=$(wlog_mark)
 touch "$T/dead.ok"
 case_start
 want "status before" dead "$(col status "${did:-0}")"
+dd=$(delivery_id dead d-dead-1)
+want_true "the dead delivery (id '$dd')" [ -n "$dd" ]
 sqlite3 -batch -cmd '.timeout 5000' "$DB" \
-	"UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = 0, finished_at = NULL, last_error = NULL WHERE id = ${did:-0};"
+	"UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = 0, finished_at = NULL, last_error = NULL WHERE id = ${dd:-0} AND status = 'dead';"
 want "the operator's UPDATE" 0 "$?"
-want "status within 10 s" "done" "$(wait_sql "SELECT status FROM events WHERE id = ${did:-0}" "done" 10)"
+want "status within 10 s" "done" "$(wait_sql "SELECT status FROM delivery_events WHERE event = ${did:-0}" "done" 10)"
 want "attempts|last_error NULL|finished_at set|lease_until NULL" "1|1|1|1" \
 	"$(col "attempts, last_error IS NULL, finished_at > 0, lease_until IS NULL" "${did:-0}")"
 want_true "worker log: handler stdout" wlog_wait "$mark" \
@@ -235,8 +237,10 @@ want_true "worker log: handler stdout" wlog_wait "$mark" \
 want_true "worker log: done" wlog_wait "$mark" "source=dead row=$did attempt=1 exit 0 ms=[0-9]+ result=done" 1 5
 want "same worker process" "$first_pid" "$WORKER_PID"
 want_true "worker still running" alive "$first_pid"
-want "start-up lines in the worker log" 1 "$(grep -c ' handled \[' "$T/worker.log")"
-case_end "UPDATE ... SET status = 'pending', attempts = 0 ... by sqlite3: the running worker wakes and the row ends done"
+want "start-up lines in the worker log" 1 "$(grep -cE "$WORKER_UP" "$T/worker.log")"
+want "deliveries of the event (the requeue made no other)" 1 \
+	"$(sql "SELECT count(*) FROM deliveries WHERE event = ${did:-0}")"
+case_end "UPDATE deliveries SET status = 'pending', attempts = 0 ... by sqlite3: the running worker wakes and the delivery ends done"
 
 # ---- stop ------------------------------------------------------------------------------------
 

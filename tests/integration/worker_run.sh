@@ -3,8 +3,10 @@
 # in through nginx and hookq-receiver: the exact body on stdin, the event's
 # metadata (and nothing inherited under HOOKQ_*) in the environment, argv
 # split on white space, a relative program taken from the config file's
-# folder, a bare name from PATH (and only from PATH); the row ends done. A source without a handler keeps its rows
-# pending (said once at start-up); a handler that cannot be executed is a
+# folder, a bare name from PATH (and only from PATH); the event's delivery
+# (on the route named after its source) ends done. A source without a
+# handler keeps its events unrouted (said once at start-up); a handler that
+# cannot be executed is a
 # failure with exit status 127; the handler's output goes to the worker's
 # log; SIGTERM stops the worker with exit 0.
 
@@ -29,7 +31,8 @@ cat > "$d/body"
 cat /proc/$$/environ > "$d/environ"
 printf "%s" "$0" > "$d/argv0"
 printf "%s\n" "$#" "$@" > "$d/argv"
-for v in HOOKQ_SOURCE HOOKQ_EVENT_ID HOOKQ_EVENT_TYPE HOOKQ_ATTEMPT HOOKQ_ROW_ID HOOKQ_HEADERS KEEPME; do
+for v in HOOKQ_SOURCE HOOKQ_ROUTE HOOKQ_EVENT_ID HOOKQ_EVENT_TYPE HOOKQ_ATTEMPT HOOKQ_ROW_ID \
+	HOOKQ_DELIVERY_ID HOOKQ_HEADERS KEEPME; do
 	[ -n "${!v+set}" ] && printf "%s" "${!v}" > "$d/$v"
 done
 echo "stdout line from row $HOOKQ_ROW_ID"
@@ -93,8 +96,13 @@ C
 start_receiver
 start_nginx
 
-# col EXPR ID: one value of row ID.
+# col EXPR ID: one value of event row ID's delivery (delivery_events: the
+# delivery's state with its event's columns).
 col() {
+	sql "SELECT $1 FROM delivery_events WHERE event = $2"
+}
+# ecol EXPR ID: one value of event row ID itself.
+ecol() {
 	sql "SELECT $1 FROM events WHERE id = $2"
 }
 # env_names FILE: the names in a NUL-separated environment dump, one a line, in order.
@@ -113,7 +121,7 @@ jq_file() {
 quiet() {
 	"$@" > /dev/null 2>&1
 }
-NOHANDLER_WARNING='warning: source nohandler has no handler: its events stay pending'
+NOHANDLER_WARNING='warning: source nohandler has no handler and no route: its events stay unrouted'
 
 # ---- start-up --------------------------------------------------------------------------
 # Started from $T/cwd (which holds the decoys), with PATH = $T/bin and the
@@ -127,10 +135,10 @@ PATH=$T/bin:/usr/local/bin:/usr/bin:/bin \
 	HOOKQ_SOURCE=inherited HOOKQ_ATTEMPT=99 HOOKQ_PLANTED=planted KEEPME=kept start_worker
 cd - > /dev/null || bail "cd back"
 want_true "worker running" alive "$WORKER_PID"
-want "start-up line lists the handled sources" 1 \
-	"$(grep -cF 'handled ["run","missing","rel","bare","barenf"]' "$T/worker.log")"
+want "start-up line lists the routes (one per source with a handler, named after it)" 1 \
+	"$(grep -cE "$WORKER_UP"'run, missing, rel, bare, barenf$' "$T/worker.log")"
 want "warnings about nohandler at start-up" 1 "$(grep -cF "$NOHANDLER_WARNING" "$T/worker.log")"
-case_end "worker starts: handled sources listed, the source without a handler named once"
+case_end "worker starts: handled sources' routes listed, the source without a handler named once"
 
 # ---- one event, end to end -------------------------------------------------------------
 # The source without a handler gets an event first: it must be passed over.
@@ -152,14 +160,18 @@ id=$(row_id run d-run-1)
 none_id=$(row_id nohandler d-none-1)
 want_true "run row stored (id '$id')" [ -n "$id" ]
 want_true "nohandler row stored (id '$none_id')" [ -n "$none_id" ]
-want "status within 15 s" "done" "$(wait_sql "SELECT status FROM events WHERE id = ${id:-0}" "done" 15)"
+want "status within 15 s" "done" "$(wait_sql "SELECT status FROM delivery_events WHERE event = ${id:-0}" "done" 15)"
 want_true "handler ran (capture folder)" [ -d "$T/cap/${id:-x}" ]
-case_end "an event POSTed through nginx reaches the worker and its row ends done"
+did=$(delivery_id run d-run-1)
+want "deliveries of the event|route|routed_at set|routes" "1|run|1|1" \
+	"$(ecol "(SELECT count(*) || '|' || max(route) FROM deliveries WHERE event = events.id),
+		routed_at >= received_at, routes" "${id:-0}")"
+case_end "an event POSTed through nginx reaches the worker, is routed to one delivery, and it ends done"
 
 d=$T/cap/${id:-x}
 case_start
 want "body bytes (hex), as sent" "$(file_hex "$T/run.bin")" "$(file_hex "$d/body" 2>/dev/null)"
-want "body bytes (hex), as stored" "$(col 'hex(body)' "${id:-0}")" "$(file_hex "$d/body" 2>/dev/null)"
+want "body bytes (hex), as stored" "$(ecol 'hex(body)' "${id:-0}")" "$(file_hex "$d/body" 2>/dev/null)"
 case_end "handler's stdin is the exact body (NUL, CRLF, invalid UTF-8)"
 
 case_start
@@ -168,16 +180,21 @@ want HOOKQ_EVENT_ID d-run-1 "$(cat "$d/HOOKQ_EVENT_ID" 2>/dev/null)"
 want HOOKQ_EVENT_TYPE push "$(cat "$d/HOOKQ_EVENT_TYPE" 2>/dev/null)"
 want HOOKQ_ATTEMPT 1 "$(cat "$d/HOOKQ_ATTEMPT" 2>/dev/null)"
 want HOOKQ_ROW_ID "$id" "$(cat "$d/HOOKQ_ROW_ID" 2>/dev/null)"
-want "HOOKQ_HEADERS (hex) = the headers column (hex)" "$(col 'hex(headers)' "${id:-0}")" \
+want HOOKQ_ROUTE run "$(cat "$d/HOOKQ_ROUTE" 2>/dev/null)"
+want_true "the delivery made (id '$did')" [ -n "$did" ]
+want "HOOKQ_DELIVERY_ID: the deliveries row of the event" "$did" "$(cat "$d/HOOKQ_DELIVERY_ID" 2>/dev/null)"
+want "that delivery's event is HOOKQ_ROW_ID" "$id" \
+	"$(sql "SELECT event FROM deliveries WHERE id = $(sql_str "$(cat "$d/HOOKQ_DELIVERY_ID" 2>/dev/null)")")"
+want "HOOKQ_HEADERS (hex) = the headers column (hex)" "$(ecol 'hex(headers)' "${id:-0}")" \
 	"$(file_hex "$d/HOOKQ_HEADERS" 2>/dev/null)"
 want "HOOKQ_HEADERS: valid JSON|an object|x-github-delivery|x-github-event" \
 	"1|object|d-run-1|push" \
 	"$(jq_file "$d/HOOKQ_HEADERS" "json_valid(J), json_type(J), json_extract(J, '\$.\"x-github-delivery\"'), json_extract(J, '\$.\"x-github-event\"')")"
-case_end "handler's environment: HOOKQ_SOURCE, _EVENT_ID, _EVENT_TYPE, _ATTEMPT=1, _ROW_ID, _HEADERS (= headers column, valid JSON)"
+case_end "handler's environment: HOOKQ_SOURCE, _ROUTE (= source), _EVENT_ID, _EVENT_TYPE, _ATTEMPT=1, _ROW_ID, _DELIVERY_ID, _HEADERS (= headers column, valid JSON)"
 
 case_start
 want "HOOKQ_* names in the handler's environment (sorted)" \
-	"HOOKQ_ATTEMPT HOOKQ_EVENT_ID HOOKQ_EVENT_TYPE HOOKQ_HEADERS HOOKQ_ROW_ID HOOKQ_SOURCE" \
+	"HOOKQ_ATTEMPT HOOKQ_DELIVERY_ID HOOKQ_EVENT_ID HOOKQ_EVENT_TYPE HOOKQ_HEADERS HOOKQ_ROUTE HOOKQ_ROW_ID HOOKQ_SOURCE" \
 	"$(env_names "$d/environ" 2>/dev/null | grep '^HOOKQ_' | sort | tr '\n' ' ' | sed 's/ $//')"
 want "HOOKQ_PLANTED entries" 0 "$(env_names "$d/environ" 2>/dev/null | grep -c '^HOOKQ_PLANTED$')"
 want "KEEPME (not HOOKQ_*) passed through" kept "$(cat "$d/KEEPME" 2>/dev/null)"
@@ -205,17 +222,20 @@ want_true "stderr line in the worker log" wlog_wait "$mark" \
 	"source=run row=$id attempt=1 stderr: \"stderr line from row $id\"" 1 5
 want_true "result line in the worker log" wlog_wait "$mark" \
 	"source=run row=$id attempt=1 exit 0 ms=[0-9]+ result=done" 1 5
+want_true "log lines start with the route and the delivery" wlog_wait "$mark" \
+	"route=run delivery=$did source=run row=$id attempt=1 exit 0 " 1 5
 case_end "the handler's stdout and stderr lines, and its result, appear in the worker log"
 
 # ---- a source without a handler ---------------------------------------------------------
 
 case_start
-want "nohandler row: status|attempts|claimed_by NULL|next_attempt_at <= now" "pending|0|1|1" \
-	"$(col "status, attempts, claimed_by IS NULL, next_attempt_at <= $(now_ms)" "${none_id:-0}")"
+want "nohandler row: routed_at NULL|routes NULL|no delivery|received_at <= now" "1|1|0|1" \
+	"$(ecol "routed_at IS NULL, routes IS NULL, (SELECT count(*) FROM deliveries WHERE event = events.id),
+		received_at <= $(now_ms)" "${none_id:-0}")"
 want "warnings about nohandler so far" 1 "$(grep -cF "$NOHANDLER_WARNING" "$T/worker.log")"
 want "log lines naming nohandler since the POSTs" 0 \
 	"$(wlog_since "$mark" | grep -c 'source=nohandler')"
-case_end "a source without a handler: its due row stays pending and untouched, no more warnings"
+case_end "a source without a handler: its row stays unrouted and untouched, no more warnings"
 
 # ---- a handler that cannot be executed ---------------------------------------------------
 
@@ -224,7 +244,7 @@ b=$(body missing.json '{"for":"missing"}')
 case_start
 want "POST missing" 200 "$(post_github missing "$b" d-missing-1 push)"
 mid=$(row_id missing d-missing-1)
-want "status within 15 s" dead "$(wait_sql "SELECT status FROM events WHERE id = ${mid:-0}" dead 15)"
+want "status within 15 s" dead "$(wait_sql "SELECT status FROM delivery_events WHERE event = ${mid:-0}" dead 15)"
 want "attempts|finished_at set|lease_until NULL" "1|1|1" \
 	"$(col "attempts, finished_at > 0, lease_until IS NULL" "${mid:-0}")"
 want "last_error's first line" "exit status 127" "$(col "last_error" "${mid:-0}" | head -n 1)"
@@ -242,7 +262,7 @@ e=$(body empty.bin '')
 case_start
 want "POST rel" 200 "$(post_github rel "$e" d-rel-1 '')"
 rid=$(row_id rel d-rel-1)
-want "status within 15 s" "done" "$(wait_sql "SELECT status FROM events WHERE id = ${rid:-0}" "done" 15)"
+want "status within 15 s" "done" "$(wait_sql "SELECT status FROM delivery_events WHERE event = ${rid:-0}" "done" 15)"
 want "argv[0]" "$T/h/rel.sh" "$(cat "$T/cap/${rid:-x}/argv0" 2>/dev/null)"
 want_true "the decoy in the worker's working folder did not run" [ ! -e "$T/decoy-ran" ]
 want "body length" 0 "$(stat -c %s "$T/cap/${rid:-x}/body" 2>/dev/null)"
@@ -257,7 +277,7 @@ b=$(body bare.json '{"for":"bare"}')
 case_start
 want "POST bare" 200 "$(post_github bare "$b" d-bare-1 push)"
 pid_=$(row_id bare d-bare-1)
-want "status within 15 s" "done" "$(wait_sql "SELECT status FROM events WHERE id = ${pid_:-0}" "done" 15)"
+want "status within 15 s" "done" "$(wait_sql "SELECT status FROM delivery_events WHERE event = ${pid_:-0}" "done" 15)"
 want "program run" "$T/bin/hookq-test-path-handler" "$(cat "$T/cap/${pid_:-x}/argv0" 2>/dev/null)"
 want "argc and argv" $'1\nfrom-path' "$(cat "$T/cap/${pid_:-x}/argv" 2>/dev/null)"
 case_end "handler = a bare name: the program is found in the worker's PATH"
@@ -267,7 +287,7 @@ b=$(body barenf.json '{"for":"barenf"}')
 case_start
 want "POST barenf" 200 "$(post_github barenf "$b" d-barenf-1 push)"
 nid=$(row_id barenf d-barenf-1)
-want "finished within 15 s" 1 "$(wait_sql "SELECT status IN ('done', 'dead') FROM events WHERE id = ${nid:-0}" 1 15)"
+want "finished within 15 s" 1 "$(wait_sql "SELECT status IN ('done', 'dead') FROM delivery_events WHERE event = ${nid:-0}" 1 15)"
 want status dead "$(col status "${nid:-0}")"
 want_true "the decoy ./hookq-test-not-in-path in the worker's working folder did not run" \
 	[ ! -e "$T/bare-decoy-ran" ]
@@ -282,8 +302,10 @@ pid=$WORKER_PID
 case_start
 stop_worker
 want "exit status" 0 "$WORKER_RC"
-want_true "stopped line" wlog_wait "$mark" 'stopped: [0-9]+ done, 0 retried, [0-9]+ dead, 0 released, 0 overtaken' 1 1
-want "nohandler row still pending" pending "$(col status "${none_id:-0}")"
+want_true "stopped line" wlog_wait "$mark" \
+	'stopped: [0-9]+ events routed \(0 to no route\); deliveries: [0-9]+ done, 0 retried, [0-9]+ dead, 0 released, 0 overtaken' 1 1
+want "nohandler row still unrouted, no delivery" "1|0" \
+	"$(ecol "routed_at IS NULL, (SELECT count(*) FROM deliveries WHERE event = events.id)" "${none_id:-0}")"
 want "warnings about nohandler in the whole log" 1 "$(grep -cF "$NOHANDLER_WARNING" "$T/worker.log")"
 want_true "process gone" eval "! alive $pid"
 case_end "SIGTERM with nothing running: the worker logs its totals and exits 0"

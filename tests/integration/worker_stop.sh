@@ -78,17 +78,24 @@ conf "" no
 start_receiver
 start_nginx
 
-# field ID COLUMNS: one row's columns, '|'-separated.
+# field ID COLUMNS: the columns of event ID's delivery (delivery_events), '|'-separated.
 field() {
-	sql "SELECT $2 FROM events WHERE event_id = $(sql_str "$1")"
+	sql "SELECT $2 FROM delivery_events WHERE event_id = $(sql_str "$1")"
 }
-# status_of ID [WANT] [SECONDS]: the row's status, waiting for WANT if given.
+# status_of ID [WANT] [SECONDS]: the delivery's status, waiting for WANT if given.
 status_of() {
 	if [ -n "${2:-}" ]; then
-		wait_sql "SELECT status FROM events WHERE event_id = $(sql_str "$1")" "$2" "${3:-10}"
+		wait_sql "SELECT status FROM delivery_events WHERE event_id = $(sql_str "$1")" "$2" "${3:-10}"
 	else
 		field "$1" status
 	fi
+}
+# unclaimed ID: "1|0" when event ID is stored and none of its deliveries (if it has
+# any yet) was ever claimed: all pending, attempts 0, no claimed_by.
+unclaimed() {
+	sql "SELECT count(*) || '|' || (SELECT count(*) FROM deliveries WHERE event = events.id
+		AND (status <> 'pending' OR attempts <> 0 OR claimed_by IS NOT NULL))
+		FROM events WHERE event_id = $(sql_str "$1")"
 }
 # runs ID: the handler's log lines for event ID.
 runs() {
@@ -131,7 +138,8 @@ want "slow-2 posted after the SIGTERM" 200 "$(gh github slow-2)"
 # milliseconds. The handler of slow-1 blocks until $T/release exists.
 sleep 1
 want_true "w1 still running while slow-1's handler runs" alive "$W1_PID"
-want "slow-2 status|attempts|claimed_by" "pending|0|" "$(field slow-2 "status || '|' || attempts || '|' || ifnull(claimed_by, '')")"
+# (A stopping worker routes nothing either; a delivery made would be pending, never claimed.)
+want "slow-2 stored|deliveries claimed or tried" "1|0" "$(unclaimed slow-2)"
 want "runs of slow-2" 0 "$(runs slow-2 | wc -l)"
 want "slow-1 still running" running "$(status_of slow-1)"
 touch "$T/release"
@@ -140,9 +148,9 @@ forget "$W1_PID"
 want "w1 exit status" 0 "$EXIT_RC"
 want "slow-1 status|attempts|last_error" "done|1|" "$(field slow-1 "status || '|' || attempts || '|' || ifnull(last_error, '')")"
 want "slow-1 runs (start, end)" "start end" "$(runs slow-1 | awk '{print $4}' | tr '\n' ' ' | sed 's/ $//')"
-want "slow-2 status|attempts after w1 exited" "pending|0" "$(field slow-2 "status || '|' || attempts")"
+want "slow-2 stored|deliveries claimed or tried, after w1 exited" "1|0" "$(unclaimed slow-2)"
 want "runs of slow-2 after w1 exited" 0 "$(runs slow-2 | wc -l)"
-want "w1 stop line" 1 "$(grep -c 'stopped: 1 done, 0 retried, 0 dead, 0 released, 0 overtaken' "$T/w1.log")"
+want "w1 stop line" 1 "$(grep -c 'stopped: 1 events routed (0 to no route); deliveries: 1 done, 0 retried, 0 dead, 0 released, 0 overtaken' "$T/w1.log")"
 case_end "SIGTERM: no new claim (slow-2 stays pending), slow-1's handler finishes, done, exit 0"
 
 # ==== 2. stop_grace = 1s, a handler that would run 30 s =====================================
@@ -181,7 +189,7 @@ want_true "long-1 is due again at once (next_attempt_at <= now)" \
 want "long-1 last_error" "stopped by the worker's shutdown" "$(field long-1 "substr(last_error, 1, 32)")"
 want_true "w2 logs the release" \
 	wlog_wait "$mark" 'source=github row=[0-9]+ attempt=2 (signal 15|exit 143) .*result=released' 1 1 w2
-want "w2 stop line" 1 "$(grep -c 'stopped: 1 done, 1 retried, 0 dead, 1 released, 0 overtaken' "$T/w2.log")"
+want "w2 stop line" 1 "$(grep -c 'stopped: 2 events routed (0 to no route); deliveries: 1 done, 1 retried, 0 dead, 1 released, 0 overtaken' "$T/w2.log")"
 case_end "stop_grace 1s: the handler is stopped after the grace, long-1 back to pending with attempts 1, exit 0"
 
 rm -f "$T/long.flag"
@@ -206,17 +214,18 @@ want "quiet-2 posted" 200 "$(gh quiet quiet-2)"
 # A later event of a handled source: once it is done, w4 has seen both quiet rows.
 want "gh-1 posted" 200 "$(gh github gh-1)"
 want "gh-1 done" 'done' "$(status_of gh-1 'done' 10)"
-want "quiet rows pending with attempts 0" "2" \
-	"$(sql "SELECT count(*) FROM events WHERE source = 'quiet' AND status = 'pending' AND attempts = 0")"
+want "quiet rows unrouted, without a delivery" "2" \
+	"$(sql "SELECT count(*) FROM events WHERE source = 'quiet' AND routed_at IS NULL
+		AND id NOT IN (SELECT event FROM deliveries)")"
 want "runs of quiet events" 0 "$(grep -c '^quiet-' "$T/runs.log")"
-case_end "a source without a handler: its events stay pending"
+case_end "a source without a handler: its events stay unrouted"
 
 conf "stop_grace = 1s" yes
 case_start
 mark=$(wlog_mark w4)
 kill -HUP "$W4_PID"
 want_true "w4 logs the reload" \
-	wlog_wait "$mark" 'configuration reloaded: 2 sources, handled \["github","quiet"\]' 1 10 w4
+	wlog_wait "$mark" 'configuration reloaded: 2 sources, routes: github, quiet$' 1 10 w4
 want "quiet-1 done" 'done' "$(status_of quiet-1 'done' 10)"
 want "quiet-2 done" 'done' "$(status_of quiet-2 'done' 10)"
 # The reload itself asks for a claim: the rows run at once, not at the next
@@ -225,7 +234,8 @@ t_reload=$(log_ms "$(wlog_since "$mark" w4 | grep -m1 'configuration reloaded')"
 t_run=$(log_ms "$(wlog_since "$mark" w4 | grep -m1 'source=quiet row=[0-9]* attempt=1 id=')")
 want_true "the first quiet row ran within 5 s of the reload ($((t_run - t_reload)) ms)" \
 	[ "$t_reload" -gt 0 -a "$t_run" -ge "$t_reload" -a $((t_run - t_reload)) -lt 5000 ]
-want "quiet rows attempts" "1 1" "$(sql "SELECT attempts FROM events WHERE source = 'quiet' ORDER BY id" | tr '\n' ' ' | sed 's/ $//')"
+want "quiet rows attempts" "1 1" "$(sql "SELECT attempts FROM delivery_events WHERE source = 'quiet' ORDER BY event" | tr '\n' ' ' | sed 's/ $//')"
+want "quiet deliveries' route" "quiet quiet" "$(sql "SELECT route FROM delivery_events WHERE source = 'quiet' ORDER BY event" | tr '\n' ' ' | sed 's/ $//')"
 want_true "w4 still running (no restart)" alive "$W4_PID"
 want "w4 start lines" 1 "$(grep -c ' worker [^ ]*: database ' "$T/w4.log")"
 case_end "SIGHUP adds a handler to quiet: its pending rows run, same process"
@@ -243,13 +253,15 @@ want "quiet-3 done (the running configuration kept)" 'done' "$(status_of quiet-3
 want "gh-2 done" 'done' "$(status_of gh-2 'done' 10)"
 stop_worker "$W4_PID"
 want "w4 exit status" 0 "$WORKER_RC"
-want "w4 stop line" 1 "$(grep -c 'stopped: 5 done, 0 retried, 0 dead, 0 released, 0 overtaken' "$T/w4.log")"
+want "w4 stop line" 1 "$(grep -c 'stopped: 5 events routed (0 to no route); deliveries: 5 done, 0 retried, 0 dead, 0 released, 0 overtaken' "$T/w4.log")"
 case_end "SIGHUP with a broken file: reload failed, the worker keeps its configuration and works on; exit 0"
 
 case_start
-want "rows not done" 0 "$(sql "SELECT count(*) FROM events WHERE status <> 'done'")"
+want "rows not done" 0 "$(sql "SELECT count(*) FROM deliveries WHERE status <> 'done'")"
+want "events without exactly one delivery" 0 \
+	"$(sql "SELECT count(*) FROM events WHERE (SELECT count(*) FROM deliveries WHERE event = events.id) <> 1")"
 want "a handler ran twice at once or an event ran without a claim" 0 \
-	"$(sql "SELECT count(*) FROM events WHERE attempts <> (CASE WHEN event_id = 'long-1' THEN 2 ELSE 1 END)")"
+	"$(sql "SELECT count(*) FROM delivery_events WHERE attempts <> (CASE WHEN event_id = 'long-1' THEN 2 ELSE 1 END)")"
 case_end "in the end every row is done, with the attempts it took"
 
 done_testing

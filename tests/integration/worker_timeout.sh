@@ -70,9 +70,9 @@ C
 start_receiver
 start_nginx
 
-# col EXPR ID: one value of row ID.
+# col EXPR ID: one value of event row ID's delivery (delivery_events).
 col() {
-	sql "SELECT $1 FROM events WHERE id = $2"
+	sql "SELECT $1 FROM delivery_events WHERE event = $2"
 }
 # run_ms MARK SOURCE ROW ATTEMPT: the ms= of that run's result line in the worker log.
 run_ms() {
@@ -89,7 +89,7 @@ pending_query() {
 	echo "SELECT status || '|' || attempts || '|' ||" \
 		"substr(last_error, 1, instr(last_error, char(10)) - 1) || '|' ||" \
 		"(instr(last_error, $(sql_str "$2")) > 0) || '|' || (lease_until IS NULL) || '|' ||" \
-		"(finished_at IS NULL) FROM events WHERE id = $1"
+		"(finished_at IS NULL) FROM delivery_events WHERE event = $1"
 }
 # pgid PID: the process group of PID.
 pgid() {
@@ -146,7 +146,7 @@ want_true "worker log: outcome timeout, retry" wlog_wait "$mark" \
 case_end "handler_timeout = 1s: after ~1 s the handler and its child are gone; row pending, attempts 1, 'timed out' in last_error"
 
 case_start
-want "status within 15 s" "done" "$(wait_sql "SELECT status FROM events WHERE id = ${hid:-0}" "done" 15)"
+want "status within 15 s" "done" "$(wait_sql "SELECT status FROM delivery_events WHERE event = ${hid:-0}" "done" 15)"
 want "attempts|last_error NULL|finished_at set" "2|1|1" \
 	"$(col "attempts, last_error IS NULL, finished_at > 0" "${hid:-0}")"
 want_true "worker log: attempt 2 said its line" wlog_wait "$mark" \
@@ -191,7 +191,7 @@ want_true "worker log: nothing after sleep 300 (it was killed, not woken)" \
 case_end "a handler ignoring SIGTERM is SIGKILLed ${KILL_GRACE_MS} ms after the timeout, with its child; row pending, 'timed out'"
 
 case_start
-want "status within 15 s" "done" "$(wait_sql "SELECT status FROM events WHERE id = ${sid:-0}" "done" 15)"
+want "status within 15 s" "done" "$(wait_sql "SELECT status FROM delivery_events WHERE event = ${sid:-0}" "done" 15)"
 want "attempts|last_error NULL|finished_at set" "2|1|1" \
 	"$(col "attempts, last_error IS NULL, finished_at > 0" "${sid:-0}")"
 want_true "worker log: attempt 2 done" wlog_wait "$mark" \
@@ -203,7 +203,9 @@ case_end "the SIGKILLed row is retried and ends done, attempts 2"
 case_start
 stop_worker
 want "exit status" 0 "$WORKER_RC"
-want "rows not done" 0 "$(sql "SELECT count(*) FROM events WHERE status != 'done'")"
+want "rows not done" 0 "$(sql "SELECT count(*) FROM deliveries WHERE status != 'done'")"
+want "events without exactly one delivery" 0 \
+	"$(sql "SELECT count(*) FROM events WHERE (SELECT count(*) FROM deliveries WHERE event = events.id) <> 1")"
 case_end "SIGTERM: the worker exits 0"
 
 done_testing

@@ -145,8 +145,10 @@ test_insert_duplicate(void **state)
 	store_close(st);
 	tu_assert_query(fx->db, "SELECT count(*) FROM events", "2");
 	tu_assert_query(fx->db, "SELECT body FROM events WHERE source = 'gh'", "hello");
-	tu_assert_query(fx->db, "SELECT status || attempts || received_at || event_type FROM events"
-	    " WHERE source = 'gh'", "pending01700000000123t");
+	/* Stored, not routed yet: no delivery, so nothing tried (the worker routes it). */
+	tu_assert_query(fx->db, "SELECT (routed_at IS NULL) || (routes IS NULL) || received_at ||"
+	    " event_type FROM events WHERE source = 'gh'", "111700000000123t");
+	tu_assert_query(fx->db, "SELECT count(*) FROM deliveries", "0");
 	tu_assert_query(fx->db, "SELECT typeof(body) FROM events WHERE source = 'gh'", "blob");
 }
 
@@ -357,6 +359,154 @@ test_upgrade_from_3(void **state)
 	tu_assert_query(fx->db, "PRAGMA integrity_check", "ok");
 }
 
+/*
+ * The schema text of the migrations before "-- migration <version + 1>:"
+ * (malloc'd): the database an older hookq made at that version.
+ */
+static char *
+schema_upto(int version)
+{
+	char mark[32];
+	const char *cut;
+
+	snprintf(mark, sizeof(mark), "\n-- migration %d:", version + 1);
+	cut = strstr(store_schema_sql, mark);
+	assert_non_null(cut);
+	return strndup(store_schema_sql, (size_t)(cut - store_schema_sql));
+}
+
+/*
+ * Rows in every state, as versions 1 to 4 kept them in events (ids with
+ * gaps, two sources): never tried, retrying, running under a lease, done,
+ * dead. claimed_by came with migration 2, failed_at with 3.
+ */
+static const char OLD_ROWS[] =
+    "INSERT INTO events (id, source, event_id, event_type, received_at, headers, body, status,"
+    "  attempts, next_attempt_at, lease_until, last_error, finished_at) VALUES"
+    " (3, 'gh', 'never', 'push', 1700000000000, '{}', x'01', 'pending', 0, 1700000000000,"
+    "  NULL, NULL, NULL),"
+    " (7, 'gh', 'retry', 'push', 1700000000001, '{}', x'02', 'pending', 2, 1700000600000,"
+    "  NULL, 'exit status 1', NULL),"
+    " (8, 'gh', 'running', NULL, 1700000000002, '{}', x'03', 'running', 1, 1700000000002,"
+    "  1700000090000, NULL, NULL),"
+    " (10, 'gh', 'done', 'issues', 1700000000003, '{}', x'04', 'done', 1, 1700000000003,"
+    "  NULL, NULL, 1700000001000),"
+    " (12, 'st', 'dead', 'push', 1700000000004, '{}', x'', 'dead', 10, 1700000000004,"
+    "  NULL, 'exit status 3', 1700000002000);";
+
+/*
+ * A database at version 1, 2, 3 or 4 with rows in every state migrates to
+ * the latest: the event columns stay in events under the same ids; each
+ * row's state moves to a delivery on the route named after its source,
+ * under the row's id; the row never tried stays unrouted (no delivery),
+ * for the worker to route; the state columns leave events; the views read.
+ */
+static void
+test_upgrade_state(void **state)
+{
+	struct fixture *fx = *state;
+	int version;
+
+	for (version = 1; version <= 4; version++) {
+		char *cause = NULL, *old = schema_upto(version), want[16], sql[128];
+		struct store_unrouted *ev = NULL;
+		struct store *st;
+		size_t n = 0;
+		sqlite3 *h;
+
+		unlink(fx->db);
+		assert_int_equal(sqlite3_open(fx->db, &h), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(h, old, NULL, NULL, NULL), SQLITE_OK);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version);
+		assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(h, OLD_ROWS, NULL, NULL, NULL), SQLITE_OK);
+		if (version >= 2)
+			assert_int_equal(sqlite3_exec(h, "UPDATE events SET claimed_by = 'host:42:1'"
+			    " WHERE id IN (8, 10, 12)", NULL, NULL, NULL), SQLITE_OK);
+		if (version >= 3)
+			assert_int_equal(sqlite3_exec(h, "UPDATE events SET failed_at = finished_at"
+			    " WHERE id = 12; UPDATE events SET failed_at = 1700000005000 WHERE id = 7",
+			    NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(h);
+		free(old);
+
+		st = store_open(fx->db, &FULL, &cause);
+		if (st == NULL)
+			fail_msg("version %d: %s", version, cause);
+		snprintf(want, sizeof(want), "%d", store_schema_version());
+		tu_assert_query(fx->db, "PRAGMA user_version", want);
+		/* The events, as they were sent, under their ids; routed unless never tried. */
+		tu_assert_query(fx->db, "SELECT group_concat(id || ':' || source || ':' || event_id || ':'"
+		    " || quote(event_type) || ':' || received_at || ':' || hex(body) || ':' ||"
+		    " quote(routed_at) || ':' || quote(routes), ',') FROM (SELECT * FROM events ORDER BY id)",
+		    "3:gh:never:'push':1700000000000:01:NULL:NULL,"
+		    "7:gh:retry:'push':1700000000001:02:1700000000001:1,"
+		    "8:gh:running:NULL:1700000000002:03:1700000000002:1,"
+		    "10:gh:done:'issues':1700000000003:04:1700000000003:1,"
+		    "12:st:dead:'push':1700000000004::1700000000004:1");
+		/* Each state, column for column, in a delivery of the row's id on its source's route. */
+		tu_assert_query(fx->db, "SELECT group_concat(id || ':' || event || ':' || route || ':' ||"
+		    " status || ':' || attempts || ':' || next_attempt_at || ':' || quote(lease_until) ||"
+		    " ':' || quote(claimed_by) || ':' || quote(last_error) || ':' || quote(finished_at) ||"
+		    " ':' || quote(failed_at) || ':' || created_at || ':' || quote(order_key) || ':' ||"
+		    " quote(replay_of), ',') FROM (SELECT * FROM deliveries ORDER BY id)",
+		    version >= 3 ?
+		    "7:7:gh:pending:2:1700000600000:NULL:NULL:'exit status 1':NULL:1700000005000:"
+		    "1700000000001:NULL:NULL,"
+		    "8:8:gh:running:1:1700000000002:1700000090000:'host:42:1':NULL:NULL:NULL:"
+		    "1700000000002:NULL:NULL,"
+		    "10:10:gh:done:1:1700000000003:NULL:'host:42:1':NULL:1700000001000:NULL:"
+		    "1700000000003:NULL:NULL,"
+		    "12:12:st:dead:10:1700000000004:NULL:'host:42:1':'exit status 3':1700000002000:"
+		    "1700000002000:1700000000004:NULL:NULL" :
+		    version == 2 ?
+		    "7:7:gh:pending:2:1700000600000:NULL:NULL:'exit status 1':NULL:NULL:"
+		    "1700000000001:NULL:NULL,"
+		    "8:8:gh:running:1:1700000000002:1700000090000:'host:42:1':NULL:NULL:NULL:"
+		    "1700000000002:NULL:NULL,"
+		    "10:10:gh:done:1:1700000000003:NULL:'host:42:1':NULL:1700000001000:NULL:"
+		    "1700000000003:NULL:NULL,"
+		    "12:12:st:dead:10:1700000000004:NULL:'host:42:1':'exit status 3':1700000002000:"
+		    "NULL:1700000000004:NULL:NULL" :
+		    "7:7:gh:pending:2:1700000600000:NULL:NULL:'exit status 1':NULL:NULL:"
+		    "1700000000001:NULL:NULL,"
+		    "8:8:gh:running:1:1700000000002:1700000090000:NULL:NULL:NULL:NULL:"
+		    "1700000000002:NULL:NULL,"
+		    "10:10:gh:done:1:1700000000003:NULL:NULL:NULL:1700000001000:NULL:"
+		    "1700000000003:NULL:NULL,"
+		    "12:12:st:dead:10:1700000000004:NULL:NULL:'exit status 3':1700000002000:"
+		    "NULL:1700000000004:NULL:NULL");
+		/* No delivery state is left in events. */
+		tu_assert_query(fx->db, "SELECT count(*) FROM pragma_table_info('events') WHERE name IN"
+		    " ('status', 'attempts', 'next_attempt_at', 'lease_until', 'claimed_by',"
+		    " 'last_error', 'finished_at', 'failed_at')", "0");
+		/* The views read the moved state. */
+		tu_assert_query(fx->db, "SELECT group_concat(id || ':' || event || ':' || source || ':' ||"
+		    " route || ':' || event_id || ':' || status || ':' || attempts, ',')"
+		    " FROM (SELECT * FROM delivery_events ORDER BY id)",
+		    "7:7:gh:gh:retry:pending:2,8:8:gh:gh:running:running:1,10:10:gh:gh:done:done:1,"
+		    "12:12:st:st:dead:dead:10");
+		tu_assert_query(fx->db, "SELECT group_concat(id || ':' || route || ':' || attempts || ':' ||"
+		    " last_error) FROM dead_letters", "12:st:10:exit status 3");
+		tu_assert_query(fx->db, "SELECT group_concat(source || ':' || ifnull(route, '-') || ':' ||"
+		    " status || ':' || deliveries, ',') FROM queue_summary",
+		    "gh:-:unrouted:1,gh:gh:done:1,gh:gh:pending:1,gh:gh:running:1,st:st:dead:1");
+		tu_assert_query(fx->db, "SELECT count(*) FROM recent_failures", "0");
+		tu_assert_query(fx->db, "SELECT group_concat(id) FROM deliveries_due", "8,7");
+		tu_assert_query(fx->db, "PRAGMA integrity_check", "ok");
+		tu_assert_query(fx->db, "PRAGMA foreign_key_check", "");
+		/* The worker will route the row never tried, and only it. */
+		assert_int_equal(store_unrouted(st, "gh", 10, &ev, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(ev[0].id, 3);
+		store_unrouted_free(ev, n);
+		assert_int_equal(store_unrouted(st, "st", 10, &ev, &n), 0);
+		assert_int_equal(n, 0);
+		store_unrouted_free(ev, n);
+		store_close(st);
+	}
+}
+
 /* A database from a newer hookq is refused, naming the path and both versions. */
 static void
 test_newer_schema(void **state)
@@ -476,12 +626,18 @@ test_open_read_only(void **state)
 	assert_non_null(st);
 	assert_true(insert_one(st, &ev));
 	store_close(st);
-	tu_assert_query(fx->db, "UPDATE events SET status = 'dead' RETURNING 1", "1");
+	/* Routed, and its one delivery dead (as the worker would leave it after max_attempts). */
+	tu_assert_query(fx->db, "INSERT INTO deliveries (id, event, route, status, attempts,"
+	    " created_at, finished_at) SELECT 5, id, source, 'dead', 1, received_at, received_at"
+	    " FROM events RETURNING 1", "1");
+	tu_assert_query(fx->db, "UPDATE events SET routed_at = received_at, routes = 1 RETURNING 1",
+	    "1");
 
 	st = store_open_mode(fx->db, &FULL, STORE_READ, &cause);
 	if (st == NULL)
 		fail_msg("%s", cause);
-	assert_int_equal(store_list(st, NULL, NULL, 10, &rows, &n), 0);
+	if (store_list(st, NULL, NULL, 10, &rows, &n) != 0)
+		fail_msg("store_list: %s", store_error(st));
 	assert_int_equal(n, 1);
 	assert_string_equal(rows[0].event_id, "one");
 	store_rows_free(rows, n);
@@ -489,11 +645,12 @@ test_open_read_only(void **state)
 	assert_int_not_equal(store_begin(st, clock_mono_us() + 100000) == 0 &&
 	    store_insert(st, &ev, &inserted) == 0 && store_commit(st) == 0, 1);
 	store_rollback(st);
-	assert_int_equal(store_requeue(st, 1, 0, true, status, &requeued, &src, &eid), -1);
+	assert_int_equal(store_requeue(st, 5, 0, true, status, &requeued, &src, &eid), -1);
 	assert_non_null(strstr(store_error(st), "readonly"));
 	store_close(st);
-	tu_assert_query(fx->db, "SELECT group_concat(event_id || ':' || status) FROM events",
+	tu_assert_query(fx->db, "SELECT group_concat(event_id || ':' || status) FROM delivery_events",
 	    "one:dead");
+	tu_assert_query(fx->db, "SELECT count(*) FROM events", "1");
 }
 
 /* Every mode refuses a newer schema before it writes a byte of the file. */
@@ -526,7 +683,11 @@ test_newer_untouched(void **state)
 	free(after);
 }
 
-/* A done row is requeued only when asked (done_too); a dead one always. */
+/*
+ * A done delivery is requeued only when asked (done_too); a dead one
+ * always. Requeues name deliveries (ids 11 and 12 here, not their events'
+ * 1 and 2).
+ */
 static void
 test_requeue_done(void **state)
 {
@@ -540,28 +701,37 @@ test_requeue_done(void **state)
 	assert_true(insert_one(st, &ev));
 	ev = event("gh", "dead", "body");
 	assert_true(insert_one(st, &ev));
-	tu_assert_query(fx->db, "UPDATE events SET status = CASE event_id WHEN 'done' THEN 'done'"
-	    " ELSE 'dead' END, finished_at = 5, failed_at = 4 RETURNING 1", "1");
-	assert_int_equal(store_requeue(st, 1, 7, false, status, &requeued, &src, &eid), 0);
+	tu_assert_query(fx->db, "INSERT INTO deliveries (id, event, route, status, attempts,"
+	    " created_at, finished_at, failed_at, last_error)"
+	    " SELECT 10 + id, id, source, CASE event_id WHEN 'done' THEN 'done' ELSE 'dead' END, 3,"
+	    " received_at, 5, 4, 'exit status 1' FROM events RETURNING 1", "1");
+	tu_assert_query(fx->db, "UPDATE events SET routed_at = received_at, routes = 1 RETURNING 1",
+	    "1");
+	if (store_requeue(st, 11, 7, false, status, &requeued, &src, &eid) != 0)
+		fail_msg("store_requeue: %s", store_error(st));
 	assert_string_equal(status, "done");
 	assert_false(requeued);
 	free(src);
 	free(eid);
-	assert_int_equal(store_requeue(st, 2, 7, false, status, &requeued, &src, &eid), 0);
+	assert_int_equal(store_requeue(st, 12, 7, false, status, &requeued, &src, &eid), 0);
 	assert_string_equal(status, "dead");
 	assert_true(requeued);
 	free(src);
 	free(eid);
-	tu_assert_query(fx->db, "SELECT group_concat(status, ',') FROM (SELECT status FROM events"
+	tu_assert_query(fx->db, "SELECT group_concat(status, ',') FROM (SELECT status FROM deliveries"
 	    " ORDER BY id)", "done,pending");
-	assert_int_equal(store_requeue(st, 1, 7, true, status, &requeued, &src, &eid), 0);
+	assert_int_equal(store_requeue(st, 11, 7, true, status, &requeued, &src, &eid), 0);
 	assert_true(requeued);
 	free(src);
 	free(eid);
 	store_close(st);
 	tu_assert_query(fx->db, "SELECT group_concat(status || ':' || attempts || ':' ||"
-	    " next_attempt_at || ':' || typeof(finished_at) || ':' || typeof(failed_at), ',')"
-	    " FROM (SELECT * FROM events ORDER BY id)", "pending:0:7:null:null,pending:0:7:null:null");
+	    " next_attempt_at || ':' || typeof(finished_at) || ':' || typeof(failed_at)"
+	    " || ':' || typeof(last_error) || ':' || typeof(claimed_by), ',')"
+	    " FROM (SELECT * FROM deliveries ORDER BY id)",
+	    "pending:0:7:null:null:null:null,pending:0:7:null:null:null:null");
+	/* The same deliveries, requeued in place: none made, the events untouched. */
+	tu_assert_query(fx->db, "SELECT group_concat(id || ':' || event) FROM deliveries", "11:1,12:2");
 }
 
 /* store_backup: a complete copy with its row count and version, even of a read-only store. */
@@ -706,6 +876,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dedup_body_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dedup_body_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_migration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_untouched, setup, teardown),
