@@ -140,13 +140,14 @@ CREATE TABLE route_state (
 -- The state each row had moves to a delivery on the route named after its
 -- source (the source's handler, as before routes), under the row's own id,
 -- so ids operators wrote down still name the same work. A row pending and
--- never tried has no state to keep: it stays unrouted and is routed by the
+-- never tried (no attempt, no error: not even one released when a worker
+-- stopped) has no state to keep: it stays unrouted and is routed by the
 -- configuration the worker runs.
 INSERT INTO deliveries (id, event, route, status, attempts, next_attempt_at, lease_until,
 	claimed_by, last_error, finished_at, failed_at, created_at)
 SELECT id, id, source, status, attempts, next_attempt_at, lease_until, claimed_by,
 	last_error, finished_at, failed_at, received_at
-  FROM events WHERE NOT (status = 'pending' AND attempts = 0);
+  FROM events WHERE NOT (status = 'pending' AND attempts = 0 AND last_error IS NULL);
 
 -- events keeps what the sender sent, and whether it has been routed: rebuilt
 -- without the delivery columns (SQLite's twelve-step way, ids kept).
@@ -169,8 +170,9 @@ CREATE TABLE events_v5 (
 INSERT INTO events_v5 (id, source, event_id, event_type, received_at, headers, body,
 	body_sha256, routed_at, routes)
 SELECT id, source, event_id, event_type, received_at, headers, body, body_sha256,
-	CASE WHEN status = 'pending' AND attempts = 0 THEN NULL ELSE received_at END,
-	CASE WHEN status = 'pending' AND attempts = 0 THEN NULL ELSE 1 END
+	CASE WHEN status = 'pending' AND attempts = 0 AND last_error IS NULL
+	     THEN NULL ELSE received_at END,
+	CASE WHEN status = 'pending' AND attempts = 0 AND last_error IS NULL THEN NULL ELSE 1 END
   FROM events;
 DROP TABLE events;
 ALTER TABLE events_v5 RENAME TO events;

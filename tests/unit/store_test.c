@@ -560,6 +560,38 @@ file_bytes(const char *path, size_t *len)
 }
 
 /* STORE_READ and STORE_WRITE never migrate: an older schema is refused, untouched. */
+/*
+ * A row released on its first attempt (its worker stopped past stop_grace,
+ * or could not fork) is pending with attempts 0 but has an error and a
+ * pause: it keeps them in a delivery, it is not taken for never tried.
+ */
+static void
+test_upgrade_released(void **state)
+{
+	struct fixture *fx = *state;
+	char *cause = NULL, *old = schema_upto(4);
+	struct store *st;
+	sqlite3 *h;
+
+	assert_int_equal(sqlite3_open(fx->db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, old, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA user_version = 4;"
+	    "INSERT INTO events (id, source, event_id, received_at, headers, body, status, attempts,"
+	    " next_attempt_at, last_error) VALUES (5, 'gh', 'released', 1700000000000, '{}', 'b',"
+	    " 'pending', 0, 1700000001000, 'signal 15 (worker stopping)')", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(h);
+	free(old);
+	st = store_open(fx->db, &FULL, &cause);
+	if (st == NULL)
+		fail_msg("%s", cause);
+	tu_assert_query(fx->db, "SELECT id || ':' || event || ':' || route || ':' || status || ':' ||"
+	    " attempts || ':' || next_attempt_at || ':' || last_error FROM deliveries",
+	    "5:5:gh:pending:0:1700000001000:signal 15 (worker stopping)");
+	tu_assert_query(fx->db, "SELECT routed_at || ':' || routes FROM events", "1700000000000:1");
+	store_close(st);
+}
+
 static void
 test_no_migration(void **state)
 {
@@ -877,6 +909,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dedup_body_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_released, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_migration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_untouched, setup, teardown),
