@@ -465,23 +465,25 @@ static void
 test_open_read_only(void **state)
 {
 	struct fixture *fx = *state;
-	char *cause = NULL, status[16], *src, *eid;
+	char *cause = NULL;
+	struct store_requeued r;
 	struct store *st;
 	struct store_event ev = event("gh", "one", "body");
 	struct store_row *rows = NULL;
 	size_t n = 0;
-	bool inserted, requeued;
+	bool inserted;
 
 	st = store_open(fx->db, &FULL, &cause);
 	assert_non_null(st);
 	assert_true(insert_one(st, &ev));
 	store_close(st);
-	tu_assert_query(fx->db, "UPDATE events SET status = 'dead' RETURNING 1", "1");
+	tu_assert_query(fx->db, "INSERT INTO deliveries (event, route, status, created_at)"
+	    " VALUES (1, 'gh', 'dead', 0) RETURNING 1", "1");
 
 	st = store_open_mode(fx->db, &FULL, STORE_READ, &cause);
 	if (st == NULL)
 		fail_msg("%s", cause);
-	assert_int_equal(store_list(st, NULL, NULL, 10, &rows, &n), 0);
+	assert_int_equal(store_list(st, NULL, NULL, NULL, 10, &rows, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(rows[0].event_id, "one");
 	store_rows_free(rows, n);
@@ -489,10 +491,10 @@ test_open_read_only(void **state)
 	assert_int_not_equal(store_begin(st, clock_mono_us() + 100000) == 0 &&
 	    store_insert(st, &ev, &inserted) == 0 && store_commit(st) == 0, 1);
 	store_rollback(st);
-	assert_int_equal(store_requeue(st, 1, 0, true, status, &requeued, &src, &eid), -1);
+	assert_int_equal(store_requeue(st, 1, 0, true, &r), -1);
 	assert_non_null(strstr(store_error(st), "readonly"));
 	store_close(st);
-	tu_assert_query(fx->db, "SELECT group_concat(event_id || ':' || status) FROM events",
+	tu_assert_query(fx->db, "SELECT group_concat(event_id || ':' || status) FROM delivery_events",
 	    "one:dead");
 }
 
@@ -526,42 +528,41 @@ test_newer_untouched(void **state)
 	free(after);
 }
 
-/* A done row is requeued only when asked (done_too); a dead one always. */
+/* A done delivery is requeued only when asked (done_too); a dead one always. */
 static void
 test_requeue_done(void **state)
 {
 	struct fixture *fx = *state;
-	char *cause = NULL, status[16], *src, *eid;
+	char *cause = NULL;
 	struct store *st = store_open(fx->db, &FULL, &cause);
 	struct store_event ev = event("gh", "done", "body");
-	bool requeued;
+	struct store_requeued r;
 
 	assert_non_null(st);
 	assert_true(insert_one(st, &ev));
 	ev = event("gh", "dead", "body");
 	assert_true(insert_one(st, &ev));
-	tu_assert_query(fx->db, "UPDATE events SET status = CASE event_id WHEN 'done' THEN 'done'"
-	    " ELSE 'dead' END, finished_at = 5, failed_at = 4 RETURNING 1", "1");
-	assert_int_equal(store_requeue(st, 1, 7, false, status, &requeued, &src, &eid), 0);
-	assert_string_equal(status, "done");
-	assert_false(requeued);
-	free(src);
-	free(eid);
-	assert_int_equal(store_requeue(st, 2, 7, false, status, &requeued, &src, &eid), 0);
-	assert_string_equal(status, "dead");
-	assert_true(requeued);
-	free(src);
-	free(eid);
-	tu_assert_query(fx->db, "SELECT group_concat(status, ',') FROM (SELECT status FROM events"
+	tu_assert_query(fx->db, "INSERT INTO deliveries (event, route, status, finished_at,"
+	    " failed_at, created_at) VALUES (1, 'gh', 'done', 5, 4, 0), (2, 'gh', 'dead', 5, 4, 0)"
+	    " RETURNING 1", "1");
+	assert_int_equal(store_requeue(st, 1, 7, false, &r), 0);
+	assert_string_equal(r.was, "done");
+	assert_string_equal(r.now, "");
+	store_requeued_clear(&r);
+	assert_int_equal(store_requeue(st, 2, 7, false, &r), 0);
+	assert_string_equal(r.was, "dead");
+	assert_string_equal(r.now, "pending");
+	assert_string_equal(r.event_id, "dead");
+	store_requeued_clear(&r);
+	tu_assert_query(fx->db, "SELECT group_concat(status, ',') FROM (SELECT status FROM deliveries"
 	    " ORDER BY id)", "done,pending");
-	assert_int_equal(store_requeue(st, 1, 7, true, status, &requeued, &src, &eid), 0);
-	assert_true(requeued);
-	free(src);
-	free(eid);
+	assert_int_equal(store_requeue(st, 1, 7, true, &r), 0);
+	assert_string_equal(r.now, "pending");
+	store_requeued_clear(&r);
 	store_close(st);
 	tu_assert_query(fx->db, "SELECT group_concat(status || ':' || attempts || ':' ||"
 	    " next_attempt_at || ':' || typeof(finished_at) || ':' || typeof(failed_at), ',')"
-	    " FROM (SELECT * FROM events ORDER BY id)", "pending:0:7:null:null,pending:0:7:null:null");
+	    " FROM (SELECT * FROM deliveries ORDER BY id)", "pending:0:7:null:null,pending:0:7:null:null");
 }
 
 /* store_backup: a complete copy with its row count and version, even of a read-only store. */
