@@ -20,8 +20,8 @@ static const struct cli_command COMMANDS[] = {
 	{ "status", cli_status, "status" },
 	{ "list", cli_list, "list [--source S] [--route R] [--status S] [--limit N]" },
 	{ "show", cli_show, "show ID | show --event ID" },
-	{ "requeue", cli_requeue,
-	  "requeue [--force] ID... | requeue --dead [--source S] [--route R]" },
+	{ "requeue", cli_requeue, "requeue [--force] ID... |"
+	  " requeue --dead [--source S] [--route R]" },
 	{ "purge", cli_purge, "purge --done|--dead --older-than DURATION" },
 	{ "replay", cli_replay, "replay [--source S] [--route R] [--type T] [--since TIME]"
 	  " [--until TIME] [--status done|dead] [--dry-run]" },
