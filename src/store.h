@@ -375,8 +375,10 @@ int store_replay(struct store *, const struct store_replay *f, int64_t now, bool
  * Deletes up to limit deliveries of status (done or dead) finished before
  * before, and in the same transaction their events that are left without a
  * delivery (events routing gave none, routes = 0, are not touched here);
- * with "done", also up to limit events no route took (routes 0) routed
- * before before. *deliveries and *events say how many of each.
+ * with "done", once fewer than limit deliveries are left to delete, also
+ * up to limit events no route took (routes 0) routed before before.
+ * *deliveries and *events say how many of each: the caller repeats while
+ * either reaches limit.
  */
 int store_purge(struct store *, const char *status, int64_t before, int limit,
     int *deliveries, int *events);
