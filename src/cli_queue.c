@@ -192,6 +192,7 @@ last_name(const struct cli *cli, const struct store_row *last, size_t nlast, siz
 	return name;
 }
 
+/* status --json: one document of the counts, the sums and the last events. */
 static void
 status_json(struct cli *cli, const struct store_count *counts, size_t ncounts,
     const struct status_sums *sum, const struct store_row *last, size_t nlast, int64_t now)
@@ -331,7 +332,7 @@ out:
 
 /* ---- list and show --------------------------------------------------------- */
 
-/* The fields of a delivery (or an event alone: id null) every view shows; headers and body are show's. */
+/* The fields every view shows of a delivery, or of an event alone (id null); not the content. */
 static void
 json_row_fields(yajl_gen g, const struct store_row *r)
 {

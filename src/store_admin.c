@@ -347,6 +347,7 @@ store_requeued_free(struct store_requeued *rows, size_t n)
 	free(rows);
 }
 
+/* REQUEUE_FIND_SQL's row into the struct store_requeued at arg. */
 static int
 requeue_found(struct store *st, sqlite3_stmt *s, void *arg)
 {
@@ -362,6 +363,7 @@ requeue_found(struct store *st, sqlite3_stmt *s, void *arg)
 	return 0;
 }
 
+/* REQUEUE_SQL's RETURNING: the status the delivery became. */
 static int
 requeue_now(struct store *st, sqlite3_stmt *s, void *arg)
 {
@@ -428,6 +430,7 @@ struct ids {
 	size_t n;
 };
 
+/* Appends the row's first column to the struct ids at arg. */
 static int
 ids_row(struct store *st, sqlite3_stmt *s, void *arg)
 {
@@ -512,6 +515,7 @@ static const char REPLAY_INSERT_SQL[] =
     "  THEN 'held' ELSE 'pending' END, ?2, ?2, d.order_key, d.id"
     " FROM deliveries AS d WHERE d.id = ?1";
 
+/* Binds v, or NULL when v is NULL (no condition). */
 static void
 bind_opt_text(sqlite3_stmt *s, int i, const char *v)
 {
@@ -521,6 +525,7 @@ bind_opt_text(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
+/* Binds v, or NULL when v is 0 (no condition). */
 static void
 bind_opt_int64(sqlite3_stmt *s, int i, int64_t v)
 {
