@@ -565,6 +565,55 @@ test_requeue_done(void **state)
 	    " FROM (SELECT * FROM deliveries ORDER BY id)", "pending:0:7:null:null,pending:0:7:null:null");
 }
 
+/*
+ * Replays and requeues on an ordered route: a replay is held while its key
+ * has an open delivery, counting the replays before it; a dry run changes
+ * nothing; a requeue is held behind a pending one of its key.
+ */
+static void
+test_replay_requeue_held(void **state)
+{
+	struct fixture *fx = *state;
+	char *cause = NULL;
+	struct store *st = store_open(fx->db, &FULL, &cause);
+	struct store_event ev = event("gh", "one", "body");
+	struct store_replay f;
+	struct store_requeued *rows;
+	size_t n;
+	int64_t count;
+
+	assert_non_null(st);
+	assert_true(insert_one(st, &ev));
+	ev = event("gh", "two", "body");
+	assert_true(insert_one(st, &ev));
+	tu_assert_query(fx->db, "INSERT INTO deliveries (event, route, status, finished_at,"
+	    " created_at, order_key) VALUES (1, 'r', 'done', 5, 0, 'k'), (2, 'r', 'dead', 5, 0, 'k'),"
+	    " (2, 'r', 'pending', NULL, 0, 'm'), (1, 'other', 'done', 5, 0, NULL) RETURNING 1", "1");
+	memset(&f, 0, sizeof(f));
+	f.route = "r";
+	assert_int_equal(store_replay(st, &f, 9, true, &count), 0);
+	assert_int_equal(count, 2);
+	tu_assert_query(fx->db, "SELECT count(*) FROM deliveries", "4");
+	assert_int_equal(store_replay(st, &f, 9, false, &count), 0);
+	assert_int_equal(count, 2);
+	tu_assert_query(fx->db, "SELECT group_concat(id || ':' || event || ':' || status || ':'"
+	    " || replay_of || ':' || order_key || ':' || next_attempt_at, ',') FROM (SELECT *"
+	    " FROM deliveries WHERE replay_of IS NOT NULL ORDER BY id)",
+	    "5:1:pending:1:k:9,6:2:held:2:k:9");
+	/* Delivery 2, dead, is requeued behind 5, pending, of its key. */
+	assert_int_equal(store_requeue_dead(st, NULL, "r", 10, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].id, 2);
+	assert_string_equal(rows[0].now, "held");
+	assert_string_equal(rows[0].route, "r");
+	store_requeued_free(rows, n);
+	f.route = NULL;
+	f.status = "dead";
+	assert_int_equal(store_replay(st, &f, 9, true, &count), 0);
+	assert_int_equal(count, 0);
+	store_close(st);
+}
+
 /* store_backup: a complete copy with its row count and version, even of a read-only store. */
 static void
 test_backup(void **state)
@@ -711,6 +760,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_untouched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requeue_done, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_requeue_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
 		cmocka_unit_test(test_bad_path),
 		cmocka_unit_test_setup_teardown(test_begin_deadline, setup, teardown),
