@@ -200,6 +200,31 @@ cli_duration(const char *s, int64_t *ms)
 	return 0;
 }
 
+int
+cli_time_parse(const char *s, int64_t now, int64_t *ms)
+{
+	struct tm tm;
+	int64_t ago;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) != NULL && *end == '\0')
+		goto parsed;
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, "%Y-%m-%dT%H:%MZ", &tm)) != NULL && *end == '\0')
+		goto parsed;
+	memset(&tm, 0, sizeof(tm));
+	if (strlen(s) == 10 && (end = strptime(s, "%Y-%m-%d", &tm)) != NULL && *end == '\0')
+		goto parsed;
+	if (cli_duration(s, &ago) != 0)
+		return -1;
+	*ms = now - ago;
+	return 0;
+parsed:
+	*ms = (int64_t)timegm(&tm) * 1000;
+	return 0;
+}
+
 const char *
 cli_quote(char *buf, size_t size, const char *s)
 {

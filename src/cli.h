@@ -85,6 +85,13 @@ const char *cli_time(char buf[32], int64_t ms);
 const char *cli_age(char buf[32], int64_t ms);
 /* Parses "7d", "12h", "30m", "45s", "500ms" or bare seconds into ms; -1 if malformed. */
 int cli_duration(const char *s, int64_t *ms);
+/*
+ * Parses a point in time for the queue's filters: an ISO 8601 UTC time,
+ * "2026-12-03T10:00:00Z" (or "2026-12-03T10:00Z", or a date alone,
+ * "2026-12-03", its midnight), or a duration (cli_duration()) before now:
+ * "2h" is two hours ago. -1 if it is neither.
+ */
+int cli_time_parse(const char *s, int64_t now, int64_t *ms);
 /* A value from a sender, quoted for a terminal (log_quote), into buf. */
 const char *cli_quote(char *buf, size_t size, const char *s);
 
@@ -95,13 +102,14 @@ const char *cli_quote(char *buf, size_t size, const char *s);
  */
 int cli_no_options(struct cli *, int argc, char **argv);
 
-/* The commands: cli_queue.c, cli_check.c, cli_sign.c. */
+/* The commands: cli_queue.c, cli_check.c, cli_sign.c, cli_backup.c. */
 int cli_init(struct cli *, int argc, char **argv);
 int cli_status(struct cli *, int argc, char **argv);
 int cli_list(struct cli *, int argc, char **argv);
 int cli_show(struct cli *, int argc, char **argv);
 int cli_requeue(struct cli *, int argc, char **argv);
 int cli_purge(struct cli *, int argc, char **argv);
+int cli_replay(struct cli *, int argc, char **argv);
 int cli_backup(struct cli *, int argc, char **argv);
 int cli_check(struct cli *, int argc, char **argv);
 int cli_sign(struct cli *, int argc, char **argv);

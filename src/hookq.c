@@ -1,7 +1,7 @@
 /*
  * hookq: the operator's command. Reads the same configuration as the
  * daemons, and the queue through store.c: init, check, status, list,
- * show, requeue, purge, backup and sign. One table of commands; each is a function
+ * show, requeue, purge, replay, backup and sign. One table of commands; each is a function
  * that parses its own options. See cli.h for the shared helpers and the
  * exit codes.
  */
@@ -18,10 +18,13 @@ static const struct cli_command COMMANDS[] = {
 	{ "init", cli_init, "init" },
 	{ "check", cli_check, "check [--user NAME]" },
 	{ "status", cli_status, "status" },
-	{ "list", cli_list, "list [--source S] [--status S] [--limit N]" },
-	{ "show", cli_show, "show ROWID" },
-	{ "requeue", cli_requeue, "requeue [--force] ROWID... | requeue --dead [--source S]" },
-	{ "purge", cli_purge, "purge --status done|dead --older-than DURATION" },
+	{ "list", cli_list, "list [--source S] [--route R] [--status S] [--limit N]" },
+	{ "show", cli_show, "show ID | show --event ID" },
+	{ "requeue", cli_requeue, "requeue [--force] ID... |"
+	  " requeue --dead [--source S] [--route R]" },
+	{ "purge", cli_purge, "purge --done|--dead --older-than DURATION" },
+	{ "replay", cli_replay, "replay [--source S] [--route R] [--type T] [--since TIME]"
+	  " [--until TIME] [--status done|dead] [--dry-run]" },
 	{ "backup", cli_backup, "backup FILE" },
 	{ "sign", cli_sign, "sign SOURCE [--body FILE] [--type T] [--url URL]" },
 };
@@ -46,14 +49,24 @@ usage(FILE *out)
 	    "          root, also what the daemons' user (--user, default hookq) meets:\n"
 	    "          secrets it cannot read, a database it cannot write, a socket\n"
 	    "          nginx's user cannot connect to\n"
-	    "status    events per source and status, the oldest pending, dead letters,\n"
-	    "          the last event received per source\n"
-	    "list      the newest events (default 20), by source and status\n"
-	    "show      one event: its row, headers and body\n"
-	    "requeue   put dead rows back to pending, attempts reset (logged); done\n"
-	    "          rows only with --force, which runs their handler again\n"
-	    "purge     delete done or dead rows finished longer ago than DURATION\n"
-	    "          (7d, 12h, 30m, 45s; a bare number is seconds)\n"
+	    "status    deliveries per source, route and status, events not routed yet\n"
+	    "          or that no route took, the oldest pending, dead letters, the\n"
+	    "          last event received per source\n"
+	    "list      the newest deliveries (default 20), by source, route and status;\n"
+	    "          --status unrouted|unmatched lists events without one\n"
+	    "show      one delivery with its event's headers and body; --event ID: an\n"
+	    "          event and all its deliveries\n"
+	    "requeue   put dead deliveries back to pending, attempts reset (logged);\n"
+	    "          done ones only with --force, which runs their handler again; held\n"
+	    "          instead while another delivery of its order key is pending or\n"
+	    "          running\n"
+	    "purge     delete done or dead deliveries finished longer ago than DURATION\n"
+	    "          (7d, 12h, 30m, 45s; a bare number is seconds), and the events\n"
+	    "          left without one; --done also events no route took\n"
+	    "replay    a new delivery (pending, attempts 0) for every done or dead one\n"
+	    "          that the filters select (at least one; logged); TIME is a UTC\n"
+	    "          time (2026-12-03T10:00:00Z) or a duration ago (2h); --dry-run\n"
+	    "          only counts them\n"
 	    "backup    a consistent copy of the database into FILE (new, mode 0600)\n"
 	    "          while the receiver and worker run\n"
 	    "sign      print a curl command that sends a test event signed with the\n"

@@ -54,6 +54,12 @@ struct slot {
 	atomic_uint_fast64_t count[OUTCOME_COUNT];
 };
 
+/* A route's queue labels: its name and its source's. */
+struct route_label {
+	char name[NAME_MAX_LEN + 1];
+	char source[NAME_MAX_LEN + 1];
+};
+
 /* A connection of its own, opened on first use, one thread at a time. */
 struct conn {
 	pthread_mutex_t lock;
@@ -72,6 +78,10 @@ struct metrics {
 	atomic_uint_fast64_t sum_us;
 
 	struct conn reader, prober;
+
+	/* The configured routes, for their queue series at zero; under reg_lock. */
+	struct route_label *routes;
+	size_t nroutes;
 };
 
 static struct slot *
@@ -120,6 +130,7 @@ metrics_free(struct metrics *m)
 	pthread_mutex_destroy(&m->reader.lock);
 	pthread_mutex_destroy(&m->prober.lock);
 	pthread_mutex_destroy(&m->reg_lock);
+	free(m->routes);
 	free(m->path);
 	free(m);
 }
@@ -134,6 +145,26 @@ slot_find(struct metrics *m, const char *name, size_t n)
 		if (strcmp(m->slots[i]->name, name) == 0)
 			return m->slots[i];
 	return NULL;
+}
+
+/* Registers route (of source) for the queue series, once; call with reg_lock held. */
+static void
+route_add(struct metrics *m, const char *name, const char *source)
+{
+	size_t i;
+
+	if (name == NULL || source == NULL || strlen(name) > NAME_MAX_LEN ||
+	    strlen(source) > NAME_MAX_LEN)
+		return;
+	for (i = 0; i < m->nroutes; i++)
+		if (strcmp(m->routes[i].name, name) == 0 && strcmp(m->routes[i].source, source) == 0)
+			return;
+	if (m->nroutes == METRICS_MAX_ROUTES)
+		return;
+	m->routes = xreallocarray(m->routes, m->nroutes + 1, sizeof(*m->routes));
+	snprintf(m->routes[m->nroutes].name, sizeof(m->routes[m->nroutes].name), "%s", name);
+	snprintf(m->routes[m->nroutes].source, sizeof(m->routes[m->nroutes].source), "%s", source);
+	m->nroutes++;
 }
 
 void
@@ -158,6 +189,8 @@ metrics_add_sources(struct metrics *m, const struct config *cfg)
 		/* The slot is whole before readers can see it. */
 		atomic_store_explicit(&m->nslots, n, memory_order_release);
 	}
+	for (i = 0; i < cfg->nroutes; i++)
+		route_add(m, cfg->routes[i].name, cfg->routes[i].source);
 	pthread_mutex_unlock(&m->reg_lock);
 }
 
@@ -232,16 +265,48 @@ buf_help(struct buf *b, const char *name, const char *type, const char *help)
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* The row of source and status in q, or NULL. */
+/* The row of source, route (NULL: events without a delivery) and status in q, or NULL. */
 static const struct store_count *
-queue_row(const struct metrics_queue *q, const char *source, const char *status)
+queue_row(const struct metrics_queue *q, const char *source, const char *route,
+    const char *status)
 {
+	size_t i;
+
+	for (i = 0; i < q->n; i++) {
+		const struct store_count *r = &q->rows[i];
+
+		if (strcmp(r->source, source) == 0 && strcmp(r->status, status) == 0 &&
+		    (route == NULL ? r->route == NULL : r->route != NULL &&
+		    strcmp(r->route, route) == 0))
+			return r;
+	}
+	return NULL;
+}
+
+/* source's deliveries of status over every route, plus its events of that status. */
+static int64_t
+queue_sum(const struct metrics_queue *q, const char *source, const char *status)
+{
+	int64_t n = 0;
 	size_t i;
 
 	for (i = 0; i < q->n; i++)
 		if (strcmp(q->rows[i].source, source) == 0 && strcmp(q->rows[i].status, status) == 0)
-			return &q->rows[i];
-	return NULL;
+			n += q->rows[i].count;
+	return n;
+}
+
+/* Whether q's row j is the first of its source and status (the routes aside). */
+static bool
+first_status(const struct metrics_queue *q, size_t j)
+{
+	size_t i;
+
+	for (i = 0; i < j; i++)
+		if (strcmp(q->rows[i].source, q->rows[j].source) == 0 &&
+		    strcmp(q->rows[i].status, q->rows[j].status) == 0)
+			return false;
+	return true;
 }
 
 static bool
@@ -251,6 +316,9 @@ known_status(const char *status)
 
 	for (i = 0; i < nitems(store_statuses); i++)
 		if (strcmp(store_statuses[i], status) == 0)
+			return true;
+	for (i = 0; i < nitems(store_event_statuses); i++)
+		if (strcmp(store_event_statuses[i], status) == 0)
 			return true;
 	return false;
 }
@@ -318,62 +386,183 @@ queue_sources(struct metrics *m, size_t nslots, const struct metrics_queue *q, s
 	return names;
 }
 
+/*
+ * The (source, route) pairs the route series show: the configured routes,
+ * then others in the table. Call with reg_lock held (the names point into
+ * m->routes and q).
+ */
+static const struct route_label **
+queue_routes(struct metrics *m, const struct metrics_queue *q, size_t *count,
+    struct route_label *extra)
+{
+	const struct route_label **pairs = xcalloc(m->nroutes + q->n + 1, sizeof(*pairs));
+	size_t n = 0, nextra = 0, i, j;
+
+	for (i = 0; i < m->nroutes; i++)
+		pairs[n++] = &m->routes[i];
+	for (i = 0; i < q->n; i++) {
+		const struct store_count *r = &q->rows[i];
+
+		if (r->route == NULL || strlen(r->route) > NAME_MAX_LEN ||
+		    strlen(r->source) > NAME_MAX_LEN)
+			continue;
+		for (j = 0; j < n; j++)
+			if (strcmp(pairs[j]->name, r->route) == 0 &&
+			    strcmp(pairs[j]->source, r->source) == 0)
+				break;
+		if (j < n)
+			continue;
+		snprintf(extra[nextra].name, sizeof(extra[nextra].name), "%s", r->route);
+		snprintf(extra[nextra].source, sizeof(extra[nextra].source), "%s", r->source);
+		pairs[n++] = &extra[nextra++];
+	}
+	*count = n;
+	return pairs;
+}
+
+/* Prints NAME{source="S",route="R" (the caller adds any other label, the "}" and the value). */
+static void
+buf_route_series(struct buf *b, const char *name, const struct route_label *r)
+{
+	buf_printf(b, "%s{source=\"", name);
+	buf_label(b, r->source);
+	buf_printf(b, "\",route=\"");
+	buf_label(b, r->name);
+	buf_printf(b, "\"");
+}
+
+/* The per-source series: every status summed over routes, the events without a delivery. */
+static void
+render_queue_sources(struct buf *b, const struct metrics_queue *q, const char **names, size_t n)
+{
+	size_t i, j;
+
+	buf_help(b, "hookq_queue_events", "gauge", "Deliveries by source and status, summed over"
+	    " routes; and events without one: unrouted (not routed yet) and unmatched (no route"
+	    " took them).");
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nitems(store_statuses) + nitems(store_event_statuses); j++) {
+			const char *st = j < nitems(store_statuses) ? store_statuses[j] :
+			    store_event_statuses[j - nitems(store_statuses)];
+
+			buf_printf(b, "hookq_queue_events{source=\"");
+			buf_label(b, names[i]);
+			buf_printf(b, "\",status=\"%s\"} %lld\n", st, (long long)queue_sum(q, names[i], st));
+		}
+		for (j = 0; j < q->n; j++) {
+			const struct store_count *r = &q->rows[j];
+
+			if (strcmp(r->source, names[i]) != 0 || known_status(r->status) ||
+			    !first_status(q, j))
+				continue;
+			buf_printf(b, "hookq_queue_events{source=\"");
+			buf_label(b, names[i]);
+			buf_printf(b, "\",status=\"");
+			buf_label(b, r->status);
+			buf_printf(b, "\"} %lld\n", (long long)queue_sum(q, r->source, r->status));
+		}
+	}
+
+	buf_help(b, "hookq_queue_unrouted_events", "gauge",
+	    "Events of the source no worker has routed yet.");
+	for (i = 0; i < n; i++) {
+		buf_printf(b, "hookq_queue_unrouted_events{source=\"");
+		buf_label(b, names[i]);
+		buf_printf(b, "\"} %lld\n", (long long)queue_sum(q, names[i], "unrouted"));
+	}
+	buf_help(b, "hookq_queue_oldest_unrouted_age_seconds", "gauge",
+	    "How long the source's oldest unrouted event has waited since it arrived (0: none).");
+	for (i = 0; i < n; i++) {
+		const struct store_count *r = queue_row(q, names[i], NULL, "unrouted");
+		int64_t age = r ? q->now_ms - r->oldest_received : 0;
+
+		buf_printf(b, "hookq_queue_oldest_unrouted_age_seconds{source=\"");
+		buf_label(b, names[i]);
+		buf_printf(b, "\"} %.3f\n", (double)(age > 0 ? age : 0) / 1000.0);
+	}
+	buf_help(b, "hookq_queue_unmatched_events", "gauge",
+	    "Events of the source that no route took.");
+	for (i = 0; i < n; i++) {
+		buf_printf(b, "hookq_queue_unmatched_events{source=\"");
+		buf_label(b, names[i]);
+		buf_printf(b, "\"} %lld\n", (long long)queue_sum(q, names[i], "unmatched"));
+	}
+}
+
+/* The per-route series. */
+static void
+render_queue_routes(struct buf *b, const struct metrics_queue *q,
+    const struct route_label **pairs, size_t n)
+{
+	size_t i, j;
+
+	buf_help(b, "hookq_queue_deliveries", "gauge", "Deliveries by source, route and status.");
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nitems(store_statuses); j++) {
+			const struct store_count *r = queue_row(q, pairs[i]->source, pairs[i]->name,
+			    store_statuses[j]);
+
+			buf_route_series(b, "hookq_queue_deliveries", pairs[i]);
+			buf_printf(b, ",status=\"%s\"} %lld\n", store_statuses[j],
+			    r ? (long long)r->count : 0LL);
+		}
+		for (j = 0; j < q->n; j++) {
+			const struct store_count *r = &q->rows[j];
+
+			if (r->route == NULL || strcmp(r->route, pairs[i]->name) != 0 ||
+			    strcmp(r->source, pairs[i]->source) != 0 || known_status(r->status))
+				continue;
+			buf_route_series(b, "hookq_queue_deliveries", pairs[i]);
+			buf_printf(b, ",status=\"");
+			buf_label(b, r->status);
+			buf_printf(b, "\"} %lld\n", (long long)r->count);
+		}
+	}
+
+	buf_help(b, "hookq_queue_oldest_pending_age_seconds", "gauge",
+	    "How long the oldest event of the route's pending deliveries has waited since it"
+	    " arrived (0: none).");
+	for (i = 0; i < n; i++) {
+		const struct store_count *r = queue_row(q, pairs[i]->source, pairs[i]->name, "pending");
+		int64_t age = r ? q->now_ms - r->oldest_received : 0;
+
+		buf_route_series(b, "hookq_queue_oldest_pending_age_seconds", pairs[i]);
+		buf_printf(b, "} %.3f\n", (double)(age > 0 ? age : 0) / 1000.0);
+	}
+
+	buf_help(b, "hookq_dead_letters", "gauge",
+	    "Dead deliveries by route: their handler failed max_attempts times.");
+	for (i = 0; i < n; i++) {
+		const struct store_count *r = queue_row(q, pairs[i]->source, pairs[i]->name, "dead");
+
+		buf_route_series(b, "hookq_dead_letters", pairs[i]);
+		buf_printf(b, "} %lld\n", r ? (long long)r->count : 0LL);
+	}
+}
+
 static void
 render_queue(struct metrics *m, struct buf *b, size_t nslots, const struct metrics_queue *q)
 {
+	const struct route_label **pairs;
+	struct route_label *extra;
 	const char **names;
-	size_t n, i, j;
+	size_t n, npairs;
 
 	buf_help(b, "hookq_queue_up", "gauge", "1 when the queue could be read for this scrape.");
 	buf_printf(b, "hookq_queue_up %d\n", q->ok ? 1 : 0);
 	if (!q->ok)
 		return;
 	names = queue_sources(m, nslots, q, &n);
-
-	buf_help(b, "hookq_queue_events", "gauge", "Rows in the queue by source and status.");
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < nitems(store_statuses); j++) {
-			const struct store_count *r = queue_row(q, names[i], store_statuses[j]);
-
-			buf_printf(b, "hookq_queue_events{source=\"");
-			buf_label(b, names[i]);
-			buf_printf(b, "\",status=\"%s\"} %lld\n", store_statuses[j],
-			    r ? (long long)r->events : 0LL);
-		}
-		for (j = 0; j < q->n; j++) {
-			const struct store_count *r = &q->rows[j];
-
-			if (strcmp(r->source, names[i]) != 0 || known_status(r->status))
-				continue;
-			buf_printf(b, "hookq_queue_events{source=\"");
-			buf_label(b, names[i]);
-			buf_printf(b, "\",status=\"");
-			buf_label(b, r->status);
-			buf_printf(b, "\"} %lld\n", (long long)r->events);
-		}
-	}
-
-	buf_help(b, "hookq_queue_oldest_pending_age_seconds", "gauge",
-	    "How long the source's oldest pending event has waited since it arrived (0: none).");
-	for (i = 0; i < n; i++) {
-		const struct store_count *r = queue_row(q, names[i], "pending");
-		int64_t age = r ? q->now_ms - r->oldest_received : 0;
-
-		buf_printf(b, "hookq_queue_oldest_pending_age_seconds{source=\"");
-		buf_label(b, names[i]);
-		buf_printf(b, "\"} %.3f\n", (double)(age > 0 ? age : 0) / 1000.0);
-	}
-
-	buf_help(b, "hookq_dead_letters", "gauge",
-	    "Dead rows by source: their handler failed max_attempts times.");
-	for (i = 0; i < n; i++) {
-		const struct store_count *r = queue_row(q, names[i], "dead");
-
-		buf_printf(b, "hookq_dead_letters{source=\"");
-		buf_label(b, names[i]);
-		buf_printf(b, "\"} %lld\n", r ? (long long)r->events : 0LL);
-	}
+	render_queue_sources(b, q, names, n);
 	free(names);
+
+	extra = xcalloc(q->n + 1, sizeof(*extra));
+	pthread_mutex_lock(&m->reg_lock);
+	pairs = queue_routes(m, q, &npairs, extra);
+	render_queue_routes(b, q, pairs, npairs);
+	pthread_mutex_unlock(&m->reg_lock);
+	free(pairs);
+	free(extra);
 }
 
 char *

@@ -23,6 +23,8 @@
 
 /* Distinct source labels kept; sources past this count under source="". */
 #define METRICS_MAX_SOURCES 1024
+/* Configured routes kept for the queue series at zero; past this, only those in the queue. */
+#define METRICS_MAX_ROUTES 1024
 
 struct metrics;
 
@@ -36,7 +38,9 @@ void metrics_free(struct metrics *);
 /*
  * Gives each source of cfg its label, so its series show (at zero) before its
  * first request. Only names registered so count under their own label; the
- * set only grows (a source removed by a reload keeps its counters).
+ * set only grows (a source removed by a reload keeps its counters). The
+ * routes of cfg are registered too: their queue series (per source and
+ * route) show at zero before their first delivery.
  */
 void metrics_add_sources(struct metrics *, const struct config *cfg);
 
@@ -51,7 +55,7 @@ struct metrics_queue {
 	bool ok;                          /* false: could not be read; no queue series */
 	const struct store_count *rows;   /* store_counts()'s rows */
 	size_t n;
-	int64_t now_ms;                   /* for the oldest pending age */
+	int64_t now_ms;                   /* for the oldest pending and unrouted ages */
 };
 
 /*

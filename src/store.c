@@ -1259,56 +1259,6 @@ store_low_space(struct store *st)
 }
 
 int
-store_counts(struct store *st, struct store_count **rows, size_t *n)
-{
-	static const char SQL[] =
-	    "SELECT source, status, count(*), min(received_at) FROM events"
-	    " GROUP BY source, status ORDER BY source, status";
-	sqlite3_stmt *s;
-	int rc;
-
-	*rows = NULL;
-	*n = 0;
-	store_arm(st);
-	if (sqlite3_prepare_v2(st->db, SQL, -1, &s, NULL) != SQLITE_OK) {
-		store_fail(st, "counting the queue");
-		return -1;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct store_count *c;
-
-		*rows = xreallocarray(*rows, *n + 1, sizeof(**rows));
-		c = &(*rows)[(*n)++];
-		c->source = store_column_strdup(s, 0);
-		c->status = store_column_strdup(s, 1);
-		c->events = sqlite3_column_int64(s, 2);
-		c->oldest_received = sqlite3_column_int64(s, 3);
-	}
-	if (rc != SQLITE_DONE) {
-		store_fail(st, "counting the queue");
-		sqlite3_finalize(s);
-		store_counts_free(*rows, *n);
-		*rows = NULL;
-		*n = 0;
-		return -1;
-	}
-	sqlite3_finalize(s);
-	return 0;
-}
-
-void
-store_counts_free(struct store_count *rows, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(rows[i].source);
-		free(rows[i].status);
-	}
-	free(rows);
-}
-
-int
 store_probe_write(struct store *st, int64_t deadline_us)
 {
 	char pragma[64];

@@ -242,20 +242,17 @@ bool store_low_space(struct store *);
  */
 bool store_moved(struct store *);
 
-/* A row's statuses, in the order of its life (the schema's CHECK). */
-#define STORE_NSTATUSES 4
+/* A delivery's statuses, in the order of its life (the schema's CHECK). */
+#define STORE_NSTATUSES 5
 extern const char *const store_statuses[STORE_NSTATUSES];
+/*
+ * What an event without a delivery is, as queue_summary and hookq list name
+ * it: "unrouted" (no worker has routed it yet) or "unmatched" (routed, and
+ * no route took it).
+ */
+#define STORE_NEVENT_STATUSES 2
+extern const char *const store_event_statuses[STORE_NEVENT_STATUSES];
 
-/* Operators' reads: the queue per source and status (queue_summary's rows). */
-struct store_count {
-	char *source;
-	char *status;
-	int64_t events;
-	int64_t oldest_received;   /* ms since the epoch, of the oldest of them */
-};
-/* Fills *rows (malloc'd, n of them, by source then status); free with store_counts_free(). */
-int store_counts(struct store *, struct store_count **rows, size_t *n);
-void store_counts_free(struct store_count *, size_t n);
 /*
  * Whether the database takes a write now: takes the write lock (waiting
  * until deadline_us, clock_mono_us() time) and commits a write that changes
@@ -264,53 +261,130 @@ void store_counts_free(struct store_count *, size_t n);
 int store_probe_write(struct store *, int64_t deadline_us);
 
 /*
- * The hookq command's reads and writes. A row as an operator sees it:
- * times are ms since the epoch, 0 when NULL; strings NULL when NULL.
- * store_list() leaves headers and body NULL.
+ * The hookq command's reads and writes, and the metrics page's. Times are
+ * ms since the epoch, 0 when NULL; strings NULL when NULL.
+ */
+
+/*
+ * queue_summary's rows: deliveries per source, route and status; and per
+ * source the events without one, route NULL and status "unrouted" or
+ * "unmatched". oldest_received is the oldest event among them.
+ */
+struct store_count {
+	char *source;
+	char *route;               /* NULL for unrouted and unmatched events */
+	char *status;
+	int64_t count;
+	int64_t oldest_received;
+};
+/*
+ * Fills *rows (malloc'd, n of them, by source, route (NULL first), then
+ * status); free with store_counts_free().
+ */
+int store_counts(struct store *, struct store_count **rows, size_t *n);
+void store_counts_free(struct store_count *, size_t n);
+
+/*
+ * A delivery with its event, as an operator sees it; or an event alone
+ * (id 0, route NULL, status "unrouted" or "unmatched", or "routed" from
+ * store_get_event()). Only store_get() and store_get_event() fill headers
+ * and body.
  */
 struct store_row {
-	int64_t id;
-	char *source, *event_id, *event_type, *status;
+	int64_t id;                          /* the delivery's; 0: an event alone */
+	int64_t event;                       /* the event's row id */
+	char *route, *source, *event_id, *event_type, *status;
 	int attempts;
-	int64_t received_at, next_attempt_at, lease_until, finished_at, failed_at;
+	int64_t received_at, next_attempt_at, lease_until, finished_at, failed_at, created_at;
 	char *claimed_by, *last_error;
+	char *order_key;                     /* ordered routes' key, else NULL */
+	int64_t replay_of;                   /* hookq replay: the delivery repeated; 0: none */
+	int64_t routed_at;                   /* the event's; 0: not routed yet */
+	int routes;                          /* the event's deliveries made by routing */
 	char *headers;                       /* the stored JSON */
-	void *body;
+	void *body;                          /* NUL-terminated after body_len bytes */
 	size_t body_len;
 };
 void store_row_free(struct store_row *);
 void store_rows_free(struct store_row *, size_t n);
 /*
- * Up to limit rows, newest first, of source and status (NULL: any). Fills
- * *rows (malloc'd, n of them).
+ * Up to limit deliveries, newest (highest id) first, of source, route and
+ * status (NULL: any). With status "unrouted" or "unmatched", the events of
+ * source in that state instead (a route matches none of them). Fills *rows
+ * (malloc'd, n of them); free with store_rows_free().
  */
-int store_list(struct store *, const char *source, const char *status, int limit,
-    struct store_row **rows, size_t *n);
-/* Row id with its headers and body; *found says whether there is one. */
+int store_list(struct store *, const char *source, const char *route, const char *status,
+    int limit, struct store_row **rows, size_t *n);
+/* Delivery id with its event's headers and body; *found says whether there is one. */
 int store_get(struct store *, int64_t id, struct store_row *row, bool *found);
 /*
- * Puts row id back to pending if it is dead, or done when done_too (a done
- * row's handler has run: running it again is the operator's explicit
+ * Event id alone (status "unrouted", "unmatched" or "routed") with its
+ * headers and body, and its deliveries, oldest first, in *rows (malloc'd,
+ * n of them). *found says whether there is one.
+ */
+int store_get_event(struct store *, int64_t id, struct store_row *row, struct store_row **rows,
+    size_t *n, bool *found);
+
+/* A delivery hookq requeue put back, or looked at. */
+struct store_requeued {
+	int64_t id, event;
+	char *route, *source, *event_id;     /* malloc'd; NULL when there is no such delivery */
+	char was[16];                        /* its status before; "" when there is none */
+	char now[16];                        /* "pending" or "held"; "" when not requeued */
+};
+/* Frees r's strings (r is the caller's). */
+void store_requeued_clear(struct store_requeued *r);
+/* Frees n of them and the array. */
+void store_requeued_free(struct store_requeued *, size_t n);
+/*
+ * Puts delivery id back if it is dead, or done when done_too (a done
+ * delivery's handler has run: running it again is the operator's explicit
  * choice): attempts 0, due at now, finished_at, failed_at, last_error and
- * the claim cleared. *status (room for 16 bytes) gets the row's status
- * before, "" when there is no such row; *requeued whether it changed.
- * source and event_id of the row go to *row_source and *row_event_id
- * (malloc'd) when it exists.
+ * the claim cleared; "held" instead of "pending" when another delivery of
+ * its route and order key is pending or running, so that two of a key
+ * never run at once (the one finishing releases it). *r (the caller's)
+ * gets what it was and became; free its strings with store_requeued_clear().
  */
-int store_requeue(struct store *, int64_t id, int64_t now, bool done_too, char *status,
-    bool *requeued, char **row_source, char **row_event_id);
+int store_requeue(struct store *, int64_t id, int64_t now, bool done_too,
+    struct store_requeued *r);
 /*
- * Puts every dead row (of source, unless NULL) back to pending as
- * store_requeue() does, in one transaction; *rows gets the rows requeued
- * (id, source, event_id filled in).
+ * Puts every dead delivery (of source's events and of route, NULL: any)
+ * back as store_requeue() does, oldest first, in one transaction; *rows
+ * (malloc'd, n of them) gets them; free with store_requeued_free().
  */
-int store_requeue_dead(struct store *, const char *source, int64_t now,
-    struct store_row **rows, size_t *n);
-/* Deletes up to limit rows of status (done or dead) finished before before. */
-int store_purge(struct store *, const char *status, int64_t before, int limit, int *deleted);
+int store_requeue_dead(struct store *, const char *source, const char *route, int64_t now,
+    struct store_requeued **rows, size_t *n);
+
+/* Which deliveries hookq replay repeats; NULL or 0: no condition. */
+struct store_replay {
+	const char *source, *route, *event_type;
+	int64_t since, until;                /* received_at >= since and < until */
+	const char *status;                  /* done or dead; NULL: done and dead */
+};
 /*
- * The last row received per source (the highest id), by source: id,
- * source, event_id, event_type, status and received_at filled in.
+ * Repeats every delivery that f selects, oldest first, in one transaction:
+ * a new delivery of the same event, route and order key, attempts 0, due at
+ * now, replay_of the old one's id; "held" when its key has an open (held,
+ * pending, running) delivery, counting the replays made before it. With
+ * dry_run, only counts them. *count gets how many.
+ */
+int store_replay(struct store *, const struct store_replay *f, int64_t now, bool dry_run,
+    int64_t *count);
+
+/*
+ * Deletes up to limit deliveries of status (done or dead) finished before
+ * before, and in the same transaction their events that are left without a
+ * delivery (events routing gave none, routes = 0, are not touched here);
+ * with "done", once fewer than limit deliveries are left to delete, also
+ * up to limit events no route took (routes 0) routed before before.
+ * *deliveries and *events say how many of each: the caller repeats while
+ * either reaches limit.
+ */
+int store_purge(struct store *, const char *status, int64_t before, int limit,
+    int *deliveries, int *events);
+/*
+ * The last event received per source (the highest id), by source: the
+ * event alone (id 0), routed_at and routes filled in.
  */
 int store_last_received(struct store *, struct store_row **rows, size_t *n);
 
@@ -320,7 +394,7 @@ int store_last_received(struct store *, struct store_row **rows, size_t *n);
  * (in WAL mode readers block no writer), and the pages are copied a few
  * hundred at a time with a short sleep between, so the copy shares the disk
  * with the receiver. The copy is committed with synchronous = FULL before
- * this returns. *events gets the number of rows in the copy, *version its
+ * this returns. *events gets the number of events in the copy, *version its
  * schema version. Returns 0, or -1 (see store_error()); path is left for
  * the caller to remove then.
  */

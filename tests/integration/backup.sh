@@ -23,6 +23,21 @@ handler = $T/h/ok.sh
 EOF
 # csql FILE SQL: a query on another database file.
 csql() { sqlite3 -batch -noheader "$1" "$2"; }
+# start_worker: lib.sh's, waiting for the start-up line of the worker with
+# routes ("..., routes: github"); lib.sh still waits for "handled [".
+start_worker() {
+	local i
+	"$WORKER" -c "$T/hookq.conf" >> "$T/worker.log" 2>&1 &
+	WORKER_PID=$!
+	WORKER_PIDS="$WORKER_PIDS $WORKER_PID"
+	for i in $(seq 1 200); do
+		grep -qE ' handled \[|, routes: ' "$T/worker.log" 2>/dev/null && return 0
+		alive "$WORKER_PID" || break
+		sleep 0.05
+	done
+	cat "$T/worker.log" >&2
+	bail "hookq-worker did not start"
+}
 
 start_receiver
 start_nginx
@@ -92,14 +107,15 @@ start_worker
 want "the restored queue: the copy's rows" "$n" "$(sql 'SELECT count(*) FROM events')"
 b=$(body after.json '{"zen":"Practicality beats purity.","hook_id":3}')
 want "a new event after the restore: 200" 200 "$(post_github github "$b" after-restore push)"
-want "the worker runs it" done \
-	"$(wait_sql "SELECT status FROM events WHERE event_id = 'after-restore'" done)"
-# A row running when the copy was taken is claimed again once its lease runs out.
-want "the worker runs every pending row of the copy" 0 \
-	"$(wait_sql "SELECT count(*) FROM events WHERE status NOT IN ('done', 'running')" 0 30)"
-want "the copy's running rows still hold their lease" \
-	"$(csql "$COPY" "SELECT count(*) FROM events WHERE status = 'running' AND lease_until IS NOT NULL")" \
-	"$(sql "SELECT count(*) FROM events WHERE status = 'running' AND lease_until IS NOT NULL")"
+want "the worker routes and runs it" done \
+	"$(wait_sql "SELECT status FROM delivery_events WHERE event_id = 'after-restore'" done)"
+# A delivery running when the copy was taken is claimed again once its lease runs out.
+want "the worker routes every event and runs every delivery of the copy" 0 \
+	"$(wait_sql "SELECT (SELECT count(*) FROM events WHERE routed_at IS NULL) +
+	               (SELECT count(*) FROM deliveries WHERE status NOT IN ('done', 'running'))" 0 30)"
+want "the copy's running deliveries still hold their lease" \
+	"$(csql "$COPY" "SELECT count(*) FROM deliveries WHERE status = 'running' AND lease_until IS NOT NULL")" \
+	"$(sql "SELECT count(*) FROM deliveries WHERE status = 'running' AND lease_until IS NOT NULL")"
 want "the restored database: integrity_check" ok "$(sql 'PRAGMA integrity_check')"
 case_end "restoring the copy (daemons stopped, WAL files removed) gives a working queue"
 

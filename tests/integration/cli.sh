@@ -1,10 +1,11 @@
 #!/bin/bash
 # cli.sh: the hookq command on a database seeded through nginx and
-# hookq-receiver (plus sqlite3 UPDATEs for done, dead and running rows):
-# init, status, list, show, requeue, purge, check and sign, each for its
-# output (human and --json, parsed by python3) and its exit code. The
-# commands sign prints, run against nginx, are stored; no output ever
-# holds a secret.
+# hookq-receiver, and routed by sqlite3 (deliveries inserted, then UPDATEs
+# for done, dead and running ones; no worker runs): init, status, list,
+# show, requeue (held on an ordered route), purge, replay, check and sign,
+# each for its output (human and --json, parsed by python3) and its exit
+# code. The commands sign prints, run against nginx, are stored; no output
+# ever holds a secret.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
@@ -165,43 +166,62 @@ for i in 1 2 3 4 5; do
 done
 printf 'bin\000\377\001ary' > "$T/binary.bin"
 [ "$(post_github gh "$T/binary.bin" d-bin push)" = 200 ] || bail "seeding: binary body"
+for i in un nm; do
+	[ "$(post_github gh "$b" "d-$i" push)" = 200 ] || bail "seeding: POST d-$i"
+done
 NOW=$(now_ms)
 DAY=86400000
-sql "UPDATE events SET status = 'done', attempts = 1, finished_at = $NOW - 10 * $DAY WHERE event_id = 'd-1';
-     UPDATE events SET status = 'dead', attempts = 10, finished_at = $NOW - 10 * $DAY,
-            failed_at = $NOW - 10 * $DAY, last_error = 'exit status 3' || char(10) || 'boom on stderr'
-      WHERE event_id = 'd-2';
-     UPDATE events SET status = 'dead', attempts = 10, finished_at = $NOW, failed_at = $NOW,
-            last_error = 'exit status 4' WHERE event_id = 'd-3';
-     UPDATE events SET status = 'running', attempts = 1, lease_until = $NOW + 60000,
-            claimed_by = 'host:1:abc' WHERE event_id = 'd-4';
-     UPDATE events SET status = 'done', attempts = 1, finished_at = $NOW WHERE event_id = 'd-bin';
+# Routed as a worker would: one delivery each on the route gh, its id 1000
+# above its event's (so that an event id and a delivery id never meet by
+# chance); but d-un, not routed yet, and d-nm, which no route took.
+sql "UPDATE events SET routed_at = $NOW, routes = 1 WHERE source = 'gh' AND event_id NOT IN ('d-un', 'd-nm');
+     UPDATE events SET routed_at = $NOW, routes = 0 WHERE event_id = 'd-nm';
+     INSERT INTO deliveries (id, event, route, created_at)
+          SELECT id + 1000, id, 'gh', $NOW FROM events WHERE routes = 1;"
+# dset EVENT_ID SET: the UPDATE of that event's delivery on the route gh.
+dset() { echo "UPDATE deliveries SET $2 WHERE route = 'gh' AND event = (SELECT id FROM events WHERE event_id = '$1');"; }
+sql "$(dset d-1 "status = 'done', attempts = 1, finished_at = $NOW - 10 * $DAY")
+     $(dset d-2 "status = 'dead', attempts = 10, finished_at = $NOW - 10 * $DAY,
+            failed_at = $NOW - 10 * $DAY, last_error = 'exit status 3' || char(10) || 'boom on stderr'")
+     $(dset d-3 "status = 'dead', attempts = 10, finished_at = $NOW, failed_at = $NOW,
+            last_error = 'exit status 4'")
+     $(dset d-4 "status = 'running', attempts = 1, lease_until = $NOW + 60000,
+            claimed_by = 'host:1:abc'")
+     $(dset d-bin "status = 'done', attempts = 1, finished_at = $NOW")
      UPDATE events SET received_at = received_at - 120000 WHERE event_id = 'd-5';"
-ROW() { sql "SELECT id FROM events WHERE event_id = '$1'"; }
+EV() { sql "SELECT id FROM events WHERE event_id = '$1'"; }
+ROW() { sql "SELECT id FROM deliveries WHERE route = 'gh' AND event = $(EV "$1")"; }
 R1=$(ROW d-1) R2=$(ROW d-2) R3=$(ROW d-3) R4=$(ROW d-4) R5=$(ROW d-5) RB=$(ROW d-bin)
+E1=$(EV d-1) E2=$(EV d-2) E3=$(EV d-3) E4=$(EV d-4) E5=$(EV d-5) EB=$(EV d-bin)
+EUN=$(EV d-un) ENM=$(EV d-nm)
+DSTATUS() { sql "SELECT status FROM deliveries WHERE id = $1"; }
 
 # ---- status --------------------------------------------------------------------
 
 case_start
 q status; want "exit" 0 "$RC"
-want_true "done row count" has '^gh +done +2 '
-want_true "dead row count" has '^gh +dead +2 '
-want_true "running row count" has '^gh +running +1 '
-want_true "pending row count" has '^gh +pending +1 '
-want_true "oldest pending age" has '^oldest pending: 2m[0-9]+s ago \(source gh\)'
+want_true "done count" has '^gh +gh +done +2 '
+want_true "dead count" has '^gh +gh +dead +2 '
+want_true "running count" has '^gh +gh +running +1 '
+want_true "pending count" has '^gh +gh +pending +1 '
+want_true "events not routed yet, route -" has '^gh +- +unrouted +1 '
+want_true "events no route took, route -" has '^gh +- +unmatched +1 '
+want_true "oldest pending age" has '^oldest pending: 2m[0-9]+s ago \(route gh, source gh\)'
 want_true "dead letters" has '^dead letters: 2'
-want_true "last received of gh" has "^  gh +[0-9T:Z-]+ \\([0-9ms]+ ago\\)  row $RB id \"d-bin\" type \"push\""
+want_true "unrouted events" has '^unrouted events: 1 '
+want_true "unmatched events" has '^unmatched events: 1 '
+want_true "last received of gh" has "^  gh +[0-9T:Z-]+ \\([0-9ms]+ ago\\)  row $ENM id \"d-nm\" type \"push\""
 want_true "a source with no events" has '^  st +never'
-case_end "status: counts per source and status, oldest pending, dead letters, last received"
+case_end "status: deliveries per source, route and status, unrouted and unmatched events, oldest pending, dead letters, last received"
 
 case_start
 q --json status; want "exit" 0 "$RC"
-want "queue rows" "gh:dead:2 gh:done:2 gh:pending:1 gh:running:1" \
-	"$(json '" ".join("%s:%s:%d" % (r["source"], r["status"], r["events"]) for r in j["queue"])')"
-want "oldest pending" "True gh" \
-	"$(json '120 <= j["oldest_pending_age_s"] < 300, j["oldest_pending_source"]')"
-want "dead letters" 2 "$(json 'j["dead_letters"]')"
-want "last received" "gh:$RB:d-bin st:None ed:None" \
+want "queue rows" "gh:None:unmatched:1 gh:None:unrouted:1 gh:gh:dead:2 gh:gh:done:2 gh:gh:pending:1 gh:gh:running:1" \
+	"$(json '" ".join("%s:%s:%s:%d" % (r["source"], r["route"], r["status"], r["count"]) for r in j["queue"])')"
+want "oldest pending" "True gh gh" \
+	"$(json '120 <= j["oldest_pending_age_s"] < 300, j["oldest_pending_source"], j["oldest_pending_route"]')"
+want "dead letters, unrouted, unmatched" "2 1 1" "$(json 'j["dead_letters"], j["unrouted"], j["unmatched"]')"
+want "last received" "gh:$ENM:d-nm st:None ed:None" \
 	"$(json '" ".join("%s:%s%s" % (r["source"], r["row"], ":" + r["event_id"] if r["row"] else "") for r in j["last_received"] if r["source"] in ("gh", "st", "ed"))')"
 case_end "status --json: the same, parsed"
 
@@ -209,28 +229,41 @@ case_end "status --json: the same, parsed"
 
 case_start
 q list; want "exit" 0 "$RC"
-want "rows listed, newest first" "$RB $R5 $R4 $R3 $R2 $R1" "$(awk 'NR > 1 { printf "%s%s", sep, $1; sep = " " }' "$OUT")"
-want_true "a row's columns" has "^ +$R2  gh +dead +10  [0-9T:Z-]+ +[0-9dhms]+ +\"d-2\" \"push\"$"
+want "deliveries listed, newest first" "$RB $R5 $R4 $R3 $R2 $R1" "$(awk 'NR > 1 { printf "%s%s", sep, $1; sep = " " }' "$OUT")"
+want_true "a delivery's columns" has "^ +$R2 +$E2  gh +gh +dead +10  [0-9T:Z-]+ +[0-9dhms]+ +\"d-2\" \"push\"$"
 q list --status dead; want "--status dead: exit" 0 "$RC"
-want "--status dead rows" "$R3 $R2" "$(awk 'NR > 1 { printf "%s%s", sep, $1; sep = " " }' "$OUT")"
+want "--status dead deliveries" "$R3 $R2" "$(awk 'NR > 1 { printf "%s%s", sep, $1; sep = " " }' "$OUT")"
+q list --route gh --status dead
+want "--route gh --status dead" "$R3 $R2" "$(awk 'NR > 1 { printf "%s%s", sep, $1; sep = " " }' "$OUT")"
+q list --route nope; want "unknown route: exit" 0 "$RC"
+want "unknown route: no deliveries" "no deliveries" "$(cat "$OUT")"
 q list --limit 2; want "--limit 2 rows" 2 "$(grep -c '"d-' "$OUT")"
 want_true "--limit says there are more" has '--limit N for more'
 q list --source nope; want "unknown source: exit" 0 "$RC"
-want "unknown source: no events" "no events" "$(cat "$OUT")"
+want "unknown source: no deliveries" "no deliveries" "$(cat "$OUT")"
+q list --status unrouted; want "--status unrouted: exit" 0 "$RC"
+want_true "an unrouted event: no delivery id, no route" has "^ +- +$EUN  - +gh +unrouted +0  .*\"d-un\" \"push\"$"
+want "--status unrouted: just it" 1 "$(grep -c '"d-' "$OUT")"
+q --json list --status unmatched
+want "--status unmatched --json" "None $ENM None unmatched d-nm 1" \
+	"$(json '" ".join(str(j[0][k]) for k in ("id", "event", "route", "status", "event_id"))') $(json 'len(j)')"
+q list --status unrouted --route gh; want "--route with an event status: exit" 100 "$RC"
 q list --status bogus; want "bad status: exit" 100 "$RC"
 q list --limit 0; want "bad limit: exit" 100 "$RC"
 q list extra; want "stray argument: exit" 100 "$RC"
 q list --json --source gh --status done; want "--json: exit" 0 "$RC"
-want "--json rows" "$RB:done:d-bin $R1:done:d-1" \
-	"$(json '" ".join("%d:%s:%s" % (r["id"], r["status"], r["event_id"]) for r in j)')"
-want "--json times" "True None" "$(json 'j[1]["finished_at_ms"] > 0, j[1]["last_error"]')"
-case_end "list: newest first, --status, --source, --limit, --json; bad values exit 100"
+want "--json rows" "$RB:$EB:gh:done:d-bin $R1:$E1:gh:done:d-1" \
+	"$(json '" ".join("%d:%d:%s:%s:%s" % (r["id"], r["event"], r["route"], r["status"], r["event_id"]) for r in j)')"
+want "--json times" "True None None" "$(json 'j[1]["finished_at_ms"] > 0, j[1]["last_error"], j[1]["replay_of"]')"
+case_end "list: deliveries newest first, --status, --source, --route, --limit, --json; unrouted and unmatched events; bad values exit 100"
 
 # ---- show ----------------------------------------------------------------------
 
 case_start
 q show "$R2"; want "exit" 0 "$RC"
-want_true "row" has "^row +$R2\$"
+want_true "delivery" has "^delivery +$R2\$"
+want_true "its event" has "^event +$E2\$"
+want_true "route" has '^route +gh$'
 want_true "event id" has '^event_id +"d-2"$'
 want_true "status" has '^status +dead$'
 want_true "attempts" has '^attempts +10$'
@@ -238,101 +271,222 @@ want_true "last error, each line indented" grep -qx '  boom on stderr' "$OUT"
 want_true "a header" has '^  x-github-event: push$'
 want_true "the body" grep -qxF '{"zen":"Keep it logically awesome.","hook_id":1}' "$OUT"
 q show "$R2" --json; want "--json: exit" 0 "$RC"
-want "--json fields" "d-2 dead 10 push" \
-	"$(json 'j["event_id"], j["status"], j["attempts"], j["headers"]["x-github-event"]')"
+want "--json fields" "$R2 $E2 gh d-2 dead 10 push" \
+	"$(json 'j["id"], j["event"], j["route"], j["event_id"], j["status"], j["attempts"], j["headers"]["x-github-event"]')"
 want "--json body" "$(cat "$b")" "$(json 'j["body"]')"
 q show "$RB" --json
 want "binary body as base64" "$(base64 -w0 "$T/binary.bin")" "$(json 'j["body_base64"]')"
 q show "$RB"
 want_true "binary body in hex" has '^62696e00 ff016172 79$'
-q show 99999; want "no such row: exit" 1 "$RC"
-want_true "no such row: message" has_err 'row 99999: no such row'
-q show abc; want "not a row id: exit" 100 "$RC"
-q show; want "no row id: exit" 100 "$RC"
-case_end "show: metadata, last error, headers and body (hex or base64 when binary); missing row exits 1"
+q show "$E2"; want "an event's id is no delivery's: exit" 1 "$RC"
+want_true "no such delivery: message" has_err "delivery $E2: no such delivery"
+q show 99999; want "no such delivery: exit" 1 "$RC"
+q show abc; want "not an id: exit" 100 "$RC"
+q show; want "no id: exit" 100 "$RC"
+case_end "show ID: the delivery, its event's metadata, headers and body (hex or base64 when binary); missing exits 1"
+
+case_start
+sql "INSERT INTO deliveries (id, event, route, status, created_at) VALUES (1900, $E2, 'audit', 'pending', $NOW)"
+q show --event "$E2"; want "exit" 0 "$RC"
+want_true "event" has "^event +$E2\$"
+want_true "status routed" has '^status +routed$'
+want_true "routes" has '^routes +1$'
+want_true "its delivery on gh" has "^ +$R2 +$E2  gh +gh +dead "
+want_true "and on audit" has "^ +1900 +$E2  audit +gh +pending "
+want_true "the body" grep -qxF '{"zen":"Keep it logically awesome.","hook_id":1}' "$OUT"
+q --json show --event "$E2"
+want "--json" "None $E2 routed [$R2, 1900] push" \
+	"$(json 'j["id"], j["event"], j["status"], [d["id"] for d in j["deliveries"]], j["headers"]["x-github-event"]')"
+q --json show --event "$EUN"
+want "an unrouted event" "unrouted [] None" "$(json 'j["status"], j["deliveries"], j["routed_at_ms"]')"
+q show --event "$ENM"
+want_true "an unmatched event" has '^status +unmatched$'
+q show --event 99999; want "no such event: exit" 1 "$RC"
+want_true "no such event: message" has_err 'event 99999: no such event'
+sql "DELETE FROM deliveries WHERE id = 1900"
+case_end "show --event ID: the event, its routing and every delivery of it"
 
 # ---- requeue -------------------------------------------------------------------
 
 case_start
-q requeue "$R4"; want "running row: exit" 1 "$RC"
-want_true "running row: refused with a reason" has_err "row $R4 is running: only dead or done rows are requeued"
-want "running row unchanged" running "$(sql "SELECT status FROM events WHERE id = $R4")"
-q requeue "$R5"; want "pending row: exit" 1 "$RC"
-q requeue 99999; want "no such row: exit" 1 "$RC"
-want_true "no such row: message" has_err 'row 99999: no such row'
+q requeue "$R4"; want "running delivery: exit" 1 "$RC"
+want_true "running delivery: refused with a reason" has_err "delivery $R4 is running: only dead or done deliveries are requeued"
+want "running delivery unchanged" running "$(DSTATUS "$R4")"
+q requeue "$R5"; want "pending delivery: exit" 1 "$RC"
+q requeue 99999; want "no such delivery: exit" 1 "$RC"
+want_true "no such delivery: message" has_err 'delivery 99999: no such delivery'
 q requeue; want "nothing to requeue: exit" 100 "$RC"
 q requeue "$R2" --dead; want "ids and --dead: exit" 100 "$RC"
 q requeue --source gh; want "--source without --dead: exit" 100 "$RC"
+q requeue --route gh; want "--route without --dead: exit" 100 "$RC"
 q requeue "$R2" 99999; want "one dead, one missing: exit" 1 "$RC"
-want_true "says how many" has '^requeued 1 of 2 rows$'
-want_true "logs who and what" has_err "hookq\\[[0-9]+\\]: .*requeued row=$R2 source=gh id=\"d-2\" was=dead by=[^ ]+"
-want "requeued row" "pending|0|||" \
-	"$(sql "SELECT status, attempts, finished_at, last_error, failed_at FROM events WHERE id = $R2")"
-want "due now" 1 "$(sql "SELECT next_attempt_at BETWEEN $NOW AND $NOW + 600000 FROM events WHERE id = $R2")"
-case_end "requeue ROWID: dead or done rows only, back to pending with attempts reset; logged"
+want_true "says how many" has '^requeued 1 of 2 deliveries$'
+want_true "logs who and what" has_err "hookq\\[[0-9]+\\]: .*requeued row=$E2 delivery=$R2 route=gh source=gh id=\"d-2\" was=dead by=[^ ]+"
+want "requeued delivery" "pending|0|||" \
+	"$(sql "SELECT status, attempts, finished_at, last_error, failed_at FROM deliveries WHERE id = $R2")"
+want "due now" 1 "$(sql "SELECT next_attempt_at BETWEEN $NOW AND $NOW + 600000 FROM deliveries WHERE id = $R2")"
+case_end "requeue ID: dead or done deliveries only, back to pending with attempts reset; logged"
 
 case_start
-q requeue --dead --source st; want "--dead of a source without dead rows: exit" 0 "$RC"
-want_true "nothing requeued" has '^requeued 0 dead rows of source st$'
-q --json requeue --dead --source gh; want "--dead --json: exit" 0 "$RC"
-want "--dead requeued" "[$R3]" "$(json 'j["requeued"]')"
-want_true "logged" has_err "requeued row=$R3 source=gh id=\"d-3\" was=dead"
-want "no dead rows left" 0 "$(sql "SELECT count(*) FROM events WHERE status = 'dead'")"
+q requeue --dead --source st; want "--dead of a source without dead deliveries: exit" 0 "$RC"
+want_true "nothing requeued" has '^requeued 0 dead deliveries of source st$'
+q requeue --dead --route nope; want "--dead of a route without dead deliveries: exit" 0 "$RC"
+want_true "nothing requeued on the route" has '^requeued 0 dead deliveries on route nope$'
+q --json requeue --dead --source gh --route gh; want "--dead --json: exit" 0 "$RC"
+want "--dead requeued" "[$R3] []" "$(json 'j["requeued"], j["held"]')"
+want_true "logged" has_err "requeued row=$E3 delivery=$R3 route=gh source=gh id=\"d-3\" was=dead"
+want "no dead deliveries left" 0 "$(sql "SELECT count(*) FROM deliveries WHERE status = 'dead'")"
 q --json requeue --force "$RB" "$R4"
 want "--json: requeued and refused" "[$RB] [$R4] 1" "$(json 'j["requeued"], j["refused"]') $RC"
-case_end "requeue --dead [--source S], and --json"
+case_end "requeue --dead [--source S] [--route R], and --json"
 
 case_start
-R1_BEFORE=$(sql "SELECT status, attempts, finished_at FROM events WHERE id = $R1")
-q requeue "$R1"; want "done row without --force: exit" 1 "$RC"
-want_true "done row: says to pass --force" has_err "row $R1 is done: pass --force to run it again"
-want "done row unchanged" "$R1_BEFORE" "$(sql "SELECT status, attempts, finished_at FROM events WHERE id = $R1")"
-want_true "done row: not logged as requeued" eval "! grep -q 'requeued row=$R1 ' '$ERR'"
+R1_BEFORE=$(sql "SELECT status, attempts, finished_at FROM deliveries WHERE id = $R1")
+q requeue "$R1"; want "done delivery without --force: exit" 1 "$RC"
+want_true "done delivery: says to pass --force" has_err "delivery $R1 is done: pass --force to run it again"
+want "done delivery unchanged" "$R1_BEFORE" "$(sql "SELECT status, attempts, finished_at FROM deliveries WHERE id = $R1")"
+want_true "done delivery: not logged as requeued" eval "! grep -q 'delivery=$R1 ' '$ERR'"
 q requeue --force --dead; want "--force with --dead: exit" 100 "$RC"
-q requeue --force "$R1"; want "done row with --force: exit" 0 "$RC"
-want "done row with --force: pending again" "pending|0||" \
-	"$(sql "SELECT status, attempts, finished_at, failed_at FROM events WHERE id = $R1")"
-want_true "--force: logged was=done" has_err "requeued row=$R1 source=gh id=\"d-1\" was=done"
-sql "UPDATE events SET status = 'done', attempts = 1, finished_at = $NOW - 10 * $DAY WHERE id = $R1"
-case_end "requeue of a done row needs --force (exit 1 and the reason without it)"
+q requeue --force "$R1"; want "done delivery with --force: exit" 0 "$RC"
+want "done delivery with --force: pending again" "pending|0||" \
+	"$(sql "SELECT status, attempts, finished_at, failed_at FROM deliveries WHERE id = $R1")"
+want_true "--force: logged was=done" has_err "requeued row=$E1 delivery=$R1 route=gh source=gh id=\"d-1\" was=done"
+sql "UPDATE deliveries SET status = 'done', attempts = 1, finished_at = $NOW - 10 * $DAY WHERE id = $R1"
+case_end "requeue of a done delivery needs --force (exit 1 and the reason without it)"
 
-# The README's UPDATE for a dead letter, run as printed there, leaves the row
-# as hookq requeue does.
+# An ordered route: a delivery requeued while another of its key is pending
+# or running is held (the worker releases it when that one finishes), so two
+# of a key never run at once; with none open it is pending. Of two dead ones
+# of a key requeued together, the older is pending and the newer held.
+case_start
+sql "INSERT INTO deliveries (id, event, route, status, attempts, finished_at, created_at, order_key) VALUES
+	(2001, $E4, 'ord', 'dead', 3, $NOW, $NOW, 'k1'),
+	(2002, $E5, 'ord', 'pending', 0, NULL, $NOW, 'k1'),
+	(2003, $E4, 'ord', 'dead', 3, $NOW, $NOW, 'k2'),
+	(2004, $E5, 'ord', 'running', 1, NULL, $NOW, 'k3'),
+	(2005, $E4, 'ord', 'done', 1, $NOW, $NOW, 'k3'),
+	(2006, $E4, 'ord', 'dead', 3, $NOW, $NOW, 'k4'),
+	(2007, $E5, 'ord', 'dead', 3, $NOW, $NOW, 'k4'),
+	(2008, $E5, 'ord', 'held', 0, NULL, $NOW, 'k2')"
+q requeue 2001 2003; want "exit" 0 "$RC"
+want "behind a pending one of its key: held; its key's only one: pending" "held pending" "$(DSTATUS 2001) $(DSTATUS 2003)"
+want_true "says one is held" has '^requeued 2 of 2 deliveries \(1 held behind an open delivery of its key\)$'
+want "the held one reset all the same" "0||" "$(sql "SELECT attempts, finished_at, last_error FROM deliveries WHERE id = 2001")"
+q --json requeue --force 2005
+want "behind a running one: held (--json)" "[2005] [2005] held" "$(json 'j["requeued"], j["held"]') $(DSTATUS 2005)"
+q --json requeue --dead --route ord
+want "--dead, two of a key: the older pending, the newer held" "[2006, 2007] [2007] pending held" \
+	"$(json 'j["requeued"], j["held"]') $(DSTATUS 2006) $(DSTATUS 2007)"
+want "never two of a key pending or running" "" \
+	"$(sql "SELECT order_key FROM deliveries WHERE route = 'ord' AND status IN ('pending', 'running') GROUP BY order_key HAVING count(*) > 1")"
+sql "DELETE FROM deliveries WHERE route = 'ord'"
+case_end "requeue on an ordered route: held while another delivery of its key is pending or running"
+
+# The README's UPDATE for a dead letter, run as printed there, leaves the
+# delivery as hookq requeue does.
 case_start
 readme_sql=$(awk '/^-- requeue one dead letter/ { on = 1; next } on { print } /WHERE id = 42 AND status/ { exit }' \
 	"$top_srcdir/README.md")
 want_true "README has the requeue UPDATE" eval "printf '%s' \"\$readme_sql\" | grep -q 'WHERE id = 42'"
 DEADSET="status = 'dead', attempts = 10, finished_at = $NOW, failed_at = $NOW, last_error = 'x',
 	lease_until = $NOW, claimed_by = 'host:1:abc'"
-sql "UPDATE events SET $DEADSET WHERE id IN ($R2, $R3)"
+sql "UPDATE deliveries SET $DEADSET WHERE id IN ($R2, $R3)"
 q requeue "$R2"; want "CLI requeue: exit" 0 "$RC"
 sql "$(printf '%s' "$readme_sql" | sed "s/id = 42/id = $R3/")"
 COLS="status, attempts, finished_at, failed_at, last_error, lease_until, claimed_by"
-want "README SQL row = CLI row" "$(sql "SELECT $COLS FROM events WHERE id = $R2")" \
-	"$(sql "SELECT $COLS FROM events WHERE id = $R3")"
+want "README SQL delivery = CLI delivery" "$(sql "SELECT $COLS FROM deliveries WHERE id = $R2")" \
+	"$(sql "SELECT $COLS FROM deliveries WHERE id = $R3")"
 want "README SQL: due now, as the CLI makes it" 1 \
-	"$(sql "SELECT abs((SELECT next_attempt_at FROM events WHERE id = $R2) - (SELECT next_attempt_at FROM events WHERE id = $R3)) < 5000")"
-sql "UPDATE events SET $DEADSET WHERE id IN ($R2, $R3)"
+	"$(sql "SELECT abs((SELECT next_attempt_at FROM deliveries WHERE id = $R2) - (SELECT next_attempt_at FROM deliveries WHERE id = $R3)) < 5000")"
+sql "UPDATE deliveries SET $DEADSET WHERE id IN ($R2, $R3)"
 case_end "the README's SQL requeue resets what hookq requeue resets (failed_at, the claim)"
 
 # ---- purge ---------------------------------------------------------------------
 
+# Purged: R1 (done 10 days ago), whose event is left without a delivery; the
+# audit delivery of E2, done as long ago, whose event keeps its dead one;
+# and d-nm, which no route took 8 days ago. Then R3, dead 8 days ago, with its event.
 case_start
-sql "UPDATE events SET status = 'dead', finished_at = $NOW - 8 * $DAY WHERE id = $R3"
-q purge --status done --older-than 7d; want "exit" 0 "$RC"
-want_true "says how many" has '^purged 1 done row finished more than 7d0h ago'
-want "old done row gone, dead rows kept" "0 1" \
-	"$(sql "SELECT (SELECT count(*) FROM events WHERE id = $R1) || ' ' || (SELECT count(*) FROM events WHERE id = $R3)")"
-want_true "logged" has_err "purged 1 done rows finished before .* by="
-q --json purge --status dead --older-than 7d
-want "--json dead purge" "dead 1" "$(json 'j["status"], j["purged"]')"
-want "old dead row gone" 0 "$(sql "SELECT count(*) FROM events WHERE id = $R3")"
-q purge --status done --older-than 7d; want "nothing more: exit" 0 "$RC"
-want_true "nothing more" has '^purged 0 done rows'
+sql "UPDATE deliveries SET status = 'dead', finished_at = $NOW - 8 * $DAY WHERE id = $R3;
+     INSERT INTO deliveries (id, event, route, status, finished_at, created_at)
+          VALUES (1901, $E2, 'audit', 'done', $NOW - 10 * $DAY, $NOW);
+     UPDATE events SET routed_at = $NOW - 8 * $DAY WHERE id = $ENM"
+q purge --done --older-than 7d; want "exit" 0 "$RC"
+want_true "says how many" has '^purged 2 done deliveries finished more than 7d0h ago .* and 2 events left without one$'
+want "old done deliveries gone, dead ones kept" "0 0 1" \
+	"$(sql "SELECT (SELECT count(*) FROM deliveries WHERE id IN ($R1, 1901)) || ' ' || (SELECT count(*) FROM events WHERE id IN ($E1, $ENM)) || ' ' || (SELECT count(*) FROM deliveries WHERE id = $R3)")"
+want "an event that keeps a delivery is kept" 1 "$(sql "SELECT count(*) FROM events WHERE id = $E2")"
+want "an unrouted event is kept" 1 "$(sql "SELECT count(*) FROM events WHERE id = $EUN")"
+want_true "logged" has_err "purged 2 done deliveries and 2 events finished before .* by="
+q --json purge --dead --older-than 7d
+want "--json dead purge" "dead 1 1" "$(json 'j["status"], j["purged"], j["events"]')"
+want "old dead delivery gone, with its event" "0 0" \
+	"$(sql "SELECT (SELECT count(*) FROM deliveries WHERE id = $R3) || ' ' || (SELECT count(*) FROM events WHERE id = $E3)")"
+q purge --status done --older-than 7d; want "nothing more (--status done, as before): exit" 0 "$RC"
+want_true "nothing more" has '^purged 0 done deliveries'
 q purge --status pending --older-than 7d; want "pending: exit" 100 "$RC"
-q purge --status done; want "no --older-than: exit" 100 "$RC"
-q purge --status done --older-than soon; want "bad duration: exit" 100 "$RC"
-case_end "purge --status done|dead --older-than: only finished rows past the age"
+q purge --done; want "no --older-than: exit" 100 "$RC"
+q purge --done --dead --older-than 7d; want "--done and --dead: exit" 100 "$RC"
+q purge --older-than 7d; want "neither: exit" 100 "$RC"
+q purge --done --older-than soon; want "bad duration: exit" 100 "$RC"
+case_end "purge --done|--dead --older-than: finished deliveries past the age, the events left without one, unmatched events with --done"
+
+# ---- replay --------------------------------------------------------------------
+
+# Replays of the route rp: 3001 done, 3002 dead (its event of type release),
+# 3005 done behind 3006 pending of its key k; 3003 pending is never replayed;
+# 3004 is another route's. Of rs's two of key j, replayed together, the
+# first is pending and the second held. E4 arrived 3 hours ago.
+case_start
+sql "UPDATE events SET event_type = 'release' WHERE id = $E5;
+     UPDATE events SET received_at = $NOW - 3 * 3600000 WHERE id = $E4;
+     INSERT INTO deliveries (id, event, route, status, attempts, finished_at, created_at, order_key, last_error) VALUES
+	(3001, $E4, 'rp', 'done', 1, $NOW, $NOW, NULL, NULL),
+	(3002, $E5, 'rp', 'dead', 5, $NOW, $NOW, NULL, 'exit status 1'),
+	(3003, $EB, 'rp', 'pending', 0, NULL, $NOW, NULL, NULL),
+	(3004, $E4, 'rq', 'done', 1, $NOW, $NOW, NULL, NULL),
+	(3005, $EB, 'rp', 'done', 1, $NOW, $NOW, 'k', NULL),
+	(3006, $E5, 'rp', 'pending', 0, NULL, $NOW, 'k', NULL),
+	(3007, $E4, 'rs', 'done', 1, $NOW, $NOW, 'j', NULL),
+	(3008, $E5, 'rs', 'dead', 3, $NOW, $NOW, 'j', NULL)"
+BEFORE=$(sql "SELECT count(*), max(id) FROM deliveries")
+q replay; want "no filter: exit" 100 "$RC"
+want_true "no filter: says why" has_err 'give at least one of --source, --route, --type, --since or --status'
+q replay --until 1h; want "--until alone: exit" 100 "$RC"
+q replay --route rp --dry-run; want "--dry-run: exit" 0 "$RC"
+want "--dry-run: the count" "would replay 3 deliveries" "$(cat "$OUT")"
+want "--dry-run: nothing changed" "$BEFORE" "$(sql "SELECT count(*), max(id) FROM deliveries")"
+want_true "--dry-run: not logged" eval "! grep -q 'replayed' '$ERR'"
+q replay --route rp --status dead --dry-run; want "--status dead" "would replay 1 delivery" "$(cat "$OUT")"
+q replay --route rp --type release --dry-run; want "--type" "would replay 1 delivery" "$(cat "$OUT")"
+q replay --route rp --since 2h --dry-run; want "--since a duration ago" "would replay 2 deliveries" "$(cat "$OUT")"
+ISO=$(date -u -d "@$(( (NOW - 2 * 3600000) / 1000 ))" +%Y-%m-%dT%H:%M:%SZ)
+q replay --route rp --since "$ISO" --dry-run; want "--since an ISO 8601 time" "would replay 2 deliveries" "$(cat "$OUT")"
+q replay --route rp --until 2h --dry-run; want "--until" "would replay 1 delivery" "$(cat "$OUT")"
+q replay --source gh --dry-run; want "--source: done and dead of every route (rp, rq, rs and gh's dead R2)" \
+	"would replay 7 deliveries" "$(cat "$OUT")"
+q --json replay --type release --status done --dry-run
+want "--json dry run" "True 0" "$(json 'j["dry_run"], j["would_replay"]')"
+q replay --since yesterday; want "bad time: exit" 100 "$RC"
+q replay --route rp --status pending; want "--status pending: exit" 100 "$RC"
+q replay --route rp; want "exit" 0 "$RC"
+want "says how many" "replayed 3 deliveries" "$(cat "$OUT")"
+want_true "logged with the filters" has_err "replayed 3 deliveries source=- route=rp type=- since=- until=- status=done,dead by=[^ ]+"
+want "new deliveries: same event, route and key; replay_of; attempts 0; pending, or held behind its key" \
+	"3001:$E4:rp::0:pending 3002:$E5:rp::0:pending 3005:$EB:rp:k:0:held" \
+	"$(sql "SELECT group_concat(replay_of || ':' || event || ':' || route || ':' || ifnull(order_key, '') || ':' || attempts || ':' || status, ' ')
+	          FROM (SELECT * FROM deliveries WHERE replay_of IS NOT NULL ORDER BY replay_of)")"
+want "new ids, after every old one" 3 "$(sql "SELECT count(*) FROM deliveries WHERE replay_of IS NOT NULL AND id > 3008")"
+want "due now, nothing carried over" "3 0" "$(sql "SELECT sum(next_attempt_at BETWEEN $NOW AND $NOW + 600000) || ' ' || (count(last_error) + count(finished_at) + count(failed_at)) FROM deliveries WHERE replay_of IS NOT NULL")"
+want "the replayed ones as they were" "done dead pending done" "$(DSTATUS 3001) $(DSTATUS 3002) $(DSTATUS 3003) $(DSTATUS 3005)"
+q --json replay --route rs; want "two of a key: exit" 0 "$RC"
+want "--json" "False 2" "$(json 'j["dry_run"], j["replayed"]')"
+want "two of a key at once: the first pending, the second held" "3007:pending 3008:held" \
+	"$(sql "SELECT group_concat(replay_of || ':' || status, ' ') FROM (SELECT * FROM deliveries WHERE route = 'rs' AND replay_of IS NOT NULL ORDER BY id)")"
+q replay --route rq --source gh --status done; want "--route --source --status" "replayed 1 delivery" "$(cat "$OUT")"
+want "replay of rq" "3004:pending" "$(sql "SELECT replay_of || ':' || status FROM deliveries WHERE route = 'rq' AND replay_of IS NOT NULL")"
+sql "DELETE FROM deliveries WHERE route IN ('rp', 'rq', 'rs')"
+case_end "replay: a new pending delivery (held behind its key) for each done or dead one the filters select; --dry-run counts; at least one filter"
 
 # ---- check ---------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # cli_ops.sh: what the hookq commands may touch. The read-only commands
-# (status, list, show, backup) run as a user who can read the database but
+# (status, list, show, backup, replay --dry-run) run as a user who can read the database but
 # neither write it nor read the secret files; no command but init migrates
 # an older database; a database newer than the binary is refused by hookq,
 # hookq-receiver and hookq-worker (exit 111) with its bytes and mtime
@@ -84,20 +84,27 @@ else
 	want_true "the user cannot write the database" eval "! runuser -u '$MON' -- sh -c ': >> \"$DB\"' 2>/dev/null"
 	before=$(fingerprint "$DB")
 	mon status; want "status: exit" 0 "$RC"
-	want_true "status: the events" has '^gh +pending +3 '
+	want_true "status: the events, not routed yet" has '^gh +- +unrouted +3 '
 	want "status: nothing on stderr" "" "$(cat "$ERR")"
-	mon --json list; want "list: exit" 0 "$RC"
-	want "list: the rows" 3 "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$OUT")"
-	mon show 1; want "show: exit" 0 "$RC"
+	mon --json list --status unrouted; want "list: exit" 0 "$RC"
+	want "list: the events" 3 "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$OUT")"
+	mon show --event 1; want "show: exit" 0 "$RC"
 	want_true "show: the body" has 'Design for failure'
 	mon backup "$T/mon-copy.db"
 	want "backup into a folder the user cannot write: exit 111" 111 "$RC"
 	want_true "backup: says why" has_err 'mon-copy.db.tmp-.*Permission denied'
-	sql "UPDATE events SET status = 'dead', finished_at = 1 WHERE id = 1"
+	sql "UPDATE events SET routed_at = 1, routes = 1 WHERE id = 1;
+	     INSERT INTO deliveries (id, event, route, status, finished_at, created_at)
+	          VALUES (1, 1, 'gh', 'dead', 1, 1)"
+	mon show 1; want "show of a delivery: exit" 0 "$RC"
+	want_true "show of a delivery: the body" has 'Design for failure'
 	before=$(fingerprint "$DB")
 	mon requeue 1; want "requeue (a write) fails for the user: exit" 111 "$RC"
 	want_true "requeue: says the database is read-only" has_err 'readonly database'
-	want "requeue: the row still dead" dead "$(sql 'SELECT status FROM events WHERE id = 1')"
+	want "requeue: the delivery still dead" dead "$(sql 'SELECT status FROM deliveries WHERE id = 1')"
+	mon replay --source gh --dry-run; want "replay --dry-run (a read) works for the user: exit" 0 "$RC"
+	want "replay --dry-run: the count" "would replay 1 delivery" "$(cat "$OUT")"
+	mon replay --source gh; want "replay (a write) fails for the user: exit" 111 "$RC"
 	mon check; want "check (it reads secrets) is refused: exit" 1 "$RC"
 	want_true "check: names the secret file" has "gh.secret: Permission denied"
 	want "the database as it was" "$before" "$(fingerprint "$DB")"
@@ -208,7 +215,7 @@ sed "s|^database = .*|database = $OLD|" "$T/hookq.conf" > "$T/old.conf"
 
 case_start
 before=$(fingerprint "$OLD")
-for cmd in status list "show 1" "backup $T/old-copy.db" "requeue 1" "purge --status done --older-than 1d"; do
+for cmd in status list "show 1" "backup $T/old-copy.db" "requeue 1" "purge --done --older-than 1d" "replay --source gh"; do
 	# shellcheck disable=SC2086
 	qc "$T/old.conf" $cmd
 	want "$cmd on a version-3 database: exit" 111 "$RC"
@@ -247,7 +254,7 @@ for mode in wal delete; do
 	want "$mode: the journal mode" "$mode" "$(sqlite3 "$NEW" 'PRAGMA journal_mode')"
 	sleep 0.01 # a write from now on changes the mtime
 	before=$(fingerprint "$NEW")
-	for cmd in status list "show 1" "backup $T/new-copy.db" "requeue 1" "purge --status done --older-than 1d" init; do
+	for cmd in status list "show 1" "backup $T/new-copy.db" "requeue 1" "purge --done --older-than 1d" "replay --source gh" init; do
 		# shellcheck disable=SC2086
 		qc "$T/new.conf" $cmd
 		want "hookq $cmd on a version-99 database: exit" 111 "$RC"

@@ -2,7 +2,8 @@
 # metrics.sh: [hookq] metrics_path and health_path through nginx/hookq.conf
 # as shipped. The test sends a known mix of webhooks (every outcome nginx
 # lets reach hookq), scrapes the metrics and compares each counter, the
-# histogram and the queue gauges with what it sent and with the database;
+# histogram and the queue gauges (per source, and per route of deliveries
+# made by hand) with what it sent and with the database;
 # the health check answers 200, then 503 with Retry-After while another
 # process holds the write lock (lock_db), then 200 again; both paths are
 # refused to a client that is not 127.0.0.1; a reload without the keys
@@ -16,6 +17,7 @@ BUSY_MS=300
 new_secret gh
 new_secret gh2
 new_secret wrong
+ok_handler > /dev/null
 HOOKQ_KEYS="busy_timeout = $BUSY_MS
 metrics_path = /hookq/metrics
 health_path = /hookq/health"
@@ -25,6 +27,7 @@ scheme = github
 secret_file = $T/gh.secret
 events = push
 max_body = 1K
+handler = $T/h/ok.sh
 
 [source gh2]
 scheme = github
@@ -79,8 +82,11 @@ want "unknown not_found" 0 "$(mval 'hookq_requests_total{source="",outcome="not_
 want "histogram count" 0 "$(mval hookq_request_duration_seconds_count)"
 want "queue up" 1 "$(mval hookq_queue_up)"
 want "gh pending" 0 "$(mval 'hookq_queue_events{source="gh",status="pending"}')"
-want "gh dead letters" 0 "$(mval 'hookq_dead_letters{source="gh"}')"
-case_end "a fresh receiver's metrics: every configured source at zero, the queue empty"
+want "gh unrouted" 0 "$(mval 'hookq_queue_unrouted_events{source="gh"}')"
+want "gh's route's pending" 0 "$(mval 'hookq_queue_deliveries{source="gh",route="gh",status="pending"}')"
+want "gh's route's dead letters" 0 "$(mval 'hookq_dead_letters{source="gh",route="gh"}')"
+want "gh2 (no handler, no route): no route series" "" "$(grep 'route="gh2"' "$T/metrics")"
+case_end "a fresh receiver's metrics: every configured source and route at zero, the queue empty"
 
 read -r hs ht < <(health)
 case_start
@@ -141,7 +147,8 @@ case_end "health is 503 with Retry-After while the database is held locked"
 case_start
 want status 200 "$(scrape)"
 want "queue up during the lock" 1 "$(mval hookq_queue_up)"
-want "gh pending during the lock" 3 "$(mval 'hookq_queue_events{source="gh",status="pending"}')"
+want "gh unrouted during the lock" 3 "$(mval 'hookq_queue_events{source="gh",status="unrouted"}')"
+want "gh unrouted events during the lock" 3 "$(mval 'hookq_queue_unrouted_events{source="gh"}')"
 case_end "a scrape during the lock still reads the queue"
 
 unlock_db
@@ -194,27 +201,48 @@ want_true "the locked request is not in the 0.1 s bucket" \
 case_end "each counter equals what the test sent ($total webhooks), the histogram counts them all"
 
 # --- Queue gauges against the database. ---
+# Routed by hand (no worker runs): gh's d-1 stays unrouted, d-2 is dead on
+# the route gh, d-3 (an hour old) pending on gh and on audit (a route only in
+# the table); no route took gh2's event.
 now=$(now_ms)
-sql "UPDATE events SET status = 'dead', finished_at = $now WHERE source = 'gh' AND event_id = 'd-2';
-	UPDATE events SET received_at = $now - 3600000 WHERE source = 'gh' AND event_id = 'd-3';
-	UPDATE events SET status = 'done', finished_at = $now WHERE source = 'gh2'"
+sql "UPDATE events SET routed_at = $now, routes = 1 WHERE source = 'gh' AND event_id <> 'd-1';
+	UPDATE events SET routed_at = $now, routes = 0 WHERE source = 'gh2';
+	INSERT INTO deliveries (event, route, created_at) SELECT id, 'gh', $now FROM events WHERE routes = 1;
+	INSERT INTO deliveries (event, route, created_at)
+	     SELECT id, 'audit', $now FROM events WHERE source = 'gh' AND event_id = 'd-3';
+	UPDATE deliveries SET status = 'dead', finished_at = $now
+	 WHERE event = (SELECT id FROM events WHERE source = 'gh' AND event_id = 'd-2');
+	UPDATE events SET received_at = $now - 3600000 WHERE source = 'gh' AND event_id = 'd-3'"
 scrape > /dev/null
 case_start
+want_true "well-formed exposition" format_ok "$T/metrics"
 for src in gh gh2; do
-	for st in pending running done dead; do
-		want "queue_events{$src,$st}" \
-			"$(sql "SELECT count(*) FROM events WHERE source = '$src' AND status = '$st'")" \
+	for st in held pending running done dead; do
+		want "queue_events{$src,$st}: its deliveries over every route" \
+			"$(sql "SELECT count(*) FROM delivery_events WHERE source = '$src' AND status = '$st'")" \
 			"$(mval "hookq_queue_events{source=\"$src\",status=\"$st\"}")"
 	done
 done
-want "gh pending" 2 "$(mval 'hookq_queue_events{source="gh",status="pending"}')"
-want "gh dead letters" 1 "$(mval 'hookq_dead_letters{source="gh"}')"
-want "gh2 dead letters" 0 "$(mval 'hookq_dead_letters{source="gh2"}')"
-want_true "gh's oldest pending waited about an hour" \
-	awk -v a="$(mval 'hookq_queue_oldest_pending_age_seconds{source="gh"}')" \
+for r in gh audit; do
+	for st in held pending running done dead; do
+		want "queue_deliveries{gh,$r,$st}" \
+			"$(sql "SELECT count(*) FROM deliveries WHERE route = '$r' AND status = '$st'")" \
+			"$(mval "hookq_queue_deliveries{source=\"gh\",route=\"$r\",status=\"$st\"}")"
+	done
+done
+want "gh pending, summed over its routes" 2 "$(mval 'hookq_queue_events{source="gh",status="pending"}')"
+want "gh unrouted" "1 1" "$(mval 'hookq_queue_events{source="gh",status="unrouted"}') $(mval 'hookq_queue_unrouted_events{source="gh"}')"
+want "gh2 unmatched" "1 1" "$(mval 'hookq_queue_events{source="gh2",status="unmatched"}') $(mval 'hookq_queue_unmatched_events{source="gh2"}')"
+want "gh dead letters on the route gh" 1 "$(mval 'hookq_dead_letters{source="gh",route="gh"}')"
+want "none on audit" 0 "$(mval 'hookq_dead_letters{source="gh",route="audit"}')"
+want_true "the route gh's oldest pending waited about an hour" \
+	awk -v a="$(mval 'hookq_queue_oldest_pending_age_seconds{source="gh",route="gh"}')" \
 	'BEGIN { exit !(a >= 3600 && a < 3700) }'
-want "gh2 has none pending" 0.000 "$(mval 'hookq_queue_oldest_pending_age_seconds{source="gh2"}')"
-case_end "queue gauges match the database: rows per status, dead letters, the oldest pending age"
+want_true "gh's oldest unrouted event waited since the test sent it" \
+	awk -v a="$(mval 'hookq_queue_oldest_unrouted_age_seconds{source="gh"}')" \
+	'BEGIN { exit !(a > 0 && a < 600) }'
+want "gh2 has nothing unrouted" 0.000 "$(mval 'hookq_queue_oldest_unrouted_age_seconds{source="gh2"}')"
+case_end "queue gauges match the database: deliveries per source, route and status, unrouted and unmatched events, dead letters, the oldest pending age"
 
 # --- Methods, logs, and loopback only. ---
 case_start

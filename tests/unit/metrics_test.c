@@ -19,11 +19,21 @@
 #include "store.h"
 #include "util.h"
 
-/* A config with just the source names metrics_add_sources() reads. */
+/* A config with just the source and route names metrics_add_sources() reads. */
 struct names_config {
 	struct config cfg;
 	struct source src[3];
+	struct route rt[3];
 };
+
+/* Adds route name, of source, to nc (three at most). */
+static void
+names_route(struct names_config *nc, const char *name, const char *source)
+{
+	nc->cfg.routes = nc->rt;
+	nc->rt[nc->cfg.nroutes].name = (char *)name;
+	nc->rt[nc->cfg.nroutes++].source = (char *)source;
+}
 
 static void
 names_config(struct names_config *nc, const char *a, const char *b, const char *c)
@@ -208,42 +218,78 @@ test_histogram(void **state)
 	metrics_free(m);
 }
 
-/* The queue: every status of every source, ages, dead letters, sources only in the table. */
+/*
+ * The queue: per source every status summed over its routes, and its
+ * unrouted and unmatched events; per source and route every delivery
+ * status, the oldest pending age and the dead letters, configured routes at
+ * zero; sources and routes only in the table; odd names escaped.
+ */
 static void
 test_queue(void **state)
 {
 	struct metrics *m = new_metrics();
 	struct names_config nc;
 	struct store_count rows[] = {
-		{ "gh", "dead", 2, 1000 },
-		{ "gh", "pending", 3, 95000 },
-		{ "gh", "weird", 1, 0 },
-		{ "old\"one\\\n", "pending", 4, 99999 },
+		{ "gh", NULL, "unrouted", 4, 90000 },
+		{ "gh", "audit", "pending", 1, 97000 },
+		{ "gh", "gh", "dead", 2, 1000 },
+		{ "gh", "gh", "pending", 3, 95000 },
+		{ "gh", "gh", "weird", 1, 0 },
+		{ "old\"one\\\n", "old\"r", "pending", 4, 99999 },
 	};
 	struct metrics_queue q = { true, rows, nitems(rows), 100000 };
 	char *text;
 
 	names_config(&nc, "gh", "st", NULL);
+	names_route(&nc, "gh", "gh");
+	names_route(&nc, "audit", "gh");
+	names_route(&nc, "stq", "st");
 	metrics_add_sources(m, &nc.cfg);
 	text = render(m, &q);
 	assert_line(text, "hookq_queue_up 1");
 	assert_line(text, "# TYPE hookq_queue_events gauge");
-	assert_line(text, "hookq_queue_events{source=\"gh\",status=\"pending\"} 3");
+	assert_line(text, "hookq_queue_events{source=\"gh\",status=\"pending\"} 4");
+	assert_line(text, "hookq_queue_events{source=\"gh\",status=\"held\"} 0");
 	assert_line(text, "hookq_queue_events{source=\"gh\",status=\"running\"} 0");
 	assert_line(text, "hookq_queue_events{source=\"gh\",status=\"done\"} 0");
 	assert_line(text, "hookq_queue_events{source=\"gh\",status=\"dead\"} 2");
 	assert_line(text, "hookq_queue_events{source=\"gh\",status=\"weird\"} 1");
+	assert_line(text, "hookq_queue_events{source=\"gh\",status=\"unrouted\"} 4");
+	assert_line(text, "hookq_queue_events{source=\"gh\",status=\"unmatched\"} 0");
 	assert_line(text, "hookq_queue_events{source=\"st\",status=\"pending\"} 0");
 	assert_line(text, "hookq_queue_events{source=\"old\\\"one\\\\\\n\",status=\"pending\"} 4");
+
+	assert_line(text, "# TYPE hookq_queue_deliveries gauge");
+	assert_line(text, "hookq_queue_deliveries{source=\"gh\",route=\"gh\",status=\"pending\"} 3");
+	assert_line(text, "hookq_queue_deliveries{source=\"gh\",route=\"gh\",status=\"dead\"} 2");
+	assert_line(text, "hookq_queue_deliveries{source=\"gh\",route=\"gh\",status=\"held\"} 0");
+	assert_line(text, "hookq_queue_deliveries{source=\"gh\",route=\"gh\",status=\"weird\"} 1");
+	assert_line(text, "hookq_queue_deliveries{source=\"gh\",route=\"audit\",status=\"pending\"} 1");
+	assert_line(text, "hookq_queue_deliveries{source=\"gh\",route=\"audit\",status=\"dead\"} 0");
+	assert_line(text, "hookq_queue_deliveries{source=\"st\",route=\"stq\",status=\"done\"} 0");
+	assert_line(text, "hookq_queue_deliveries{source=\"old\\\"one\\\\\\n\",route=\"old\\\"r\","
+	    "status=\"pending\"} 4");
+	assert_no(text, "hookq_queue_deliveries{source=\"gh\",route=\"audit\",status=\"weird\"}");
+
+	assert_line(text, "# TYPE hookq_queue_unrouted_events gauge");
+	assert_line(text, "hookq_queue_unrouted_events{source=\"gh\"} 4");
+	assert_line(text, "hookq_queue_unrouted_events{source=\"st\"} 0");
+	assert_line(text, "hookq_queue_oldest_unrouted_age_seconds{source=\"gh\"} 10.000");
+	assert_line(text, "hookq_queue_oldest_unrouted_age_seconds{source=\"st\"} 0.000");
+	assert_line(text, "hookq_queue_unmatched_events{source=\"gh\"} 0");
+
 	assert_line(text, "# TYPE hookq_queue_oldest_pending_age_seconds gauge");
-	assert_line(text, "hookq_queue_oldest_pending_age_seconds{source=\"gh\"} 5.000");
-	assert_line(text, "hookq_queue_oldest_pending_age_seconds{source=\"st\"} 0.000");
-	assert_line(text, "hookq_queue_oldest_pending_age_seconds{source=\"old\\\"one\\\\\\n\"} 0.001");
+	assert_line(text, "hookq_queue_oldest_pending_age_seconds{source=\"gh\",route=\"gh\"} 5.000");
+	assert_line(text, "hookq_queue_oldest_pending_age_seconds{source=\"gh\",route=\"audit\"} 3.000");
+	assert_line(text, "hookq_queue_oldest_pending_age_seconds{source=\"st\",route=\"stq\"} 0.000");
+	assert_line(text, "hookq_queue_oldest_pending_age_seconds{source=\"old\\\"one\\\\\\n\","
+	    "route=\"old\\\"r\"} 0.001");
 	assert_line(text, "# TYPE hookq_dead_letters gauge");
-	assert_line(text, "hookq_dead_letters{source=\"gh\"} 2");
-	assert_line(text, "hookq_dead_letters{source=\"st\"} 0");
-	assert_line(text, "hookq_dead_letters{source=\"old\\\"one\\\\\\n\"} 0");
-	/* A source in the table gets no request counters: only configured ones do. */
+	assert_line(text, "hookq_dead_letters{source=\"gh\",route=\"gh\"} 2");
+	assert_line(text, "hookq_dead_letters{source=\"gh\",route=\"audit\"} 0");
+	assert_line(text, "hookq_dead_letters{source=\"st\",route=\"stq\"} 0");
+	/* A source without a route has no route series; one in the table gets no request counters. */
+	assert_no(text, "hookq_dead_letters{source=\"st\",route=\"st\"}");
 	assert_no(text, "hookq_requests_total{source=\"old");
 	free(text);
 	metrics_free(m);
@@ -374,8 +420,24 @@ test_database(void **state)
 	text = metrics_scrape(m, clock_mono_us() + 1000000, &len, why, sizeof(why));
 	assert_string_equal(why, "");
 	assert_line(text, "hookq_queue_up 1");
+	assert_line(text, "hookq_queue_events{source=\"gh\",status=\"unrouted\"} 1");
+	assert_line(text, "hookq_queue_unrouted_events{source=\"gh\"} 1");
+	assert_non_null(strstr(text, "hookq_queue_oldest_unrouted_age_seconds{source=\"gh\"} 6"));
+	free(text);
+	/* Routed: one delivery of route gh, pending. */
+	{
+		struct store_new_delivery d = { "gh", NULL };
+		bool routed;
+
+		assert_int_equal(store_route_event(other, 1, clock_wall_ms(), &d, 1, &routed), 0);
+		assert_true(routed);
+	}
+	text = metrics_scrape(m, clock_mono_us() + 1000000, &len, why, sizeof(why));
 	assert_line(text, "hookq_queue_events{source=\"gh\",status=\"pending\"} 1");
-	assert_non_null(strstr(text, "hookq_queue_oldest_pending_age_seconds{source=\"gh\"} 6"));
+	assert_line(text, "hookq_queue_events{source=\"gh\",status=\"unrouted\"} 0");
+	assert_line(text, "hookq_queue_deliveries{source=\"gh\",route=\"gh\",status=\"pending\"} 1");
+	assert_non_null(strstr(text,
+	    "hookq_queue_oldest_pending_age_seconds{source=\"gh\",route=\"gh\"} 6"));
 	free(text);
 	assert_int_equal(metrics_health(m, clock_mono_us() + 1000000, why, sizeof(why)), 0);
 

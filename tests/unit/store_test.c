@@ -647,29 +647,25 @@ static void
 test_open_read_only(void **state)
 {
 	struct fixture *fx = *state;
-	char *cause = NULL, status[16], *src, *eid;
+	char *cause = NULL;
+	struct store_requeued r;
 	struct store *st;
 	struct store_event ev = event("gh", "one", "body");
 	struct store_row *rows = NULL;
 	size_t n = 0;
-	bool inserted, requeued;
+	bool inserted;
 
 	st = store_open(fx->db, &FULL, &cause);
 	assert_non_null(st);
 	assert_true(insert_one(st, &ev));
 	store_close(st);
-	/* Routed, and its one delivery dead (as the worker would leave it after max_attempts). */
-	tu_assert_query(fx->db, "INSERT INTO deliveries (id, event, route, status, attempts,"
-	    " created_at, finished_at) SELECT 5, id, source, 'dead', 1, received_at, received_at"
-	    " FROM events RETURNING 1", "1");
-	tu_assert_query(fx->db, "UPDATE events SET routed_at = received_at, routes = 1 RETURNING 1",
-	    "1");
+	tu_assert_query(fx->db, "INSERT INTO deliveries (event, route, status, created_at)"
+	    " VALUES (1, 'gh', 'dead', 0) RETURNING 1", "1");
 
 	st = store_open_mode(fx->db, &FULL, STORE_READ, &cause);
 	if (st == NULL)
 		fail_msg("%s", cause);
-	if (store_list(st, NULL, NULL, 10, &rows, &n) != 0)
-		fail_msg("store_list: %s", store_error(st));
+	assert_int_equal(store_list(st, NULL, NULL, NULL, 10, &rows, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(rows[0].event_id, "one");
 	store_rows_free(rows, n);
@@ -677,7 +673,7 @@ test_open_read_only(void **state)
 	assert_int_not_equal(store_begin(st, clock_mono_us() + 100000) == 0 &&
 	    store_insert(st, &ev, &inserted) == 0 && store_commit(st) == 0, 1);
 	store_rollback(st);
-	assert_int_equal(store_requeue(st, 5, 0, true, status, &requeued, &src, &eid), -1);
+	assert_int_equal(store_requeue(st, 1, 0, true, &r), -1);
 	assert_non_null(strstr(store_error(st), "readonly"));
 	store_close(st);
 	tu_assert_query(fx->db, "SELECT group_concat(event_id || ':' || status) FROM delivery_events",
@@ -715,55 +711,90 @@ test_newer_untouched(void **state)
 	free(after);
 }
 
-/*
- * A done delivery is requeued only when asked (done_too); a dead one
- * always. Requeues name deliveries (ids 11 and 12 here, not their events'
- * 1 and 2).
- */
+/* A done delivery is requeued only when asked (done_too); a dead one always. */
 static void
 test_requeue_done(void **state)
 {
 	struct fixture *fx = *state;
-	char *cause = NULL, status[16], *src, *eid;
+	char *cause = NULL;
 	struct store *st = store_open(fx->db, &FULL, &cause);
 	struct store_event ev = event("gh", "done", "body");
-	bool requeued;
+	struct store_requeued r;
 
 	assert_non_null(st);
 	assert_true(insert_one(st, &ev));
 	ev = event("gh", "dead", "body");
 	assert_true(insert_one(st, &ev));
-	tu_assert_query(fx->db, "INSERT INTO deliveries (id, event, route, status, attempts,"
-	    " created_at, finished_at, failed_at, last_error)"
-	    " SELECT 10 + id, id, source, CASE event_id WHEN 'done' THEN 'done' ELSE 'dead' END, 3,"
-	    " received_at, 5, 4, 'exit status 1' FROM events RETURNING 1", "1");
-	tu_assert_query(fx->db, "UPDATE events SET routed_at = received_at, routes = 1 RETURNING 1",
-	    "1");
-	if (store_requeue(st, 11, 7, false, status, &requeued, &src, &eid) != 0)
-		fail_msg("store_requeue: %s", store_error(st));
-	assert_string_equal(status, "done");
-	assert_false(requeued);
-	free(src);
-	free(eid);
-	assert_int_equal(store_requeue(st, 12, 7, false, status, &requeued, &src, &eid), 0);
-	assert_string_equal(status, "dead");
-	assert_true(requeued);
-	free(src);
-	free(eid);
+	tu_assert_query(fx->db, "INSERT INTO deliveries (event, route, status, finished_at,"
+	    " failed_at, created_at) VALUES (1, 'gh', 'done', 5, 4, 0), (2, 'gh', 'dead', 5, 4, 0)"
+	    " RETURNING 1", "1");
+	assert_int_equal(store_requeue(st, 1, 7, false, &r), 0);
+	assert_string_equal(r.was, "done");
+	assert_string_equal(r.now, "");
+	store_requeued_clear(&r);
+	assert_int_equal(store_requeue(st, 2, 7, false, &r), 0);
+	assert_string_equal(r.was, "dead");
+	assert_string_equal(r.now, "pending");
+	assert_string_equal(r.event_id, "dead");
+	store_requeued_clear(&r);
 	tu_assert_query(fx->db, "SELECT group_concat(status, ',') FROM (SELECT status FROM deliveries"
 	    " ORDER BY id)", "done,pending");
-	assert_int_equal(store_requeue(st, 11, 7, true, status, &requeued, &src, &eid), 0);
-	assert_true(requeued);
-	free(src);
-	free(eid);
+	assert_int_equal(store_requeue(st, 1, 7, true, &r), 0);
+	assert_string_equal(r.now, "pending");
+	store_requeued_clear(&r);
 	store_close(st);
 	tu_assert_query(fx->db, "SELECT group_concat(status || ':' || attempts || ':' ||"
-	    " next_attempt_at || ':' || typeof(finished_at) || ':' || typeof(failed_at)"
-	    " || ':' || typeof(last_error) || ':' || typeof(claimed_by), ',')"
-	    " FROM (SELECT * FROM deliveries ORDER BY id)",
-	    "pending:0:7:null:null:null:null,pending:0:7:null:null:null:null");
-	/* The same deliveries, requeued in place: none made, the events untouched. */
-	tu_assert_query(fx->db, "SELECT group_concat(id || ':' || event) FROM deliveries", "11:1,12:2");
+	    " next_attempt_at || ':' || typeof(finished_at) || ':' || typeof(failed_at), ',')"
+	    " FROM (SELECT * FROM deliveries ORDER BY id)", "pending:0:7:null:null,pending:0:7:null:null");
+}
+
+/*
+ * Replays and requeues on an ordered route: a replay is held while its key
+ * has an open delivery, counting the replays before it; a dry run changes
+ * nothing; a requeue is held behind a pending one of its key.
+ */
+static void
+test_replay_requeue_held(void **state)
+{
+	struct fixture *fx = *state;
+	char *cause = NULL;
+	struct store *st = store_open(fx->db, &FULL, &cause);
+	struct store_event ev = event("gh", "one", "body");
+	struct store_replay f;
+	struct store_requeued *rows;
+	size_t n;
+	int64_t count;
+
+	assert_non_null(st);
+	assert_true(insert_one(st, &ev));
+	ev = event("gh", "two", "body");
+	assert_true(insert_one(st, &ev));
+	tu_assert_query(fx->db, "INSERT INTO deliveries (event, route, status, finished_at,"
+	    " created_at, order_key) VALUES (1, 'r', 'done', 5, 0, 'k'), (2, 'r', 'dead', 5, 0, 'k'),"
+	    " (2, 'r', 'pending', NULL, 0, 'm'), (1, 'other', 'done', 5, 0, NULL) RETURNING 1", "1");
+	memset(&f, 0, sizeof(f));
+	f.route = "r";
+	assert_int_equal(store_replay(st, &f, 9, true, &count), 0);
+	assert_int_equal(count, 2);
+	tu_assert_query(fx->db, "SELECT count(*) FROM deliveries", "4");
+	assert_int_equal(store_replay(st, &f, 9, false, &count), 0);
+	assert_int_equal(count, 2);
+	tu_assert_query(fx->db, "SELECT group_concat(id || ':' || event || ':' || status || ':'"
+	    " || replay_of || ':' || order_key || ':' || next_attempt_at, ',') FROM (SELECT *"
+	    " FROM deliveries WHERE replay_of IS NOT NULL ORDER BY id)",
+	    "5:1:pending:1:k:9,6:2:held:2:k:9");
+	/* Delivery 2, dead, is requeued behind 5, pending, of its key. */
+	assert_int_equal(store_requeue_dead(st, NULL, "r", 10, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].id, 2);
+	assert_string_equal(rows[0].now, "held");
+	assert_string_equal(rows[0].route, "r");
+	store_requeued_free(rows, n);
+	f.route = NULL;
+	f.status = "dead";
+	assert_int_equal(store_replay(st, &f, 9, true, &count), 0);
+	assert_int_equal(count, 0);
+	store_close(st);
 }
 
 /* store_backup: a complete copy with its row count and version, even of a read-only store. */
@@ -914,6 +945,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_untouched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requeue_done, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_requeue_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
 		cmocka_unit_test(test_bad_path),
 		cmocka_unit_test_setup_teardown(test_begin_deadline, setup, teardown),
