@@ -84,12 +84,12 @@ and sh runs it:
 
   $HQ sign demo --body $D/event.json --type ping --url http://127.0.0.1:$PORT/hooks/demo | sh
 
-See it in the queue (status done once the handler has run; its copy of the
+See it in the queue (its delivery done once the handler has run; its copy of the
 body is in $D/events/):
 
   $HQ status
   $HQ list
-  $HQ show ROWID
+  $HQ show ID          (a delivery id from list; show --event ID for the event)
 
 Metrics and health (loopback only):
 
