@@ -291,8 +291,9 @@ want "dry run: counts" "would replay 5 deliveries" "$out"
 want "dry run: nothing made" "15" "$(sql "SELECT count(*) FROM deliveries WHERE event IN
 	(SELECT id FROM events WHERE source = 'fan')")"
 before=$(wc -l < "$T/runs.log")
-out=$("$HOOKQ" -c "$T/hookq.conf" replay --route fa --type push 2>&1)
+out=$("$HOOKQ" -c "$T/hookq.conf" replay --route fa --type push 2> "$T/replay.err")
 want "replay: says how many" "replayed 5 deliveries" "$out"
+want_true "replay: logs who asked" grep -q 'replayed 5 deliveries .*route=fa .*by=' "$T/replay.err"
 want "five new fa deliveries, done" "5" "$(wait_sql "SELECT count(*) FROM deliveries WHERE route = 'fa'
 	AND replay_of IS NOT NULL AND status = 'done'" 5 10)"
 sleep 0.3
