@@ -668,11 +668,21 @@ housekeeping(struct worker *w, int64_t now_us)
 	}
 }
 
+/* Acts on h's deadlines at now_us; returns the earlier of its next one and next. */
+static int64_t
+tick(struct handler *h, int64_t now_us, int64_t next)
+{
+	int64_t t = handler_tick(h, now_us);
+
+	return t != 0 && t < next ? t : next;
+}
+
 /* Runs the timers due at now_us; returns the poll() timeout in ms. */
 static int
 timers(struct worker *w, int64_t now_us)
 {
 	int64_t next = now_us + 3600 * 1000000LL;
+	struct note *note;
 	int i;
 
 	if (w->retry_db_at != 0 && now_us >= w->retry_db_at) {
@@ -681,29 +691,17 @@ timers(struct worker *w, int64_t now_us)
 		return 0;
 	}
 	if (w->stopping && now_us >= w->stop_at) {
-		struct note *n;
-
 		for (i = 0; i < w->njobs; i++)
 			if (w->jobs[i].used && !w->jobs[i].ended)
 				handler_stop(&w->jobs[i].h, now_us);
-		for (n = w->notifying; n != NULL; n = n->next)
-			handler_stop(&n->h, now_us);
+		for (note = w->notifying; note != NULL; note = note->next)
+			handler_stop(&note->h, now_us);
 	}
-	for (i = 0; i < w->njobs; i++) {
-		int64_t t;
-
-		if (w->jobs[i].used && !w->jobs[i].ended &&
-		    (t = handler_tick(&w->jobs[i].h, now_us)) != 0 && t < next)
-			next = t;
-	}
-	{
-		struct note *n;
-		int64_t t;
-
-		for (n = w->notifying; n != NULL; n = n->next)
-			if ((t = handler_tick(&n->h, now_us)) != 0 && t < next)
-				next = t;
-	}
+	for (i = 0; i < w->njobs; i++)
+		if (w->jobs[i].used && !w->jobs[i].ended)
+			next = tick(&w->jobs[i].h, now_us, next);
+	for (note = w->notifying; note != NULL; note = note->next)
+		next = tick(&note->h, now_us, next);
 	if (!w->stopping) {
 		housekeeping(w, now_us);
 		if (w->prune_at < next)
