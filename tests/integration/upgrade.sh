@@ -125,8 +125,12 @@ stop_receiver
 # ==== 2. a database the previous release wrote ===========================================
 
 # prev_build: the previous release's hookq-receiver and hookq-worker, built from
-# git in $T/prev (about 15 s); 1 when there is no git history to take it from.
+# git in $T/prev (about 15 s); 1 when there is no git history to take it from:
+# top_srcdir must be a checkout's top, not a tarball unpacked inside one
+# (make distcheck's), where git would answer for the enclosing repository.
 prev_build() {
+	[ "$(git -C "$top_srcdir" rev-parse --show-toplevel 2>/dev/null)" = \
+		"$(cd "$top_srcdir" && pwd -P)" ] || return 1
 	git -C "$top_srcdir" cat-file -e "$PREV_RELEASE^{commit}" 2>/dev/null || return 1
 	mkdir -p "$T/prev/src" "$T/prev/build"
 	git -C "$top_srcdir" archive "$PREV_RELEASE" | tar -x -C "$T/prev/src" ||
