@@ -497,6 +497,13 @@ store_close(struct store *st)
 }
 
 int
+store_begin_write(struct store *st)
+{
+	store_arm(st);
+	return store_exec(st, "BEGIN IMMEDIATE", "waiting for the write lock");
+}
+
+int
 store_begin(struct store *st, int64_t deadline_us)
 {
 	st->deadline_us = deadline_us;
@@ -652,8 +659,7 @@ store_write(struct store *st, sqlite3_stmt *s, const char *what, int (*row)(stru
 	int rc;
 
 	if (own) {
-		store_arm(st);
-		if (store_exec(st, "BEGIN IMMEDIATE", "waiting for the write lock") != 0)
+		if (store_begin_write(st) != 0)
 			return -1;
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -776,8 +782,7 @@ store_route_event(struct store *st, int64_t event, int64_t now,
 	    store_prepare(st, &st->route_insert, ROUTE_INSERT_SQL) != 0)
 		return -1;
 	if (own) {
-		store_arm(st);
-		if (store_exec(st, "BEGIN IMMEDIATE", "waiting for the write lock") != 0)
+		if (store_begin_write(st) != 0)
 			return -1;
 	}
 	/* The mark first: it is the guard against routing an event twice. */
@@ -964,8 +969,7 @@ store_claim(struct store *st, const struct store_route *routes, size_t n, const 
 	memset(job, 0, sizeof(*job));
 	*found = false;
 	if (own) {
-		store_arm(st);
-		if (store_exec(st, "BEGIN IMMEDIATE", "waiting for the write lock") != 0)
+		if (store_begin_write(st) != 0)
 			return -1;
 	}
 	for (i = 0; i < n && !*found; i++) {
@@ -1036,8 +1040,7 @@ store_finish(struct store *st, const struct store_job *job, const char *claimant
 	    store_prepare(st, &st->promote, PROMOTE_SQL) != 0)
 		return -1;
 	if (own) {
-		store_arm(st);
-		if (store_exec(st, "BEGIN IMMEDIATE", "waiting for the write lock") != 0)
+		if (store_begin_write(st) != 0)
 			return -1;
 	}
 	sqlite3_bind_int64(*s, 1, job->id);

@@ -408,8 +408,7 @@ store_requeue(struct store *st, int64_t id, int64_t now, bool done_too,
 		goto out;
 	}
 	/* One transaction: the status read is the one the update is decided on. */
-	store_arm(st);
-	if (store_exec(st, "BEGIN IMMEDIATE", "waiting for the write lock") != 0)
+	if (store_begin_write(st) != 0)
 		goto out;
 	if (requeue_one(st, find, upd, id, now, done_too, r) != 0 || store_commit(st) != 0) {
 		store_rollback(st);
@@ -460,8 +459,7 @@ store_requeue_dead(struct store *st, const char *source, const char *route, int6
 		store_fail(st, "preparing a requeue");
 		goto out;
 	}
-	store_arm(st);
-	if (store_exec(st, "BEGIN IMMEDIATE", "waiting for the write lock") != 0)
+	if (store_begin_write(st) != 0)
 		goto out;
 	sqlite3_bind_text(sel, 1, source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(sel, 2, route, -1, SQLITE_STATIC);
@@ -614,8 +612,7 @@ store_purge(struct store *st, const char *status, int64_t before, int limit,
 		store_fail(st, "preparing a purge");
 		goto out;
 	}
-	store_arm(st);
-	if (store_exec(st, "BEGIN IMMEDIATE", "waiting for the write lock") != 0)
+	if (store_begin_write(st) != 0)
 		goto out;
 	sqlite3_bind_int64(del, 1, before);
 	sqlite3_bind_text(del, 2, status, -1, SQLITE_STATIC);

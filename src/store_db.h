@@ -43,6 +43,8 @@ void store_fail(struct store *, const char *what);
 /* Arms the busy handler for one busy_timeout from now. */
 void store_arm(struct store *);
 int store_exec(struct store *, const char *sql, const char *what);
+/* BEGIN IMMEDIATE, waiting busy_timeout for the write lock. */
+int store_begin_write(struct store *);
 /* Prepares *s from sql the first time it is needed (kept until store_close()). */
 int store_prepare(struct store *, sqlite3_stmt **s, const char *sql);
 /*
