@@ -1225,7 +1225,6 @@ store_count_attempts(struct store *st, const struct store_attempt_stat *a, size_
 
 	for (i = 0; i < n; i++) {
 		int64_t us = a[i].duration_us > 0 ? a[i].duration_us : 0;
-		char le[24];
 		int c = attempt_class(a[i].class);
 
 		if (c < 0 || a[i].route == NULL) {
@@ -1239,6 +1238,8 @@ store_count_attempts(struct store *st, const struct store_attempt_stat *a, size_
 		    b++)
 			;
 		if (b < nitems(store_duration_bucket_us)) {
+			char le[24];
+
 			snprintf(le, sizeof(le), "le_%lld", (long long)store_duration_bucket_us[b]);
 			stat_sum_add(&sums, &nsums, a[i].route, le, 1);
 		}
