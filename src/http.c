@@ -12,7 +12,8 @@
  * (curl-config --configure). A ca_file replaces only the bundle
  * (CURLOPT_CAINFO); the OpenSSL backend still loads the CA path, whose
  * hashed links (update-ca-certificates makes them) are the same system
- * CAs, so the system's stay trusted beside the route's. curl does not
+ * CAs, so the system's stay trusted beside the route's (curl -v
+ * --cacert X says "CAfile: X" and "CApath: /etc/ssl/certs"). curl does not
  * reuse a connection verified under another CA file.
  */
 #include "autoconf.h"
@@ -338,7 +339,7 @@ transfer_done(struct http *h, struct transfer *t)
 }
 
 void
-http_cancel(struct http *h, void *owner)
+http_cancel(struct http *h, const void *owner)
 {
 	struct transfer **tp = &h->active, *t;
 

@@ -79,7 +79,7 @@ void http_free(struct http *h);
  */
 int http_start(struct http *h, const struct http_request *req, char **cause);
 /* Stops the transfers of owner, without a callback; their bodies are free again. */
-void http_cancel(struct http *h, void *owner);
+void http_cancel(struct http *h, const void *owner);
 /* How many transfers are in flight (started, not yet handed back or cancelled). */
 int http_running(const struct http *h);
 

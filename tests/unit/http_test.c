@@ -103,6 +103,41 @@ answer(int fd, const char *path)
 	return true;
 }
 
+/*
+ * Records and answers the request at the start of buf, when all of it is
+ * there: returns its length (taken off buf by the caller), else 0. *silent
+ * becomes true for /slow.
+ */
+static size_t
+take_request(struct server *s, int fd, char *buf, size_t len, bool *silent)
+{
+	char *end = memmem(buf, len, "\r\n\r\n", 4), *cl, path[128];
+	size_t head_len, body_len = 0;
+
+	if (end == NULL)
+		return 0;
+	head_len = (size_t)(end - buf) + 4;
+	*end = '\0';
+	if ((cl = strcasestr(buf, "\r\nContent-Length:")) != NULL)
+		body_len = strtoul(cl + 17, NULL, 10);
+	*end = '\r';
+	if (len < head_len + body_len)
+		return 0;
+	if (sscanf(buf, "POST %127s HTTP/1.1", path) != 1)
+		snprintf(path, sizeof(path), "?");
+	pthread_mutex_lock(&s->mu);
+	free(s->head);
+	free(s->body);
+	s->head = xstrndup(buf, head_len);
+	s->body = xmalloc(body_len + 1);
+	memcpy(s->body, buf + head_len, body_len);
+	s->body_len = body_len;
+	s->requests++;
+	pthread_mutex_unlock(&s->mu);
+	*silent = !answer(fd, path);
+	return head_len + body_len;
+}
+
 /* Reads requests off one connection until it closes; records each. */
 static void *
 conn_main(void *arg)
@@ -116,36 +151,13 @@ conn_main(void *arg)
 
 	free(ca);
 	for (;;) {
-		char *end, *cl, path[128];
-		size_t head_len, body_len = 0, need;
+		size_t took = len > 0 && !silent ? take_request(s, fd, buf, len, &silent) : 0;
 		ssize_t n;
 
-		end = len > 0 ? memmem(buf, len, "\r\n\r\n", 4) : NULL;
-		if (end != NULL && !silent) {
-			head_len = (size_t)(end - buf) + 4;
-			*end = '\0';
-			cl = strcasestr(buf, "\r\nContent-Length:");
-			if (cl != NULL)
-				body_len = strtoul(cl + 17, NULL, 10);
-			*end = '\r';
-			need = head_len + body_len;
-			if (len >= need) {
-				if (sscanf(buf, "POST %127s HTTP/1.1", path) != 1)
-					snprintf(path, sizeof(path), "?");
-				pthread_mutex_lock(&s->mu);
-				free(s->head);
-				free(s->body);
-				s->head = xstrndup(buf, head_len);
-				s->body = xmalloc(body_len + 1);
-				memcpy(s->body, buf + head_len, body_len);
-				s->body_len = body_len;
-				s->requests++;
-				pthread_mutex_unlock(&s->mu);
-				memmove(buf, buf + need, len - need);
-				len -= need;
-				silent = !answer(fd, path);
-				continue;
-			}
+		if (took > 0) {
+			memmove(buf, buf + took, len - took);
+			len -= took;
+			continue;
 		}
 		if (len == cap) {
 			cap *= 2;
@@ -156,9 +168,8 @@ conn_main(void *arg)
 			continue;
 		if (n <= 0)
 			break;
-		if (silent)
-			continue;       /* /slow: read, never answer */
-		len += (size_t)n;
+		if (!silent)    /* /slow: read, never answer */
+			len += (size_t)n;
 	}
 	free(buf);
 	return NULL;
@@ -589,6 +600,44 @@ test_cancel(void **state)
 	server_stop(s);
 }
 
+/* A worker's done(): each result starts the next POST, until three came back. */
+struct chain {
+	struct http *h;
+	struct server *s;
+	struct outcome o;
+};
+
+static void
+on_done_chain(const struct http_result *r, void *arg)
+{
+	struct chain *c = arg;
+
+	on_done(r, &c->o);
+	http_cancel(c->h, c);   /* its own transfer is no longer in flight: nothing */
+	if (c->o.n < 3)
+		post(c->h, url(c->s, "/ok"), NULL, "x", 1, 5000, c);
+}
+
+static void
+test_start_in_done(void **state)
+{
+	struct chain c = { .h = new_http(), .s = server_start() };
+	int64_t until = clock_mono_us() + 10 * 1000000;
+
+	post(c.h, url(c.s, "/ok"), NULL, "x", 1, 5000, &c);
+	while (http_running(c.h) > 0) {
+		assert_true(clock_mono_us() < until);
+		assert_true(http_poll(c.h, NULL, 0, 100) >= 0);
+		http_run(c.h, on_done_chain, &c);
+	}
+	assert_int_equal(c.o.n, 3);
+	assert_int_equal(c.o.r[2].status, 204);
+	assert_true(c.o.r[2].reused);
+	assert_int_equal(server_accepted(c.s), 1);
+	http_free(c.h);
+	server_stop(c.s);
+}
+
 static void
 test_concurrent(void **state)
 {
@@ -631,7 +680,7 @@ test_poll_fds(void **state)
 	struct http *h = new_http();
 	struct outcome o = { 0 };
 	struct pollfd pfd;
-	int p[2], n, rounds = 0;
+	int p[2], rounds = 0;
 	char c;
 	int64_t start;
 
@@ -653,8 +702,7 @@ test_poll_fds(void **state)
 	/* A transfer beside the pipe: the loop the worker runs. */
 	post(h, url(s, "/ok"), NULL, "x", 1, 5000, &o);
 	while (http_running(h) > 0 && rounds++ < 100) {
-		n = http_poll(h, &pfd, 1, 100);
-		assert_int_equal(n, 0);
+		assert_int_equal(http_poll(h, &pfd, 1, 100), 0);
 		http_run(h, on_done, &o);
 	}
 	assert_int_equal(o.n, 1);
@@ -692,6 +740,7 @@ main(void)
 		cmocka_unit_test(test_big),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_start_in_done),
 		cmocka_unit_test(test_poll_fds),
 		cmocka_unit_test(test_library),
 	};
