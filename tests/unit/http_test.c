@@ -366,7 +366,7 @@ test_exact_request(void **state)
 	struct http *h = new_http();
 	struct outcome o = { 0 };
 	const struct http_result *r;
-	unsigned char body[3000];
+	unsigned char body[3000], *big;
 	size_t i;
 
 	for (i = 0; i < sizeof(body); i++)
@@ -402,6 +402,19 @@ test_exact_request(void **state)
 	assert_null(strcasestr(s->head, "\r\nContent-Type"));
 	assert_null(strcasestr(s->head, "\r\nExpect:"));
 	pthread_mutex_unlock(&s->mu);
+
+	/* Past 1 MiB curl would ask "Expect: 100-continue" of its own: not here. */
+	big = xmalloc(BIG_LEN);
+	for (i = 0; i < BIG_LEN; i++)
+		big[i] = (unsigned char)(i * 13);
+	r = post_one(h, &o, url(s, "/ok"), headers, big, BIG_LEN, 5000);
+	assert_int_equal(r->status, 204);
+	pthread_mutex_lock(&s->mu);
+	assert_int_equal(s->body_len, BIG_LEN);
+	assert_memory_equal(s->body, big, BIG_LEN);
+	assert_null(strcasestr(s->head, "\r\nExpect:"));
+	pthread_mutex_unlock(&s->mu);
+	free(big);
 
 	http_free(h);
 	server_stop(s);
