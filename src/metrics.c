@@ -195,9 +195,8 @@ metrics_add_sources(struct metrics *m, const struct config *cfg)
 		atomic_store_explicit(&m->nslots, n, memory_order_release);
 	}
 	for (i = 0; i < cfg->nroutes; i++)
-		/* A route has a handler or a url (then no handler_argv). */
 		route_add(m, cfg->routes[i].name, cfg->routes[i].source,
-		    cfg->routes[i].handler_argv != NULL);
+		    cfg->routes[i].url == NULL);
 	pthread_mutex_unlock(&m->reg_lock);
 }
 

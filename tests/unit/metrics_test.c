@@ -306,6 +306,7 @@ static void
 test_deliveries(void **state)
 {
 	static char *argv[] = { "/bin/true", NULL };
+	static char url[] = "http://127.0.0.1:3000/hooks";
 	struct metrics *m = new_metrics();
 	struct names_config nc;
 	struct store_route_stat rows[] = {
@@ -337,7 +338,9 @@ test_deliveries(void **state)
 	names_route(&nc, "cmd", "gh");
 	nc.rt[0].handler_argv = argv;
 	names_route(&nc, "web", "gh");
+	nc.rt[1].url = url;
 	names_route(&nc, "we\"b\\\n", "gh");
+	nc.rt[2].url = url;
 	metrics_add_sources(m, &nc.cfg);
 	text = render(m, &q);
 
