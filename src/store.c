@@ -441,6 +441,13 @@ store_open_mode(const char *path, const struct store_options *opt, enum store_mo
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_handler(st->db, store_busy, st);
 	store_arm(st);
+	/*
+	 * Statement journals (a multi-row write inside a transaction needs one)
+	 * in memory: in a file, every worker transaction created, unlinked and
+	 * closed one, with access() and fstat() on the temp folder besides.
+	 */
+	if (store_exec(st, "PRAGMA temp_store = MEMORY", "keeping temporary data in memory") != 0)
+		goto fail;
 	if (store_version_check(st, &have) != 0) {
 		/*
 		 * A WAL database is read through its -shm and -wal: a user who may
