@@ -62,6 +62,13 @@
 #define ROUTE_BATCH 256
 /* After a database error, how long before trying again. */
 #define RETRY_DB_MS 1000
+/*
+ * Attempts counted in route_stats are written at most once a second (or
+ * once TALLY_MAX are waiting): a write of its own each transaction was one
+ * more 16 KB page in the WAL per delivery. A crash loses a second of counts.
+ */
+#define TALLY_EVERY_MS 1000
+#define TALLY_MAX 4096
 
 enum job_kind { JOB_EXEC, JOB_STREAM, JOB_HTTP };
 
@@ -122,6 +129,10 @@ struct worker {
 	struct job *jobs;          /* cfg->concurrency slots, fixed at start-up */
 	struct store_job *claims;  /* as many, for the rows one sync_db() claims */
 	struct store_attempt_stat *stats; /* as many, for the attempts one sync_db() counts */
+	struct store_attempt_stat *tally; /* counted, not yet written (routes strdup'd) */
+	size_t ntally;
+	int64_t tally_at;          /* mono us: write the tally by then */
+	bool want_tally;           /* it is due */
 	int njobs, running;
 	struct proc **procs;       /* the stream handlers, busy or idle */
 	size_t nprocs;
@@ -678,6 +689,27 @@ route_events(struct worker *w, int *nrouted)
 	return rc;
 }
 
+/* After a commit: the tally written (flushed), or this one's nstats attempts added to it. */
+static void
+tally(struct worker *w, size_t nstats, bool flushed)
+{
+	size_t i;
+
+	if (flushed) {
+		for (i = 0; i < w->ntally; i++)
+			free((char *)w->tally[i].route);
+		w->ntally = 0;
+		w->want_tally = false;
+		return;
+	}
+	if (nstats > 0 && w->ntally == 0)
+		w->tally_at = clock_mono_us() + TALLY_EVERY_MS * 1000LL;
+	for (i = 0; i < nstats; i++) {
+		w->tally[w->ntally] = w->stats[i];
+		w->tally[w->ntally++].route = xstrdup(w->stats[i].route);
+	}
+}
+
 /*
  * One write transaction for all the database needs now: the results of the
  * handlers that ended, then claims for the free slots (the ended ones'
@@ -693,7 +725,7 @@ sync_db(struct worker *w)
 	struct store_job *claims = w->claims;
 	int nended = 0, nclaims = 0, nfree, nrouted = 0, i, k;
 	size_t nstats;
-	bool claiming, routing;
+	bool claiming, routing, flush;
 
 	for (i = 0; i < w->njobs; i++)
 		if (w->jobs[i].used && w->jobs[i].ended)
@@ -704,7 +736,7 @@ sync_db(struct worker *w)
 	routing = w->want_route && !w->stopping;
 	claiming = (w->want_claim || nended > 0 || routing) && !w->stopping && nfree > 0;
 	w->want_claim = false;
-	if (nended == 0 && !claiming && !routing)
+	if (nended == 0 && !claiming && !routing && !w->want_tally)
 		return;
 
 	/* After a full disk, the WAL first (store_full()); until it goes through, write nothing. */
@@ -727,7 +759,9 @@ sync_db(struct worker *w)
 			w->stats[nstats++] = (struct store_attempt_stat){ j->row.route, j->class,
 			    j->duration_us };
 	}
-	if (nstats > 0 && store_count_attempts(w->store, w->stats, nstats) != 0)
+	flush = w->want_tally || w->ntally + nstats >= TALLY_MAX || (w->stopping && nstats > 0);
+	if (flush && (store_count_attempts(w->store, w->tally, w->ntally) != 0 ||
+	    store_count_attempts(w->store, w->stats, nstats) != 0))
 		goto fail;
 	if (routing && route_events(w, &nrouted) != 0)
 		goto fail;
@@ -750,6 +784,7 @@ sync_db(struct worker *w)
 	}
 
 	w->routed += (unsigned long long)nrouted;
+	tally(w, nstats, flush);
 	for (i = 0; i < w->njobs; i++)
 		if (w->jobs[i].used && w->jobs[i].ended)
 			job_recorded(w, &w->jobs[i]);
@@ -1051,7 +1086,12 @@ timers(struct worker *w, int64_t now_us)
 		next = w->stop_at;
 	if (w->retry_db_at != 0 && w->retry_db_at < next)
 		next = w->retry_db_at;
-	if ((w->want_claim || (w->want_route && !w->stopping)) && w->retry_db_at == 0)
+	if (w->ntally > 0 && (now_us >= w->tally_at || w->stopping))
+		w->want_tally = true;
+	else if (w->ntally > 0 && w->tally_at < next)
+		next = w->tally_at;
+	if ((w->want_claim || w->want_tally || (w->want_route && !w->stopping)) &&
+	    w->retry_db_at == 0)
 		return 0;
 	/* Round up, so the timer has passed when poll() returns. */
 	return (int)((next - now_us + 999) / 1000);
@@ -1138,7 +1178,8 @@ run(struct worker *w)
 		if (w->stopping)
 			procs_stop(w, false);
 		timeout = timers(w, now);
-		if (w->stopping && w->running == 0 && w->nnotifying == 0 && w->nprocs == 0)
+		if (w->stopping && w->running == 0 && w->nnotifying == 0 && w->nprocs == 0 &&
+		    w->ntally == 0)
 			break;
 		if (w->stopping && now >= w->stop_at + (HANDLER_KILL_GRACE_MS + 5000) * 1000LL) {
 			/* Only results the database would not take are left: their leases will expire. */
@@ -1278,6 +1319,7 @@ main(int argc, char **argv)
 	w.jobs = xcalloc((size_t)w.njobs, sizeof(*w.jobs));
 	w.claims = xcalloc((size_t)w.njobs, sizeof(*w.claims));
 	w.stats = xcalloc((size_t)w.njobs, sizeof(*w.stats));
+	w.tally = xcalloc(TALLY_MAX + (size_t)w.njobs, sizeof(*w.tally));
 	routes_build(&w);
 	for (size_t i = 0; i < w.cfg->nroutes && w.http == NULL; i++)
 		if (w.cfg->routes[i].url != NULL) {
@@ -1319,5 +1361,7 @@ main(int argc, char **argv)
 	free(w.jobs);
 	free(w.claims);
 	free(w.stats);
+	tally(&w, 0, true);
+	free(w.tally);
 	return EXIT_OK;
 }
