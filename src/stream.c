@@ -19,6 +19,9 @@
 #include "stream.h"
 #include "util.h"
 
+/* After its stdout closes with an event out, how long its exit status has to arrive. */
+#define STDOUT_GRACE_US 1000000
+
 int
 stream_start(struct stream *st, char *const argv[], const char *route, const char *source,
     char **cause)
@@ -93,7 +96,7 @@ fail(struct stream *st, const char *what)
 {
 	if (st->busy)
 		settle(st, STREAM_FAILED, handler_tail_text(&st->h, what));
-	if (!st->broken)
+	if (!st->broken || st->busy)
 		log_warn("%s: %s; killed", st->h.label, what);
 	st->broken = true;
 	if (st->h.pid > 0) {
@@ -277,8 +280,18 @@ read_answers(struct stream *st)
 		if (n <= 0) {
 			close(st->out_fd);
 			st->out_fd = -1;
-			/* Stopped, it is meant to go; otherwise it cannot answer any more. */
-			if (!st->broken && st->h.pid > 0 && !st->h.stopped)
+			/*
+			 * Stopped, it is meant to go. Otherwise it cannot answer any
+			 * more; with an event out its exit, likely on its way, says
+			 * more than this: a second for it, then the kill.
+			 */
+			if (st->broken || st->h.pid <= 0 || st->h.stopped)
+				return;
+			if (st->busy && st->verdict == STREAM_PENDING) {
+				st->broken = st->stdout_closed = true;
+				if (st->deadline_us > clock_mono_us() + STDOUT_GRACE_US)
+					st->deadline_us = clock_mono_us() + STDOUT_GRACE_US;
+			} else
 				fail(st, "stream handler closed its stdout");
 			return;
 		}
@@ -314,8 +327,11 @@ stream_tick(struct stream *st, int64_t now_us)
 	if (st->busy && st->verdict == STREAM_PENDING && now_us >= st->deadline_us) {
 		char what[96];
 
-		snprintf(what, sizeof(what), "timed out after %lld.%03llds",
-		    (long long)(st->timeout_ms / 1000), (long long)(st->timeout_ms % 1000));
+		if (st->stdout_closed)
+			snprintf(what, sizeof(what), "stream handler closed its stdout");
+		else
+			snprintf(what, sizeof(what), "timed out after %lld.%03llds",
+			    (long long)(st->timeout_ms / 1000), (long long)(st->timeout_ms % 1000));
 		fail(st, what);
 	}
 	next = handler_tick(&st->h, now_us);

@@ -46,6 +46,7 @@ struct stream {
 	size_t line_len;
 	bool busy;                     /* an event is out */
 	bool broken;                   /* no more events: killed, or its stdin or stdout closed */
+	bool stdout_closed;            /* with an event out: failed at deadline_us unless reaped first */
 	int64_t timeout_ms, deadline_us;
 	enum stream_verdict verdict;
 	char *why;                     /* the verdict's reason, for last_error */
