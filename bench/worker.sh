@@ -361,18 +361,20 @@ make_template() {
 }
 # drain NAME TEMPLATE N: a worker on a fresh copy of TEMPLATE (config already
 # written) until its N deliveries are done; sets SECS (worker exec -> last
-# finished_at), RATE (events/s) and CPU_US (the worker's own CPU, µs per event).
+# finished_at), RATE (events/s), CPU_US (the worker's own CPU, µs per event) and ROUTED.
 drain() {
-	local name=$1 t0 t1 cpu again
+	local name=$1 t0 t1 r0 r1 cpu again
 	fresh_db
 	cp "$2" "$DB"
 	t0=$EPOCHREALTIME
 	start_worker "$name"
 	wait_done "$3" 600 || bail "drain $name: not done after 600 s"
 	cpu=$(cpu_ms "$WORKER_PID")
-	t1=$(sql 'SELECT max(finished_at) FROM deliveries')
+	read -r t1 r0 r1 <<< "$(sql "SELECT max(finished_at), min(created_at), max(created_at) FROM deliveries" | tr '|' ' ')"
 	stop_worker
 	[ "$WORKER_RC" = 0 ] || bail "drain $name: the worker exited $WORKER_RC"
+	# How much of the time went to routing (deliveries' created_at, from the exec).
+	ROUTED=$(awk -v a="$t0" -v b="$r0" -v c="$r1" 'BEGIN { printf "routed +%.3f..+%.3fs", b / 1000 - a, c / 1000 - a }')
 	again=$(sql 'SELECT count(*) FROM deliveries WHERE attempts != 1')
 	[ "$again" = 0 ] || echo "warning: drain $name: $again rows took more than one attempt"
 	SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b / 1000 - a }')
@@ -476,7 +478,7 @@ if part transports && [ -n "$TRANSPORTS" ]; then
 			trate[$c]="${trate[$c]:-} $RATE"
 			tcpu[$c]="${tcpu[$c]:-} $CPU_US"
 			tratio[$c]="${tratio[$c]:-} $(awk -v r="$RATE" -v b="${base[$c]}" 'BEGIN { printf "%.3f", r / b }')"
-			echo "round $round worker $x c$conc: $RATE events/s (${SECS}s, worker CPU $CPU_US µs/event$extra;" \
+			echo "round $round worker $x c$conc: $RATE events/s (${SECS}s, $ROUTED, worker CPU $CPU_US µs/event$extra;" \
 				"$(grep -o 'stopped: .*' "$T/$name.log" | tail -1))"
 		done
 	done
