@@ -250,3 +250,31 @@ SELECT d.id, d.route, e.source, e.event_id, d.status, d.attempts,
  WHERE d.failed_at IS NOT NULL
    AND d.failed_at >= (CAST(strftime('%s', 'now') AS INTEGER) - 86400) * 1000
  ORDER BY d.failed_at DESC, d.id DESC;
+
+-- migration 6: delivery metrics per route
+-- Counters the workers add to after each attempt, in the transaction that
+-- records its result, so every worker's attempts count once and survive
+-- restarts; hookq-receiver's /metrics reads them (the worker serves no
+-- HTTP). One row per (route, series), WITHOUT ROWID so that a worker's
+-- UPSERT is one seek in one b-tree; a route's rows are adjacent, read in
+-- key order by a scrape. Narrow rows rather than a column per series: a
+-- bucket bound or a result class added later is a new series name, not a
+-- migration. Series:
+--   2xx, 3xx, 4xx, 5xx, error  attempts of url routes by HTTP status class;
+--                              error: no HTTP response (refused, timed out, TLS)
+--   ok, failed                 attempts of command (handler) routes
+--   le_<us>                    attempts that took more than the next lower
+--                              bound and at most <us> microseconds (the bounds
+--                              of hookq_request_duration_seconds); not
+--                              cumulative: each attempt adds to one bucket, or
+--                              none past the last bound (the scrape sums them,
+--                              and its +Inf bucket is count)
+--   sum_us, count              the attempts' total duration (µs) and number
+-- Nothing deletes rows: like any Prometheus counter they only grow; an
+-- operator may DELETE a removed route's rows (a counter reset to Prometheus).
+CREATE TABLE route_stats (
+	route  TEXT    NOT NULL,                   -- the route's name
+	series TEXT    NOT NULL,
+	value  INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (route, series)
+) WITHOUT ROWID;

@@ -50,6 +50,7 @@
 #define DAY (86400 * SECOND)
 #define DEFAULT_CONCURRENCY 4
 #define DEFAULT_HANDLER_TIMEOUT (30 * SECOND)
+#define DEFAULT_URL_TIMEOUT (30 * SECOND)
 #define DEFAULT_MAX_ATTEMPTS 10
 #define DEFAULT_BACKOFF_BASE (10 * SECOND)
 #define DEFAULT_BACKOFF_MAX (3600 * SECOND)
@@ -79,6 +80,8 @@ enum key_type {
 	KEY_MATCH,  /* PATH=VALUE appended to match[]; the one key that may be given again */
 	KEY_RATE,   /* N/s, N/m or N/h into rate and rate_period, N within [min, max] */
 	KEY_ORDER,  /* a dotted JSON path into order, or header:NAME into order_header */
+	KEY_URL,    /* char *: an http or https URL, printable ASCII without blanks */
+	KEY_BOOL,   /* bool: yes or no */
 };
 
 struct key {
@@ -94,13 +97,15 @@ struct key {
 static const char *const DURABILITY_CHOICES[] = { "full", "normal", NULL };
 static const char *const ACK_CHOICES[] = { "commit", "receipt", NULL };
 static const char *const DEDUP_CHOICES[] = { "id", "body", NULL };
+static const char *const HANDLER_MODE_CHOICES[] = { "exec", "stream", NULL };
+static const char *const YES_NO_CHOICES[] = { "no", "yes", NULL };
 static const char *const ENCODING_CHOICES[] = { "hex", "base64", NULL };
 static const char *const ALGORITHM_CHOICES[] = {
 	"hmac-sha256", "hmac-sha512", "ed25519", NULL
 };
 
 /* A [route NAME] as read: the route it becomes, and what the end of the load derives. */
-#define MAX_ROUTE_KEYS 16
+#define MAX_ROUTE_KEYS 24
 struct route_read {
 	struct route r;
 	char *events_raw;
@@ -170,6 +175,13 @@ static const struct key ROUTE_KEYS[] = {
 	{ "events", SECTION_ROUTE, KEY_STRING, RTE(events_raw), 0, 0, NULL, false },
 	{ "match", SECTION_ROUTE, KEY_MATCH, RTE(r), 0, 0, NULL, false },
 	{ "handler", SECTION_ROUTE, KEY_COMMAND, RTE(r.handler_argv), 0, 0, NULL, false },
+	{ "handler_mode", SECTION_ROUTE, KEY_CHOICE, RTE(r.handler_mode), 0, 0, HANDLER_MODE_CHOICES, false },
+	{ "url", SECTION_ROUTE, KEY_URL, RTE(r.url), 0, 0, NULL, false },
+	{ "url_timeout", SECTION_ROUTE, KEY_DURATION, RTE(r.url_timeout), RANGE_TIMEOUT, NULL, false },
+	{ "retry_4xx", SECTION_ROUTE, KEY_BOOL, RTE(r.retry_4xx), 0, 0, YES_NO_CHOICES, false },
+	{ "ca_file", SECTION_ROUTE, KEY_PATH, RTE(r.ca_file), 0, 0, NULL, false },
+	{ "resolve", SECTION_ROUTE, KEY_STRING, RTE(r.resolve), 0, 0, NULL, false },
+	{ "signing_secret_file", SECTION_ROUTE, KEY_PATH, RTE(r.signing_secret_file), 0, 0, NULL, false },
 	{ "concurrency", SECTION_ROUTE, KEY_INT, RTE(r.concurrency), 1, 256, NULL, false },
 	{ "rate", SECTION_ROUTE, KEY_RATE, RTE(r), 1, MAX_RATE, NULL, false },
 	{ "order", SECTION_ROUTE, KEY_ORDER, RTE(r), 0, 0, NULL, false },
@@ -307,6 +319,30 @@ base_url_len(const char *s)
 	if (*p == '/' && p[1] == '\0')
 		return (size_t)(p - s);
 	return *p == '\0' ? (size_t)(p - s) : 0;
+}
+
+/*
+ * A url route's URL: http[s]://HOST[:PORT] as base_url_len() takes it (so no
+ * user:password@, which would put a credential in the file and the logs),
+ * then a path and query of printable ASCII without blanks or a fragment.
+ */
+static bool
+valid_url(const char *s)
+{
+	const char *p = strstr(s, "://"), *rest;
+	char *base;
+	bool ok;
+
+	if (p == NULL || strlen(s) > 2048)
+		return false;
+	rest = p + 3 + strcspn(p + 3, "/?");
+	base = xstrndup(s, (size_t)(rest - s));
+	ok = base_url_len(base) == strlen(base) && *rest != '?';
+	free(base);
+	for (; ok && *rest != '\0'; rest++)
+		if ((unsigned char)*rest <= ' ' || (unsigned char)*rest > '~' || *rest == '#')
+			ok = false;
+	return ok;
 }
 
 /* Starts a section from its header text (between the brackets). */
@@ -989,10 +1025,22 @@ loader_set(struct loader *L, const struct key *k, void *base, const char *v)
 		}
 		return 0;
 	}
+	case KEY_URL:
+		if (!valid_url(v)) {
+			loader_error(L, L->line, "%s: '%s' is not an http:// or https:// URL with a host"
+			    " (printable characters, no blanks)", k->name, v);
+			return -1;
+		}
+		*(char **)((char *)base + k->offset) = xstrdup(v);
+		return 0;
+	case KEY_BOOL:
 	case KEY_CHOICE:
 		for (i = 0; k->choices[i] != NULL; i++)
 			if (strcmp(v, k->choices[i]) == 0) {
-				*(int *)((char *)base + k->offset) = (int)i;
+				if (k->type == KEY_BOOL)
+					*(bool *)((char *)base + k->offset) = i == 1;
+				else
+					*(int *)((char *)base + k->offset) = (int)i;
 				return 0;
 			}
 		loader_error(L, L->line, "%s: '%s' is not one of the choices", k->name, v);
@@ -1146,25 +1194,26 @@ read_secret_file(const char *path, char *buf)
 }
 
 /*
- * Reads the source's secret file: one secret per line (two lines while a
- * secret rotates), blank lines skipped, line terminators not part of the
- * secret. Messages name the file and line, never the secret. The file's
- * bytes are wiped once decoded: only the keys in src->secrets remain.
+ * Reads a secret file (key, at line of the config) for scheme: one secret
+ * per line (two lines while a secret rotates), blank lines skipped, line
+ * terminators not part of the secret, into secrets[*n]. Messages name the
+ * file and line, never the secret. The file's bytes are wiped once
+ * decoded: only the keys in secrets remain.
  */
 static void
-load_secrets(struct loader *L, struct source *src)
+load_secret_file(struct loader *L, const char *key, int line, const char *path,
+    const struct scheme *scheme, struct secret *secrets, size_t *nsecrets)
 {
-	int line = source_line(src, "secret_file"), sline = 0;
 	size_t errlen = L->errlen, off = 0, n;
 	char *buf = xmalloc(SECRET_FILE_MAX + 1);
 	ssize_t len;
+	int sline = 0;
 
-	if ((len = read_secret_file(src->secret_file, buf)) < 0) {
+	if ((len = read_secret_file(path, buf)) < 0) {
 		if (errno == EFBIG)
-			loader_error(L, line, "secret_file %s: longer than %d bytes", src->secret_file,
-			    SECRET_FILE_MAX);
+			loader_error(L, line, "%s %s: longer than %d bytes", key, path, SECRET_FILE_MAX);
 		else
-			loader_error(L, line, "secret_file %s: %s", src->secret_file, strerror(errno));
+			loader_error(L, line, "%s %s: %s", key, path, strerror(errno));
 		goto out;
 	}
 	while (off < (size_t)len) {
@@ -1177,20 +1226,18 @@ load_secrets(struct loader *L, struct source *src)
 			n--;
 		if (n == 0)
 			continue;
-		if (src->nsecrets == SCHEME_MAX_SECRETS) {
-			loader_error(L, line, "secret_file %s: more than %d secrets", src->secret_file,
-			    SCHEME_MAX_SECRETS);
+		if (*nsecrets == SCHEME_MAX_SECRETS) {
+			loader_error(L, line, "%s %s: more than %d secrets", key, path, SCHEME_MAX_SECRETS);
 			break;
 		}
-		if (scheme_secret_parse(&src->scheme, p, n, &src->secrets[src->nsecrets],
-		    &reason) != 0) {
-			loader_error(L, line, "secret_file %s, line %d: %s", src->secret_file, sline, reason);
+		if (scheme_secret_parse(scheme, p, n, &secrets[*nsecrets], &reason) != 0) {
+			loader_error(L, line, "%s %s, line %d: %s", key, path, sline, reason);
 			continue;
 		}
-		src->nsecrets++;
+		(*nsecrets)++;
 	}
-	if (src->nsecrets == 0 && L->errlen == errlen)
-		loader_error(L, line, "secret_file %s: no secret in it", src->secret_file);
+	if (*nsecrets == 0 && L->errlen == errlen)
+		loader_error(L, line, "%s %s: no secret in it", key, path);
 out:
 	scheme_wipe(buf, SECRET_FILE_MAX + 1);
 	free(buf);
@@ -1328,7 +1375,8 @@ finish_source(struct loader *L, struct source *src)
 		return;
 	}
 	if ((L->flags & CONFIG_NO_SECRETS) == 0)
-		load_secrets(L, src);
+		load_secret_file(L, "secret_file", source_line(src, "secret_file"), src->secret_file,
+		    &src->scheme, src->secrets, &src->nsecrets);
 }
 
 /* The line of key name in a [route] section as read, or the section's own line. */
@@ -1341,6 +1389,74 @@ route_line(const struct route_read *rd, const char *name)
 		if (strcmp(ROUTE_KEYS[i].name, name) == 0 && rd->key_lines[i] != 0)
 			return rd->key_lines[i];
 	return rd->r.line;
+}
+
+/* The keys that belong to url routes only, and to handler routes only. */
+static const char *const URL_ONLY_KEYS[] = {
+	"url_timeout", "retry_4xx", "ca_file", "resolve", "signing_secret_file", NULL
+};
+static const char *const HANDLER_ONLY_KEYS[] = { "handler_mode", "handler_timeout", NULL };
+
+/* True when s is host:port:addr, as curl's CURLOPT_RESOLVE takes one entry. */
+static bool
+valid_resolve(const char *s)
+{
+	const char *c1 = strchr(s, ':'), *c2;
+	char *end;
+	long port;
+
+	if (c1 == NULL || c1 == s || strlen(s) > 512)
+		return false;
+	errno = 0;
+	port = strtol(c1 + 1, &end, 10);
+	c2 = end;
+	if (errno != 0 || c2 == c1 + 1 || *c2 != ':' || port < 1 || port > 65535 ||
+	    c2[1] == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s > '~' || *s == ',')
+			return false;
+	return true;
+}
+
+/*
+ * A route delivers through exactly one of handler and url; each kind's keys
+ * make no sense on the other, so they are errors, not silently ignored.
+ */
+static void
+finish_route_target(struct loader *L, struct route_read *rd, struct route *r)
+{
+	/* Given at all: a value refused was reported already, and is not also missing. */
+	bool handler = route_line(rd, "handler") != r->line, url = route_line(rd, "url") != r->line;
+	const char *const *k;
+
+	if (!handler && !url) {
+		loader_error(L, r->line, "[route %s]: no handler and no url", r->name);
+		return;
+	}
+	if (handler && url) {
+		loader_error(L, route_line(rd, "url"), "[route %s]: both handler (line %d) and url:"
+		    " a route delivers through one of them", r->name, route_line(rd, "handler"));
+		return;
+	}
+	for (k = url ? HANDLER_ONLY_KEYS : URL_ONLY_KEYS; *k != NULL; k++)
+		if (route_line(rd, *k) != r->line)
+			loader_error(L, route_line(rd, *k), "%s: applies only to a route with %s", *k,
+			    url ? "a handler" : "a url");
+	if (r->url == NULL)
+		return;
+	if (r->url_timeout == 0)
+		r->url_timeout = DEFAULT_URL_TIMEOUT;
+	if (r->resolve != NULL && !valid_resolve(r->resolve))
+		loader_error(L, route_line(rd, "resolve"), "resolve: '%s' is not HOST:PORT:ADDRESS"
+		    " (such as app.internal:443:10.0.0.5)", r->resolve);
+	if (r->ca_file != NULL && access(r->ca_file, R_OK) != 0)
+		loader_error(L, route_line(rd, "ca_file"), "ca_file %s: %s", r->ca_file,
+		    strerror(errno));
+	if (r->signing_secret_file != NULL && (L->flags & CONFIG_NO_SECRETS) == 0)
+		load_secret_file(L, "signing_secret_file", route_line(rd, "signing_secret_file"),
+		    r->signing_secret_file, scheme_find("standard-webhooks"), r->signing,
+		    &r->nsigning);
 }
 
 /*
@@ -1362,8 +1478,7 @@ finish_route(struct loader *L, struct route_read *rd, struct route *r)
 	else if ((src = config_source(L->cfg, r->source)) == NULL)
 		loader_error(L, route_line(rd, "source"), "source: no [source %s] in the file",
 		    r->source);
-	if (route_line(rd, "handler") == r->line)
-		loader_error(L, r->line, "[route %s]: no handler", r->name);
+	finish_route_target(L, rd, r);
 	split_events(L, rd->events_raw, route_line(rd, "events"), &r->events, &r->nevents);
 	/* A type the source refuses never reaches the route. */
 	for (i = 0; src != NULL && src->nevents > 0 && i < r->nevents; i++)
@@ -1451,19 +1566,18 @@ finish_lease(struct loader *L)
 	const struct route *r = NULL;
 	size_t i;
 
-	/* Every route runs a handler: the implicit ones are the sources' own. */
 	for (i = 0; i < cfg->nroutes; i++)
-		if (cfg->routes[i].handler_argv != NULL &&
-		    (r == NULL || cfg->routes[i].handler_timeout > longest)) {
+		if (r == NULL || config_route_timeout(&cfg->routes[i]) > longest) {
 			r = &cfg->routes[i];
-			longest = r->handler_timeout;
+			longest = config_route_timeout(r);
 		}
 	if (cfg->lease == 0)
 		cfg->lease = longest + LEASE_MARGIN;
 	else if (r != NULL && cfg->lease < longest + LEASE_MIN_MARGIN)
 		loader_error(L, hookq_line(L, "lease"), "lease: %lldms is too short for [%s %s]'s"
-		    " handler_timeout of %lldms: make it at least %lldms", (long long)cfg->lease,
-		    r->implicit ? "source" : "route", r->name, (long long)longest,
+		    " %s of %lldms: make it at least %lldms", (long long)cfg->lease,
+		    r->implicit ? "source" : "route", r->name,
+		    r->url != NULL ? "url_timeout" : "handler_timeout", (long long)longest,
 		    (long long)(longest + LEASE_MIN_MARGIN));
 }
 
@@ -1640,6 +1754,12 @@ config_free(struct config *cfg)
 		free(r->source);
 		free(r->order);
 		free(r->order_header);
+		free(r->url);
+		free(r->ca_file);
+		free(r->resolve);
+		free(r->signing_secret_file);
+		for (j = 0; j < r->nsigning; j++)
+			scheme_secret_clear(&r->signing[j]);
 	}
 	free(cfg->routes);
 	argv_free(cfg->on_dead_argv);
@@ -1652,6 +1772,12 @@ config_free(struct config *cfg)
 	free(cfg->health_path);
 	free(cfg->base_url);
 	free(cfg);
+}
+
+int64_t
+config_route_timeout(const struct route *r)
+{
+	return r->url != NULL ? r->url_timeout : r->handler_timeout;
 }
 
 const struct route *

@@ -23,6 +23,8 @@ enum durability { DURABILITY_FULL, DURABILITY_NORMAL };
 enum ack { ACK_COMMIT, ACK_RECEIPT };
 /* What makes a source's event a duplicate: its event id, or also a body stored lately. */
 enum dedup { DEDUP_ID, DEDUP_BODY };
+/* How a route's handler runs: a process per delivery, or long-lived ones fed frames (stream.h). */
+enum handler_mode { HANDLER_EXEC, HANDLER_STREAM };
 
 /* Room for the strings a generic scheme is built from. */
 enum generic_key {
@@ -95,7 +97,17 @@ struct route {
 	size_t nevents;
 	struct route_match *match;   /* every one must hold; nmatch 0: every event */
 	size_t nmatch;
-	char **handler_argv;         /* NULL-terminated */
+	char **handler_argv;         /* NULL-terminated; NULL: a url route */
+	int handler_mode;            /* enum handler_mode */
+	/* A url route: each delivery is a POST of the event to url (http.h). */
+	char *url;
+	int64_t url_timeout;         /* the whole request */
+	bool retry_4xx;              /* retry 4xx answers (and 3xx) instead of dead at once */
+	char *ca_file;               /* PEM CAs trusted besides the system's; NULL: none */
+	char *resolve;               /* host:port:addr, the url's host pinned; NULL: DNS */
+	char *signing_secret_file;   /* hookq signs its requests (Standard Webhooks); NULL: not */
+	struct secret signing[SCHEME_MAX_SECRETS];
+	size_t nsigning;
 	int concurrency;             /* at most this many running, across workers; 0: no limit */
 	int rate;                    /* a token bucket of rate tokens per rate_period; 0: none */
 	int64_t rate_period;
@@ -165,6 +177,8 @@ const struct source *config_source(const struct config *, const char *name);
 int config_parse_duration(const char *text, long long *ms);
 /* The route called name, or NULL. */
 const struct route *config_route(const struct config *, const char *name);
+/* How long one delivery of r may take: url_timeout for a url route, else handler_timeout. */
+int64_t config_route_timeout(const struct route *r);
 /* True when the allow-list of src lets type through (NULL type: only with no list). */
 int config_type_allowed(const struct source *src, const char *type);
 /* The line of key in src's section as read, or the [source NAME] line when not given. */

@@ -64,22 +64,46 @@ env_entry(const char *name, const char *value)
 
 /*
  * The worker's environment without HOOKQ_* and NOTIFY_SOCKET (systemd's
- * notifications are the worker's to send, not a handler's), then the
- * event's metadata.
+ * notifications are the worker's to send, not a handler's), with room for
+ * extra more entries; *n says where they go.
  */
+static char **
+env_base(size_t extra, size_t *n)
+{
+	char **env;
+	size_t i;
+
+	for (i = 0; environ[i] != NULL; i++)
+		;
+	env = xcalloc(i + extra + 1, sizeof(char *));
+	*n = 0;
+	for (i = 0; environ[i] != NULL; i++)
+		if (strncmp(environ[i], "HOOKQ_", 6) != 0 &&
+		    strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0)
+			env[(*n)++] = xstrdup(environ[i]);
+	return env;
+}
+
+char **
+handler_env_with(const char *const names[], const char *const values[], size_t count)
+{
+	size_t n, i;
+	char **env = env_base(count, &n);
+
+	for (i = 0; i < count; i++)
+		env[n++] = env_entry(names[i], values[i]);
+	env[n] = NULL;
+	return env;
+}
+
+/* env_base(), then the event's metadata. */
 static char **
 handler_env(const struct store_job *job, const char *last_error)
 {
 	char num[32], **env;
-	size_t n = 0, i;
+	size_t n;
 
-	for (i = 0; environ[i] != NULL; i++)
-		;
-	env = xcalloc(i + 10, sizeof(char *));
-	for (i = 0; environ[i] != NULL; i++)
-		if (strncmp(environ[i], "HOOKQ_", 6) != 0 &&
-		    strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0)
-			env[n++] = xstrdup(environ[i]);
+	env = env_base(9, &n);
 	env[n++] = env_entry("HOOKQ_SOURCE", job->source);
 	env[n++] = env_entry("HOOKQ_ROUTE", job->route);
 	env[n++] = env_entry("HOOKQ_EVENT_ID", job->event_id);
@@ -97,8 +121,8 @@ handler_env(const struct store_job *job, const char *last_error)
 	return env;
 }
 
-static void
-free_vector(char **v)
+void
+handler_env_free(char **v)
 {
 	size_t i;
 
@@ -195,6 +219,18 @@ spawn(const char *program, char *const argv[], char *const env[], int in, int ou
 	return pid;
 }
 
+pid_t
+handler_spawn(char *const argv[], char *const env[], int in, int out, int err)
+{
+	char *program = handler_find_program(argv[0]);
+	pid_t pid = spawn(program, argv, env, in, out, err);
+	int e = errno;
+
+	free(program);
+	errno = e;
+	return pid;
+}
+
 int
 handler_start(struct handler *h, char *const argv[], const struct store_job *job,
     int64_t timeout_ms, const char *last_error, char **cause)
@@ -227,7 +263,7 @@ handler_start(struct handler *h, char *const argv[], const struct store_job *job
 	(void)fcntl(h->out.fd, F_SETFL, O_NONBLOCK);
 	(void)fcntl(h->err.fd, F_SETFL, O_NONBLOCK);
 	free(program);
-	free_vector(env);
+	handler_env_free(env);
 	return 0;
 fail:
 	e = errno;
@@ -242,7 +278,7 @@ fail:
 			close(errp[i]);
 	}
 	free(program);
-	free_vector(env);
+	handler_env_free(env);
 	h->pid = 0;
 	return -1;
 }
@@ -381,9 +417,7 @@ handler_outcome(const struct handler *h, char *buf, size_t size)
 char *
 handler_failure(const struct handler *h, int64_t timeout_ms)
 {
-	size_t start = (h->tail_pos + sizeof(h->tail) - h->tail_len) % sizeof(h->tail);
-	size_t skip = 0, n, i, off;
-	char what[128], *text;
+	char what[128];
 
 	if (h->timed_out)
 		snprintf(what, sizeof(what), "timed out after %lld.%03llds and was killed",
@@ -397,6 +431,16 @@ handler_failure(const struct handler *h, int64_t timeout_ms)
 		    strsignal(WTERMSIG(h->status)));
 	else
 		snprintf(what, sizeof(what), "wait status %d", h->status);
+	return handler_tail_text(h, what);
+}
+
+char *
+handler_tail_text(const struct handler *h, const char *what)
+{
+	size_t start = (h->tail_pos + sizeof(h->tail) - h->tail_len) % sizeof(h->tail);
+	size_t skip = 0, n, i, off;
+	char *text;
+
 	/* A tail cut inside a UTF-8 character starts at the next whole one. */
 	if (h->tail_len == sizeof(h->tail))
 		while (skip < 3 && ((unsigned char)h->tail[(start + skip) % sizeof(h->tail)] & 0xc0) == 0x80)

@@ -74,6 +74,18 @@ void handler_stop(struct handler *, int64_t now_us);
 bool handler_succeeded(const struct handler *);
 /* What happened, then the stderr tail: malloc'd, for last_error. */
 char *handler_failure(const struct handler *, int64_t timeout_ms);
+/* what, then a newline and the stderr tail when there is one: malloc'd, for last_error. */
+char *handler_tail_text(const struct handler *, const char *what);
+/*
+ * For stream.c's long-lived handlers: the environment a handler gets, but
+ * with the count NAME=VALUE pairs given instead of an event's; and a start
+ * of argv with the given descriptors as its 0, 1 and 2, found and run as
+ * handler_start() does (own process group, SIGKILL with the worker).
+ * handler_spawn() returns the pid, or -1 with errno.
+ */
+char **handler_env_with(const char *const names[], const char *const values[], size_t count);
+void handler_env_free(char **);
+pid_t handler_spawn(char *const argv[], char *const env[], int in, int out, int err);
 /* "exit 3", "signal 9", "timeout": short, for the log line. */
 const char *handler_outcome(const struct handler *, char *buf, size_t size);
 

@@ -24,17 +24,17 @@
 
 #define NAME_MAX_LEN 64
 
-/* Upper bounds of the duration buckets: in µs, and as Prometheus prints them. */
-static const int64_t BUCKET_US[] = {
-	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
-	1000000, 2500000, 5000000, 10000000,
-};
+/*
+ * Upper bounds of the duration buckets: in µs (the store's, so requests and
+ * delivery attempts share them), and as Prometheus prints them.
+ */
+#define BUCKET_US store_duration_bucket_us
 static const char *const BUCKET_LE[] = {
 	"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5",
 	"1", "2.5", "5", "10",
 };
-#define NBUCKETS nitems(BUCKET_US)
-_Static_assert(nitems(BUCKET_US) == nitems(BUCKET_LE), "one label per bucket");
+#define NBUCKETS nitems(BUCKET_LE)
+_Static_assert(STORE_NDURATION_BUCKETS == nitems(BUCKET_LE), "one label per bucket");
 
 /* The queue statuses every source shows, zero or not. */
 
@@ -54,10 +54,11 @@ struct slot {
 	atomic_uint_fast64_t count[OUTCOME_COUNT];
 };
 
-/* A route's queue labels: its name and its source's. */
+/* A route's queue labels: its name and its source's; and whether it runs a command. */
 struct route_label {
 	char name[NAME_MAX_LEN + 1];
 	char source[NAME_MAX_LEN + 1];
+	bool command;                     /* a handler, not a url: results ok and failed */
 };
 
 /* A connection of its own, opened on first use, one thread at a time. */
@@ -147,9 +148,12 @@ slot_find(struct metrics *m, const char *name, size_t n)
 	return NULL;
 }
 
-/* Registers route (of source) for the queue series, once; call with reg_lock held. */
+/*
+ * Registers route (of source; command: it has a handler) for the queue and
+ * delivery series, once; call with reg_lock held.
+ */
 static void
-route_add(struct metrics *m, const char *name, const char *source)
+route_add(struct metrics *m, const char *name, const char *source, bool command)
 {
 	size_t i;
 
@@ -164,6 +168,7 @@ route_add(struct metrics *m, const char *name, const char *source)
 	m->routes = xreallocarray(m->routes, m->nroutes + 1, sizeof(*m->routes));
 	snprintf(m->routes[m->nroutes].name, sizeof(m->routes[m->nroutes].name), "%s", name);
 	snprintf(m->routes[m->nroutes].source, sizeof(m->routes[m->nroutes].source), "%s", source);
+	m->routes[m->nroutes].command = command;
 	m->nroutes++;
 }
 
@@ -190,7 +195,8 @@ metrics_add_sources(struct metrics *m, const struct config *cfg)
 		atomic_store_explicit(&m->nslots, n, memory_order_release);
 	}
 	for (i = 0; i < cfg->nroutes; i++)
-		route_add(m, cfg->routes[i].name, cfg->routes[i].source);
+		route_add(m, cfg->routes[i].name, cfg->routes[i].source,
+		    cfg->routes[i].url == NULL);
 	pthread_mutex_unlock(&m->reg_lock);
 }
 
@@ -540,6 +546,132 @@ render_queue_routes(struct buf *b, const struct metrics_queue *q,
 	}
 }
 
+/* A route's route_stats rows, as a scrape reads them. */
+struct route_stats {
+	int64_t results[STORE_NATTEMPT_CLASSES];
+	bool seen[STORE_NATTEMPT_CLASSES];
+	int64_t buckets[NBUCKETS];            /* not cumulative, as stored */
+	int64_t sum_us, count;
+};
+
+/*
+ * Fills *rs from route's rows in q (sorted by route, as store_route_stats()
+ * returns them). A series it does not know is left out, so a row written by
+ * anyone can change a value but never add a label.
+ */
+static void
+route_stats_of(const struct metrics_queue *q, const char *route, struct route_stats *rs)
+{
+	size_t lo = 0, hi = q->nstats, i, j;
+
+	memset(rs, 0, sizeof(*rs));
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(q->stats[mid].route, route) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < q->nstats && strcmp(q->stats[i].route, route) == 0; i++) {
+		const struct store_route_stat *r = &q->stats[i];
+
+		if (strcmp(r->series, "count") == 0)
+			rs->count = r->value;
+		else if (strcmp(r->series, "sum_us") == 0)
+			rs->sum_us = r->value;
+		else if (strncmp(r->series, "le_", 3) == 0) {
+			char *end;
+			long long us = strtoll(r->series + 3, &end, 10);
+
+			for (j = 0; *end == '\0' && j < NBUCKETS; j++)
+				if (BUCKET_US[j] == us)
+					rs->buckets[j] = r->value;
+		} else {
+			for (j = 0; j < nitems(store_attempt_classes); j++)
+				if (strcmp(r->series, store_attempt_classes[j]) == 0) {
+					rs->results[j] = r->value;
+					rs->seen[j] = true;
+				}
+		}
+	}
+}
+
+/* Whether result class c is one a command route's attempts have (else a url route's). */
+static bool
+command_class(const char *c)
+{
+	return strcmp(c, "ok") == 0 || strcmp(c, "failed") == 0;
+}
+
+/*
+ * The delivery series of the configured routes (call with reg_lock held):
+ * attempts by result, the results of the route's kind at zero, another
+ * class only once it has a row (a route that changed from a handler to a
+ * url keeps its counts); and the duration histogram. Only configured names
+ * become labels: rows of other routes are not shown.
+ */
+static void
+render_deliveries(struct metrics *m, struct buf *b, const struct metrics_queue *q)
+{
+	struct route_stats *rs = xcalloc(m->nroutes + 1, sizeof(*rs));
+	bool *dup = xcalloc(m->nroutes + 1, sizeof(*dup));
+	size_t i, j;
+
+	/* One series per route name: a name shared by two sources is one route_stats key. */
+	for (i = 0; i < m->nroutes; i++) {
+		for (j = 0; j < i && !dup[i]; j++)
+			dup[i] = strcmp(m->routes[i].name, m->routes[j].name) == 0;
+		if (!dup[i])
+			route_stats_of(q, m->routes[i].name, &rs[i]);
+	}
+
+	buf_help(b, "hookq_delivery_attempts_total", "counter", "Delivery attempts by route and"
+	    " result: 2xx, 3xx, 4xx, 5xx (the HTTP status), error (no HTTP response) for url"
+	    " routes; ok and failed for handler routes.");
+	for (i = 0; i < m->nroutes; i++) {
+		if (dup[i])
+			continue;
+		for (j = 0; j < nitems(store_attempt_classes); j++) {
+			const char *c = store_attempt_classes[j];
+
+			if (!rs[i].seen[j] && command_class(c) != m->routes[i].command)
+				continue;
+			buf_printf(b, "hookq_delivery_attempts_total{route=\"");
+			buf_label(b, m->routes[i].name);
+			buf_printf(b, "\",result=\"%s\"} %lld\n", c, (long long)rs[i].results[j]);
+		}
+	}
+
+	buf_help(b, "hookq_delivery_duration_seconds", "histogram",
+	    "How long each delivery attempt took, by route.");
+	for (i = 0; i < m->nroutes; i++) {
+		int64_t cum = 0;
+
+		if (dup[i])
+			continue;
+		for (j = 0; j < NBUCKETS; j++) {
+			cum += rs[i].buckets[j];
+			buf_printf(b, "hookq_delivery_duration_seconds_bucket{route=\"");
+			buf_label(b, m->routes[i].name);
+			/* Never above count (the +Inf bucket), whatever the rows say. */
+			buf_printf(b, "\",le=\"%s\"} %lld\n", BUCKET_LE[j],
+			    (long long)(cum < rs[i].count ? cum : rs[i].count));
+		}
+		buf_printf(b, "hookq_delivery_duration_seconds_bucket{route=\"");
+		buf_label(b, m->routes[i].name);
+		buf_printf(b, "\",le=\"+Inf\"} %lld\n", (long long)rs[i].count);
+		buf_printf(b, "hookq_delivery_duration_seconds_sum{route=\"");
+		buf_label(b, m->routes[i].name);
+		buf_printf(b, "\"} %.6f\n", (double)rs[i].sum_us / 1e6);
+		buf_printf(b, "hookq_delivery_duration_seconds_count{route=\"");
+		buf_label(b, m->routes[i].name);
+		buf_printf(b, "\"} %lld\n", (long long)rs[i].count);
+	}
+	free(dup);
+	free(rs);
+}
+
 static void
 render_queue(struct metrics *m, struct buf *b, size_t nslots, const struct metrics_queue *q)
 {
@@ -560,6 +692,7 @@ render_queue(struct metrics *m, struct buf *b, size_t nslots, const struct metri
 	pthread_mutex_lock(&m->reg_lock);
 	pairs = queue_routes(m, q, &npairs, extra);
 	render_queue_routes(b, q, pairs, npairs);
+	render_deliveries(m, b, q);
 	pthread_mutex_unlock(&m->reg_lock);
 	free(pairs);
 	free(extra);
@@ -618,7 +751,8 @@ metrics_scrape(struct metrics *m, int64_t deadline_us, size_t *len, char *why, s
 {
 	struct metrics_queue q;
 	struct store_count *rows = NULL;
-	size_t n = 0;
+	struct store_route_stat *stats = NULL;
+	size_t n = 0, nstats = 0;
 	char *text;
 
 	memset(&q, 0, sizeof(q));
@@ -627,7 +761,8 @@ metrics_scrape(struct metrics *m, int64_t deadline_us, size_t *len, char *why, s
 		snprintf(why, whysize, "another scrape holds the queue reader");
 	else {
 		if (conn_open(m, &m->reader, why, whysize) == 0) {
-			if (store_counts(m->reader.st, &rows, &n) == 0)
+			if (store_counts(m->reader.st, &rows, &n) == 0 &&
+			    store_route_stats(m->reader.st, &stats, &nstats) == 0)
 				q.ok = true;
 			else
 				snprintf(why, whysize, "%s", store_error(m->reader.st));
@@ -637,8 +772,11 @@ metrics_scrape(struct metrics *m, int64_t deadline_us, size_t *len, char *why, s
 	q.rows = rows;
 	q.n = n;
 	q.now_ms = clock_wall_ms();
+	q.stats = stats;
+	q.nstats = nstats;
 	text = metrics_render(m, &q, len);
 	store_counts_free(rows, n);
+	store_route_stats_free(stats, nstats);
 	return text;
 }
 

@@ -2,7 +2,9 @@
  * metrics.h: what hookq-receiver tells Prometheus and health checkers.
  *
  * Counters live in memory: requests per source and outcome, and one
- * histogram of request durations. Counting is a relaxed atomic add, so the
+ * histogram of request durations. Delivery attempts per route (results,
+ * durations) are counted by the workers in the database (route_stats),
+ * read at each scrape with the queue. Counting is a relaxed atomic add, so the
  * request path never takes a lock for it. The queue's numbers are read from
  * the database at each scrape, and the health check takes the write lock
  * and lets it go; each has a connection of its own (not the committer's),
@@ -40,7 +42,8 @@ void metrics_free(struct metrics *);
  * first request. Only names registered so count under their own label; the
  * set only grows (a source removed by a reload keeps its counters). The
  * routes of cfg are registered too: their queue series (per source and
- * route) show at zero before their first delivery.
+ * route) and delivery series (per route) show at zero before their first
+ * delivery; only registered routes get delivery series.
  */
 void metrics_add_sources(struct metrics *, const struct config *cfg);
 
@@ -56,6 +59,9 @@ struct metrics_queue {
 	const struct store_count *rows;   /* store_counts()'s rows */
 	size_t n;
 	int64_t now_ms;                   /* for the oldest pending and unrouted ages */
+	/* store_route_stats()'s rows, by route (strcmp() order), for the delivery series */
+	const struct store_route_stat *stats;
+	size_t nstats;
 };
 
 /*

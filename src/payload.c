@@ -50,6 +50,8 @@ struct walk {
 	size_t n;
 	char **values;                       /* payload_extract()'s */
 	struct payload_scalar *out;          /* payload_scalars()'s */
+	payload_member_fn member;            /* payload_members()'s */
+	void *arg;
 	const char *reason;
 };
 
@@ -311,6 +313,30 @@ payload_scalars(const unsigned char *body, size_t len, const char *const *paths,
 		return 0;
 	payload_scalars_clear(out, n);
 	return -1;
+}
+
+/* payload_members()'s visit: each string member of the top object, but a name too long to keep. */
+static int
+members_visit(struct walk *w, int kind, const char *s, size_t len)
+{
+	if (kind != PAYLOAD_STRING || (w->len == 1 && w->path[0] == PATH_TOO_LONG[0]))
+		return 1;
+	w->member(w->path, w->len, s, len, w->arg);
+	return 1;
+}
+
+int
+payload_members(const char *json, size_t len, payload_member_fn fn, void *arg,
+    const char **reason)
+{
+	struct walk w;
+
+	memset(&w, 0, sizeof(w));
+	w.visit = members_visit;
+	w.keys = true;
+	w.member = fn;
+	w.arg = arg;
+	return walk_parse(&w, (const unsigned char *)json, len, reason);
 }
 
 /* s read as ISO-8859-1, in UTF-8: a malloc'd, NUL-terminated copy of *outlen bytes. */

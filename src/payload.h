@@ -73,6 +73,17 @@ int payload_scalars(const unsigned char *body, size_t len, const char *const *pa
 void payload_scalars_clear(struct payload_scalar *out, size_t n);
 
 /*
+ * Calls fn for each string member of the top object of json (a stored
+ * headers object), in order: name and value decoded, not NUL-terminated.
+ * Members of other kinds, and names longer than the walk keeps, are passed
+ * over. Returns 0, or -1 with *reason (static) when json is not JSON.
+ */
+typedef void (*payload_member_fn)(const char *name, size_t nlen, const char *value,
+    size_t vlen, void *arg);
+int payload_members(const char *json, size_t len, payload_member_fn fn, void *arg,
+    const char **reason);
+
+/*
  * Returns the headers as a malloc'd JSON object {"name": "value", ...}, in
  * arrival order, leaving out the names listed in omit (NULL-terminated).
  * Repeated headers are joined with ", " (RFC 9110 5.3). A name or value

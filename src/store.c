@@ -156,6 +156,22 @@ static const char PRUNE_SQL[] =
     "  AND (d.status <> 'done' OR d.finished_at >= ?1))"
     " ORDER BY e.routed_at LIMIT ?2)";
 
+/*
+ * store_count_attempts(): adds ?3 to a route's series; the primary key
+ * (route, series) makes it one seek of the WITHOUT ROWID table.
+ */
+static const char STAT_ADD_SQL[] =
+    "INSERT INTO route_stats (route, series, value) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT (route, series) DO UPDATE SET value = value + excluded.value";
+
+const char *const store_attempt_classes[STORE_NATTEMPT_CLASSES] = {
+	"2xx", "3xx", "4xx", "5xx", "error", "ok", "failed",
+};
+const int64_t store_duration_bucket_us[STORE_NDURATION_BUCKETS] = {
+	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+	1000000, 2500000, 5000000, 10000000,
+};
+
 /* Records what failed and SQLite's reason. */
 void
 store_fail(struct store *st, const char *what)
@@ -485,6 +501,7 @@ store_close(struct store *st)
 			st->unrouted, st->route_mark, st->route_insert, st->live, st->pick_expired,
 			st->pick_pending, st->claim, st->claim_event, st->bucket_read,
 			st->bucket_write, st->promote, st->next_live, st->next_any, st->prune,
+			st->stat_add,
 		};
 
 		for (size_t i = 0; i < nitems(worker); i++)
@@ -1157,6 +1174,99 @@ store_prune(struct store *st, int64_t before, int limit, int *deleted)
 		return -1;
 	*deleted = sqlite3_changes(st->db);
 	return 0;
+}
+
+/* One (route, series) total of a batch of attempts. */
+struct stat_sum {
+	const char *route;                    /* the caller's */
+	char series[24];
+	int64_t value;
+};
+
+/* Adds v to route's series among the n sums, a new one if need be. */
+static void
+stat_sum_add(struct stat_sum **sums, size_t *n, const char *route, const char *series,
+    int64_t v)
+{
+	struct stat_sum *p;
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*sums)[i].series, series) == 0 && strcmp((*sums)[i].route, route) == 0) {
+			(*sums)[i].value += v;
+			return;
+		}
+	*sums = xreallocarray(*sums, *n + 1, sizeof(**sums));
+	p = &(*sums)[(*n)++];
+	p->route = route;
+	snprintf(p->series, sizeof(p->series), "%s", series);
+	p->value = v;
+}
+
+/* The class's index in store_attempt_classes, or -1. */
+static int
+attempt_class(const char *class)
+{
+	size_t i;
+
+	for (i = 0; class != NULL && i < nitems(store_attempt_classes); i++)
+		if (strcmp(store_attempt_classes[i], class) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+store_count_attempts(struct store *st, const struct store_attempt_stat *a, size_t n)
+{
+	bool own = sqlite3_get_autocommit(st->db) != 0;
+	struct stat_sum *sums = NULL;
+	size_t nsums = 0, i, b;
+	int rc = -1;
+
+	for (i = 0; i < n; i++) {
+		int64_t us = a[i].duration_us > 0 ? a[i].duration_us : 0;
+		int c = attempt_class(a[i].class);
+
+		if (c < 0 || a[i].route == NULL) {
+			snprintf(st->err, sizeof(st->err), "counting attempts: %s",
+			    a[i].route == NULL ? "no route" : "unknown result class");
+			free(sums);
+			return -1;
+		}
+		stat_sum_add(&sums, &nsums, a[i].route, store_attempt_classes[c], 1);
+		for (b = 0; b < nitems(store_duration_bucket_us) && us > store_duration_bucket_us[b];
+		    b++)
+			;
+		if (b < nitems(store_duration_bucket_us)) {
+			char le[24];
+
+			snprintf(le, sizeof(le), "le_%lld", (long long)store_duration_bucket_us[b]);
+			stat_sum_add(&sums, &nsums, a[i].route, le, 1);
+		}
+		stat_sum_add(&sums, &nsums, a[i].route, "sum_us", us);
+		stat_sum_add(&sums, &nsums, a[i].route, "count", 1);
+	}
+	if (nsums == 0)
+		return 0;
+	if (store_prepare(st, &st->stat_add, STAT_ADD_SQL) != 0)
+		goto out;
+	if (own && store_begin_write(st) != 0)
+		goto out;
+	for (i = 0; i < nsums; i++) {
+		sqlite3_bind_text(st->stat_add, 1, sums[i].route, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st->stat_add, 2, sums[i].series, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st->stat_add, 3, sums[i].value);
+		if (store_write(st, st->stat_add, "counting attempts", NULL, NULL) != 0)
+			goto out;
+	}
+	if (own && store_commit(st) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0 && own)
+		store_rollback(st);
+	free(sums);
+	return rc;
 }
 
 int

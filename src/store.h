@@ -242,6 +242,55 @@ bool store_low_space(struct store *);
  */
 bool store_moved(struct store *);
 
+/*
+ * Delivery metrics per route (route_stats, schema migration 6): counters
+ * every worker adds to, read by the receiver's metrics page.
+ *
+ * The classes of an attempt's result: a url route's by HTTP status
+ * ("2xx".."5xx"; "error": no HTTP response: refused, timed out, TLS), a
+ * command route's "ok" or "failed". Each is a series of its own.
+ */
+#define STORE_NATTEMPT_CLASSES 7
+extern const char *const store_attempt_classes[STORE_NATTEMPT_CLASSES];
+/*
+ * Upper bounds (µs, inclusive) of the duration buckets, ascending: those of
+ * the receiver's request histogram too. An attempt counts in the first
+ * bucket whose bound it does not pass, series "le_<bound>", or in none past
+ * the last (it still counts in "count" and "sum_us", so +Inf is count).
+ */
+#define STORE_NDURATION_BUCKETS 13
+extern const int64_t store_duration_bucket_us[STORE_NDURATION_BUCKETS];
+
+/* One attempt's outcome to count: its route, its class (store_attempt_classes) and duration. */
+struct store_attempt_stat {
+	const char *route;
+	const char *class;
+	int64_t duration_us;                  /* below 0 counts as 0 */
+};
+/*
+ * Adds n attempts to route_stats: per attempt, one to its class's series,
+ * one to its duration's bucket, one to "count" and its duration to
+ * "sum_us". The n are summed in memory first, then one UPSERT per (route,
+ * series) touched. Inside the caller's transaction (store_begin()) they
+ * are part of it (a rollback adds nothing); otherwise one transaction of
+ * their own. An unknown class fails the call before any write.
+ */
+int store_count_attempts(struct store *, const struct store_attempt_stat *, size_t n);
+
+/* A route_stats row. */
+struct store_route_stat {
+	char *route;
+	char *series;                         /* a class, "le_<us>", "sum_us" or "count" */
+	int64_t value;
+};
+/*
+ * For the scrape: every route_stats row, by route, then series (bytewise:
+ * strcmp() order). Fills *rows (malloc'd, n of them); free with
+ * store_route_stats_free().
+ */
+int store_route_stats(struct store *, struct store_route_stat **rows, size_t *n);
+void store_route_stats_free(struct store_route_stat *, size_t n);
+
 /* A delivery's statuses, in the order of its life (the schema's CHECK). */
 #define STORE_NSTATUSES 5
 extern const char *const store_statuses[STORE_NSTATUSES];

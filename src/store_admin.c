@@ -82,6 +82,56 @@ store_counts_free(struct store_count *rows, size_t n)
 	free(rows);
 }
 
+/* route_stats in key order: one pass over the WITHOUT ROWID table's b-tree. */
+static const char ROUTE_STATS_SQL[] =
+    "SELECT route, series, value FROM route_stats ORDER BY route, series";
+
+int
+store_route_stats(struct store *st, struct store_route_stat **rows, size_t *n)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	store_arm(st);
+	if (sqlite3_prepare_v2(st->db, ROUTE_STATS_SQL, -1, &s, NULL) != SQLITE_OK) {
+		store_fail(st, "reading the route metrics");
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_route_stat *r;
+
+		*rows = xreallocarray(*rows, *n + 1, sizeof(**rows));
+		r = &(*rows)[(*n)++];
+		r->route = store_column_strdup(s, 0);
+		r->series = store_column_strdup(s, 1);
+		r->value = sqlite3_column_int64(s, 2);
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "reading the route metrics");
+		sqlite3_finalize(s);
+		store_route_stats_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+void
+store_route_stats_free(struct store_route_stat *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].route);
+		free(rows[i].series);
+	}
+	free(rows);
+}
+
 /*
  * A row's columns, in row_read()'s order: a delivery with its event
  * (FROM deliveries AS d JOIN events AS e), or an event alone (FROM events

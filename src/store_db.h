@@ -23,6 +23,7 @@ struct store {
 	sqlite3_stmt *live, *pick_expired, *pick_pending, *claim, *claim_event;
 	sqlite3_stmt *bucket_read, *bucket_write;
 	sqlite3_stmt *finish[4], *promote, *next_live, *next_any, *prune;
+	sqlite3_stmt *stat_add;  /* store_count_attempts()'s UPSERT */
 	size_t claim_next;       /* the route the next claim tries first */
 	int busy_timeout;        /* ms */
 	int64_t deadline_us;     /* the busy handler gives up here */

@@ -14,7 +14,14 @@
  *  - a timer for the next scheduled retry or expiring lease (store_next_due),
  *    handler timeouts and housekeeping;
  *  - signalfd: SIGCHLD (a handler ended), SIGTERM/SIGINT, SIGHUP;
- *  - the handlers' stdout and stderr pipes.
+ *  - the handlers' stdout and stderr pipes, the stream handlers' stdin too;
+ *  - the url routes' connections, through libcurl's multi interface
+ *    (http_poll() is poll() with curl's sockets added).
+ *
+ * A delivery goes one of three ways, by its route: a handler process of its
+ * own (handler.h), a frame to a long-lived stream handler (stream.h), or a
+ * POST (http.h, delivery.h). Whichever, it ends as one of the attempt
+ * outcomes below, and from there on it is the same row to record.
  */
 #include "autoconf.h"
 
@@ -36,11 +43,14 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "delivery.h"
 #include "handler.h"
+#include "http.h"
 #include "log.h"
 #include "retry.h"
 #include "route.h"
 #include "store.h"
+#include "stream.h"
 #include "systemd.h"
 #include "util.h"
 
@@ -53,20 +63,49 @@
 /* After a database error, how long before trying again. */
 #define RETRY_DB_MS 1000
 
-/* One claimed delivery and the handler running for it. */
+enum job_kind { JOB_EXEC, JOB_STREAM, JOB_HTTP };
+
+/* How one attempt went, whatever carried it. */
+enum attempt {
+	ATTEMPT_OK,       /* done */
+	ATTEMPT_FAILED,   /* retry, unless it was the last attempt */
+	ATTEMPT_FATAL,    /* dead now: the handler or the application said so */
+	ATTEMPT_STOPPED,  /* the worker's shutdown stopped it: not counted */
+};
+
+/* A long-lived handler of a stream route, and whether a job has it. */
+struct proc {
+	struct stream s;
+	char *route;
+	struct job *job;           /* the delivery it is handling; NULL: idle */
+	bool stopping;             /* stream_stop() called: it is on its way out */
+	bool retire;               /* stop it once its event is done (a reload) */
+	bool stopped_by_us;        /* its event's failure is the shutdown's, not the event's */
+};
+
+/* One claimed delivery and what is carrying it. */
 struct job {
 	bool used;
+	enum job_kind kind;
 	struct store_job row;
-	struct handler h;
+	struct handler h;          /* JOB_EXEC */
+	struct proc *proc;         /* JOB_STREAM */
+	char **headers;            /* JOB_HTTP: the request's, kept while it is in flight */
+	bool in_flight;            /* JOB_HTTP: a transfer is under way */
+	char label[320];           /* "route=R delivery=D source=S row=N attempt=A" */
+	int64_t started_us;
 	/* The route's settings when claimed: a reload does not change a run under way. */
 	int64_t timeout;
 	int max_attempts;
 	int64_t backoff_base, backoff_max;
+	bool retry_4xx;
 	/* Once the handler has ended: what to record, kept until the database takes it. */
 	bool ended;
 	enum store_result result;
 	int64_t next_at;
 	char *error;
+	int64_t duration_us;       /* of the attempt */
+	const char *class;         /* for route_stats (store_attempt_classes); NULL: not an attempt */
 	bool applied;              /* the guarded update matched: the result was ours to write */
 };
 
@@ -82,7 +121,11 @@ struct worker {
 	char *routes_text;         /* "a, b", for log lines */
 	struct job *jobs;          /* cfg->concurrency slots, fixed at start-up */
 	struct store_job *claims;  /* as many, for the rows one sync_db() claims */
+	struct store_attempt_stat *stats; /* as many, for the attempts one sync_db() counts */
 	int njobs, running;
+	struct proc **procs;       /* the stream handlers, busy or idle */
+	size_t nprocs;
+	struct http *http;         /* made with the first url route */
 	int sigfd, inofd;
 	char *wal_name;            /* the WAL's file name, as inotify reports it */
 	bool want_claim;           /* something may be claimable now */
@@ -174,7 +217,57 @@ routes_free(struct worker *w)
 	w->routes_text = NULL;
 }
 
-/* Starts the handler for a claimed delivery, or records why it could not start. */
+/* Records that j could not start (not the event's fault): released after a pause, no attempt counted. */
+static void
+job_not_started(struct job *j, char *cause, int64_t pause_ms)
+{
+	char q[256];
+
+	log_quote(q, sizeof(q), j->row.event_id, strlen(j->row.event_id));
+	log_warn("%s id=%s: %s", j->label, q, cause);
+	j->ended = true;
+	j->result = STORE_RELEASE;
+	j->next_at = clock_wall_ms() + pause_ms;
+	j->error = cause;
+}
+
+/* An idle stream handler of route r, started if there is none (within its concurrency, as claims are). */
+static struct proc *
+proc_get(struct worker *w, const struct route *r, char **cause)
+{
+	struct proc *p;
+	size_t i;
+
+	for (i = 0; i < w->nprocs; i++) {
+		p = w->procs[i];
+		if (p->job == NULL && !p->stopping && stream_ready(&p->s) &&
+		    strcmp(p->route, r->name) == 0)
+			return p;
+	}
+	p = xcalloc(1, sizeof(*p));
+	if (stream_start(&p->s, r->handler_argv, r->name, r->source, cause) != 0) {
+		free(p);
+		return NULL;
+	}
+	p->route = xstrdup(r->name);
+	w->procs = xreallocarray(w->procs, w->nprocs + 1, sizeof(*w->procs));
+	w->procs[w->nprocs++] = p;
+	return p;
+}
+
+/* Forgets a stream handler that has been reaped. */
+static void
+proc_free(struct worker *w, size_t i)
+{
+	struct proc *p = w->procs[i];
+
+	stream_free(&p->s);
+	free(p->route);
+	free(p);
+	w->procs[i] = w->procs[--w->nprocs];
+}
+
+/* Starts carrying a claimed delivery, or records why it could not start. */
 static void
 job_start(struct worker *w, struct job *j)
 {
@@ -185,7 +278,9 @@ job_start(struct worker *w, struct job *j)
 	j->ended = false;
 	j->error = NULL;
 	w->running++;
-	log_quote(q, sizeof(q), j->row.event_id, strlen(j->row.event_id));
+	snprintf(j->label, sizeof(j->label), "route=%s delivery=%lld source=%s row=%lld attempt=%d",
+	    j->row.route, (long long)j->row.id, j->row.source, (long long)j->row.event,
+	    j->row.attempt);
 	if (r == NULL) {
 		/* Only a reload between the claim and here; the next claim will skip it. */
 		j->ended = true;
@@ -194,21 +289,64 @@ job_start(struct worker *w, struct job *j)
 		j->error = xstrdup("the route is not configured any more");
 		return;
 	}
-	j->timeout = r->handler_timeout;
+	j->timeout = config_route_timeout(r);
 	j->max_attempts = r->max_attempts;
 	j->backoff_base = r->backoff_base;
 	j->backoff_max = r->backoff_max;
-	if (handler_start(&j->h, r->handler_argv, &j->row, j->timeout, NULL, &cause) != 0) {
-		log_warn("route=%s delivery=%lld id=%s: %s", j->row.route, (long long)j->row.id, q,
-		    cause);
-		j->ended = true;
-		/* Not the event's fault (fork or pipe failed): no attempt counted, a pause first. */
-		j->result = STORE_RELEASE;
-		j->next_at = clock_wall_ms() + RETRY_DB_MS;
-		j->error = cause;
+	j->retry_4xx = r->retry_4xx;
+	j->started_us = clock_mono_us();
+	log_quote(q, sizeof(q), j->row.event_id, strlen(j->row.event_id));
+	if (r->url != NULL) {
+		struct http_request req;
+
+		j->kind = JOB_HTTP;
+		if (w->http == NULL && (w->http = http_new(&cause)) == NULL) {
+			job_not_started(j, cause, RETRY_DB_MS);
+			return;
+		}
+		j->headers = delivery_headers(r, &j->row, clock_wall_ms() / 1000);
+		memset(&req, 0, sizeof(req));
+		req.url = r->url;
+		req.ca_file = r->ca_file;
+		req.resolve = r->resolve;
+		req.timeout_ms = r->url_timeout;
+		req.headers = (const char *const *)j->headers;
+		req.body = j->row.body;
+		req.body_len = j->row.body_len;
+		req.owner = j;
+		if (http_start(w->http, &req, &cause) != 0) {
+			job_not_started(j, cause, RETRY_DB_MS);
+			return;
+		}
+		j->in_flight = true;
+		log_info("%s id=%s post", j->label, q);
 		return;
 	}
-	log_info("%s id=%s run pid=%ld", j->h.label, q, (long)j->h.pid);
+	if (r->handler_mode == HANDLER_STREAM) {
+		j->kind = JOB_STREAM;
+		if ((j->proc = proc_get(w, r, &cause)) == NULL) {
+			job_not_started(j, cause, RETRY_DB_MS);
+			return;
+		}
+		if (stream_send(&j->proc->s, &j->row, j->timeout) != 0) {
+			/* It has gone between its last result and now: a fresh one next time. */
+			j->proc->stopping = true;
+			stream_stop(&j->proc->s, clock_mono_us());
+			j->proc = NULL;
+			job_not_started(j, xstrdup("the stream handler was gone"), 0);
+			return;
+		}
+		j->proc->job = j;
+		log_info("%s id=%s sent pid=%ld", j->label, q, (long)j->proc->s.h.pid);
+		return;
+	}
+	j->kind = JOB_EXEC;
+	if (handler_start(&j->h, r->handler_argv, &j->row, j->timeout, NULL, &cause) != 0) {
+		/* Not the event's fault (fork or pipe failed): no attempt counted, a pause first. */
+		job_not_started(j, cause, RETRY_DB_MS);
+		return;
+	}
+	log_info("%s id=%s run pid=%ld", j->label, q, (long)j->h.pid);
 	/* The handler's stdin has its own copy; on_dead needs one of its own. */
 	if (w->cfg->on_dead_argv == NULL) {
 		free(j->row.body);
@@ -297,39 +435,154 @@ note_ended(struct worker *w, struct note *n)
 	note_free(n);
 }
 
-/* Decides what a handler's end means for its row. */
+/*
+ * Decides what an attempt's outcome means for its row: done, retry (after
+ * backoff, or after the application's Retry-After, capped by backoff_max,
+ * when it gave one: retry_after_ms >= 0), dead, or released. Takes error.
+ */
 static void
-job_ended(struct worker *w, struct job *j)
+job_ended(struct worker *w, struct job *j, enum attempt a, char *error, const char *outcome,
+    int64_t retry_after_ms)
 {
 	int64_t now = clock_wall_ms();
-	char outcome[64];
 
+	(void)w;
 	j->ended = true;
-	if (handler_succeeded(&j->h)) {
+	j->in_flight = false;
+	j->error = error;
+	j->duration_us = clock_mono_us() - j->started_us;
+	/* A url route's class is its answer's, set by http_ended(); a stopped run was no attempt. */
+	if (a == ATTEMPT_STOPPED)
+		j->class = NULL;
+	else if (j->kind != JOB_HTTP)
+		j->class = a == ATTEMPT_OK ? "ok" : "failed";
+	switch (a) {
+	case ATTEMPT_OK:
 		j->result = STORE_DONE;
-	} else if (j->h.stopped) {
+		break;
+	case ATTEMPT_STOPPED:
 		j->result = STORE_RELEASE;
 		j->next_at = now;
-		j->error = handler_failure(&j->h, j->timeout);
-	} else {
-		j->error = handler_failure(&j->h, j->timeout);
+		break;
+	case ATTEMPT_FATAL:
+		j->result = STORE_DEAD;
+		break;
+	case ATTEMPT_FAILED:
 		if (j->row.attempt >= j->max_attempts)
 			j->result = STORE_DEAD;
 		else {
 			j->result = STORE_RETRY;
-			j->next_at = now + retry_delay(j->backoff_base, j->backoff_max, j->row.attempt,
-			    retry_jitter());
+			j->next_at = now + (retry_after_ms >= 0 ?
+			    (retry_after_ms < j->backoff_max ? retry_after_ms : j->backoff_max) :
+			    retry_delay(j->backoff_base, j->backoff_max, j->row.attempt, retry_jitter()));
 		}
+		break;
 	}
-	handler_outcome(&j->h, outcome, sizeof(outcome));
 	if (j->result == STORE_RETRY)
-		log_info("%s %s ms=%lld result=retry in=%lldms", j->h.label, outcome,
-		    (long long)((clock_mono_us() - j->h.started_us) / 1000),
-		    (long long)(j->next_at - now));
+		log_info("%s %s ms=%lld result=retry in=%lldms", j->label, outcome,
+		    (long long)(j->duration_us / 1000), (long long)(j->next_at - now));
 	else
-		log_info("%s %s ms=%lld result=%s", j->h.label, outcome,
-		    (long long)((clock_mono_us() - j->h.started_us) / 1000),
+		log_info("%s %s ms=%lld result=%s", j->label, outcome,
+		    (long long)(j->duration_us / 1000),
 		    j->result == STORE_DONE ? "done" : j->result == STORE_DEAD ? "dead" : "released");
+}
+
+/* A handler process has ended: its exit status is the outcome. */
+static void
+exec_ended(struct worker *w, struct job *j)
+{
+	char outcome[64];
+	enum attempt a;
+
+	handler_outcome(&j->h, outcome, sizeof(outcome));
+	if (handler_succeeded(&j->h))
+		a = ATTEMPT_OK;
+	else
+		a = j->h.stopped ? ATTEMPT_STOPPED : ATTEMPT_FAILED;
+	job_ended(w, j, a, a == ATTEMPT_OK ? NULL : handler_failure(&j->h, j->timeout), outcome, -1);
+}
+
+/* After a stream handler's I/O, its deadline or its exit: its event's outcome, once known. */
+static void
+stream_check(struct worker *w, struct proc *p)
+{
+	static const char *const OUTCOMES[] = { "pending", "ok", "retry", "dead", "failed" };
+	struct job *j = p->job;
+	char *why = NULL;
+	enum stream_verdict v;
+	enum attempt a;
+
+	if (j == NULL)
+		return;
+	v = stream_result(&p->s, &why);
+	if (v == STREAM_PENDING)
+		return;
+	p->job = NULL;
+	j->proc = NULL;
+	if (p->retire && !p->stopping) {
+		p->stopping = true;
+		stream_stop(&p->s, clock_mono_us());
+	}
+	switch (v) {
+	case STREAM_OK:
+		a = ATTEMPT_OK;
+		break;
+	case STREAM_DEAD:
+		a = ATTEMPT_FATAL;
+		break;
+	case STREAM_RETRY:
+		a = ATTEMPT_FAILED;
+		break;
+	default:
+		/* The process is being killed, or is gone: the next event gets a fresh one. */
+		p->stopping = true;
+		a = p->stopped_by_us ? ATTEMPT_STOPPED : ATTEMPT_FAILED;
+		break;
+	}
+	if (a == ATTEMPT_OK) {
+		free(why);
+		why = NULL;
+	}
+	job_ended(w, j, a, why, OUTCOMES[v], -1);
+}
+
+/* An answer's series in route_stats. */
+static const char *
+http_class(long status)
+{
+	static const char *const CLASSES[] = { "error", "error", "2xx", "3xx", "4xx", "5xx" };
+
+	return status >= 100 && status <= 599 ? CLASSES[status / 100] : "error";
+}
+
+/* http_run()'s callback: a POST has its answer, or none. */
+static void
+http_ended(const struct http_result *res, void *arg)
+{
+	struct worker *w = arg;
+	struct job *j = res->owner;
+	char outcome[64], *error;
+	enum attempt a;
+	struct route judged;
+
+	/* The verdict follows the settings the delivery was claimed under, as its timeout does. */
+	memset(&judged, 0, sizeof(judged));
+	judged.retry_4xx = j->retry_4xx;
+	switch (delivery_judge(&judged, res, &error, outcome, sizeof(outcome))) {
+	case DELIVERY_DONE:
+		a = ATTEMPT_OK;
+		break;
+	case DELIVERY_DEAD:
+		a = ATTEMPT_FATAL;
+		break;
+	default:
+		a = ATTEMPT_FAILED;
+		break;
+	}
+	delivery_headers_free(j->headers);
+	j->headers = NULL;
+	j->class = http_class(res->status);
+	job_ended(w, j, a, error, outcome, res->retry_after_ms);
 }
 
 /* Counts a result the database took, and frees the job's slot. */
@@ -439,6 +692,7 @@ sync_db(struct worker *w)
 {
 	struct store_job *claims = w->claims;
 	int nended = 0, nclaims = 0, nfree, nrouted = 0, i, k;
+	size_t nstats;
 	bool claiming, routing;
 
 	for (i = 0; i < w->njobs; i++)
@@ -461,13 +715,20 @@ sync_db(struct worker *w)
 	}
 	if (store_begin(w->store, clock_mono_us() + (int64_t)w->cfg->busy_timeout * 1000) != 0)
 		goto fail;
-	for (i = 0; i < w->njobs; i++) {
+	for (i = 0, nstats = 0; i < w->njobs; i++) {
 		struct job *j = &w->jobs[i];
 
-		if (j->used && j->ended && store_finish(w->store, &j->row, w->claimant, j->result,
-		    clock_wall_ms(), j->next_at, j->error, &j->applied) != 0)
+		if (!j->used || !j->ended)
+			continue;
+		if (store_finish(w->store, &j->row, w->claimant, j->result, clock_wall_ms(),
+		    j->next_at, j->error, &j->applied) != 0)
 			goto fail;
+		if (j->class != NULL)
+			w->stats[nstats++] = (struct store_attempt_stat){ j->row.route, j->class,
+			    j->duration_us };
 	}
+	if (nstats > 0 && store_count_attempts(w->store, w->stats, nstats) != 0)
+		goto fail;
 	if (routing && route_events(w, &nrouted) != 0)
 		goto fail;
 	while (claiming && nclaims < nfree) {
@@ -530,12 +791,14 @@ reap(struct worker *w)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct note *n;
 
+		size_t k;
+
 		for (i = 0; i < w->njobs; i++) {
 			struct job *j = &w->jobs[i];
 
-			if (j->used && !j->ended && j->h.pid == pid) {
+			if (j->used && !j->ended && j->kind == JOB_EXEC && j->h.pid == pid) {
 				handler_reaped(&j->h, status);
-				job_ended(w, j);
+				exec_ended(w, j);
 				break;
 			}
 		}
@@ -543,10 +806,41 @@ reap(struct worker *w)
 			if (n->h.pid == pid) {
 				handler_reaped(&n->h, status);
 				note_ended(w, n);
+				i = -1;
+				break;
+			}
+		for (k = 0; i == w->njobs && k < w->nprocs; k++)
+			if (w->procs[k]->s.h.pid == pid) {
+				struct proc *p = w->procs[k];
+
+				stream_reaped(&p->s, status);
+				stream_check(w, p);
+				proc_free(w, k);
 				break;
 			}
 	}
 	notes_start(w);
+}
+
+/* Stops the idle stream handlers (every one: all), and marks the busy ones to stop after their event. */
+static void
+procs_stop(struct worker *w, bool all)
+{
+	size_t i;
+
+	for (i = 0; i < w->nprocs; i++) {
+		struct proc *p = w->procs[i];
+
+		if (p->stopping)
+			continue;
+		if (p->job != NULL && !all) {
+			p->retire = true;
+			continue;
+		}
+		p->stopping = true;
+		p->stopped_by_us = true;
+		stream_stop(&p->s, clock_mono_us());
+	}
 }
 
 static void
@@ -580,6 +874,8 @@ reload(struct worker *w)
 	config_free(w->cfg);
 	w->cfg = cfg;
 	routes_build(w);
+	/* Stream handlers end with their current event: the next starts one of the new configuration. */
+	procs_stop(w, false);
 	w->want_claim = true;
 	w->want_route = true;
 	log_info("configuration reloaded: %zu sources, routes: %s", cfg->nsources,
@@ -668,6 +964,33 @@ housekeeping(struct worker *w, int64_t now_us)
 	}
 }
 
+/* Stops what carries j, for the shutdown past stop_grace: its row is released. */
+static void
+job_stop(struct worker *w, struct job *j, int64_t now_us)
+{
+	switch (j->kind) {
+	case JOB_EXEC:
+		handler_stop(&j->h, now_us);
+		break;
+	case JOB_STREAM:
+		if (j->proc != NULL && !j->proc->stopping) {
+			j->proc->stopping = true;
+			j->proc->stopped_by_us = true;
+			stream_stop(&j->proc->s, now_us);
+		}
+		break;
+	case JOB_HTTP:
+		if (j->in_flight) {
+			http_cancel(w->http, j);
+			delivery_headers_free(j->headers);
+			j->headers = NULL;
+			job_ended(w, j, ATTEMPT_STOPPED, xstrdup("stopped by the worker's shutdown"),
+			    "stopped", -1);
+		}
+		break;
+	}
+}
+
 /* Acts on h's deadlines at now_us; returns the earlier of its next one and next. */
 static int64_t
 tick(struct handler *h, int64_t now_us, int64_t next)
@@ -683,6 +1006,7 @@ timers(struct worker *w, int64_t now_us)
 {
 	int64_t next = now_us + 3600 * 1000000LL;
 	struct note *note;
+	size_t k;
 	int i;
 
 	if (w->retry_db_at != 0 && now_us >= w->retry_db_at) {
@@ -693,15 +1017,22 @@ timers(struct worker *w, int64_t now_us)
 	if (w->stopping && now_us >= w->stop_at) {
 		for (i = 0; i < w->njobs; i++)
 			if (w->jobs[i].used && !w->jobs[i].ended)
-				handler_stop(&w->jobs[i].h, now_us);
+				job_stop(w, &w->jobs[i], now_us);
 		for (note = w->notifying; note != NULL; note = note->next)
 			handler_stop(&note->h, now_us);
 	}
 	for (i = 0; i < w->njobs; i++)
-		if (w->jobs[i].used && !w->jobs[i].ended)
+		if (w->jobs[i].used && !w->jobs[i].ended && w->jobs[i].kind == JOB_EXEC)
 			next = tick(&w->jobs[i].h, now_us, next);
 	for (note = w->notifying; note != NULL; note = note->next)
 		next = tick(&note->h, now_us, next);
+	for (k = 0; k < w->nprocs; k++) {
+		int64_t t = stream_tick(&w->procs[k]->s, now_us);
+
+		stream_check(w, w->procs[k]);
+		if (t != 0 && t < next)
+			next = t;
+	}
 	if (!w->stopping) {
 		housekeeping(w, now_us);
 		if (w->prune_at < next)
@@ -747,45 +1078,79 @@ watch_wal(struct worker *w)
 	return rc < 0 ? -1 : 0;
 }
 
+/* What a polled descriptor belongs to. */
+struct owner {
+	struct handler *h;         /* a handler's or on_dead's pipe */
+	struct proc *p;            /* else a stream handler's */
+};
+
 /* Adds h's open pipes to pfd from n on; returns the new n. */
 static int
-poll_handler(struct pollfd *pfd, struct handler **owner, int n, struct handler *h)
+poll_handler(struct pollfd *pfd, struct owner *owner, int n, struct handler *h)
 {
 	if (h->out.fd >= 0) {
-		owner[n] = h;
+		owner[n] = (struct owner){ h, NULL };
 		pfd[n].fd = h->out.fd;
 		pfd[n++].events = POLLIN;
 	}
 	if (h->err.fd >= 0) {
-		owner[n] = h;
+		owner[n] = (struct owner){ h, NULL };
 		pfd[n].fd = h->err.fd;
 		pfd[n++].events = POLLIN;
 	}
 	return n;
 }
 
+/* Hands the descriptors poll() found ready to their owners. */
+static void
+poll_ready(struct worker *w, const struct pollfd *pfd, const struct owner *owner, int n)
+{
+	int i;
+
+	for (i = 2; i < n; i++) {
+		if (pfd[i].revents == 0)
+			continue;
+		if (owner[i].h != NULL)
+			handler_read(owner[i].h, pfd[i].fd);
+		else {
+			stream_io(&owner[i].p->s, pfd[i].fd, pfd[i].revents);
+			stream_check(w, owner[i].p);
+		}
+	}
+}
+
 /* The loop: returns when stopping and every job is recorded (or given up). */
 static void
 run(struct worker *w)
 {
-	/* Two pipes per job and per on_dead run (at most njobs of each). */
-	struct pollfd *pfd = xcalloc((size_t)(2 + 4 * w->njobs), sizeof(*pfd));
-	struct handler **owner = xcalloc((size_t)(2 + 4 * w->njobs), sizeof(*owner));
+	struct pollfd *pfd = NULL;
+	struct owner *owner = NULL;
+	size_t room = 0;
 
 	for (;;) {
 		int64_t now = clock_mono_us();
-		int timeout, n = 0, i;
+		int timeout, n = 0, i, rc;
 		struct note *note;
+		size_t k, want;
 
 		if (w->retry_db_at == 0)
 			sync_db(w);
+		if (w->stopping)
+			procs_stop(w, false);
 		timeout = timers(w, now);
-		if (w->stopping && w->running == 0 && w->nnotifying == 0)
+		if (w->stopping && w->running == 0 && w->nnotifying == 0 && w->nprocs == 0)
 			break;
 		if (w->stopping && now >= w->stop_at + (HANDLER_KILL_GRACE_MS + 5000) * 1000LL) {
 			/* Only results the database would not take are left: their leases will expire. */
 			log_warn("giving up on %d results the database did not take", w->running);
 			break;
+		}
+		/* Two pipes per job and per on_dead run (at most njobs of each), three per stream handler. */
+		want = 2 + 4 * (size_t)w->njobs + 3 * w->nprocs;
+		if (want > room) {
+			room = want * 2;
+			pfd = xreallocarray(pfd, room, sizeof(*pfd));
+			owner = xreallocarray(owner, room, sizeof(*owner));
 		}
 		pfd[n].fd = w->sigfd;
 		pfd[n++].events = POLLIN;
@@ -794,19 +1159,28 @@ run(struct worker *w)
 		for (i = 0; i < w->njobs; i++) {
 			struct job *j = &w->jobs[i];
 
-			if (j->used && !j->ended)
+			if (j->used && !j->ended && j->kind == JOB_EXEC)
 				n = poll_handler(pfd, owner, n, &j->h);
 		}
 		for (note = w->notifying; note != NULL; note = note->next)
 			n = poll_handler(pfd, owner, n, &note->h);
-		if (poll(pfd, (nfds_t)n, timeout) < 0) {
+		for (k = 0; k < w->nprocs; k++) {
+			int m = stream_pollfds(&w->procs[k]->s, pfd + n, 3);
+
+			for (i = 0; i < m; i++)
+				owner[n + i] = (struct owner){ NULL, w->procs[k] };
+			n += m;
+		}
+		rc = w->http != NULL ? http_poll(w->http, pfd, n, timeout) :
+		    poll(pfd, (nfds_t)n, timeout);
+		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal(EXIT_SYSTEM, "poll: %s", strerror(errno));
 		}
-		for (i = 2; i < n; i++)
-			if (pfd[i].revents != 0)
-				handler_read(owner[i], pfd[i].fd);
+		if (w->http != NULL)
+			http_run(w->http, http_ended, w);
+		poll_ready(w, pfd, owner, n);
 		if (pfd[0].revents != 0)
 			on_signals(w);
 		if (pfd[1].revents != 0)
@@ -903,7 +1277,14 @@ main(int argc, char **argv)
 	w.njobs = w.cfg->concurrency;
 	w.jobs = xcalloc((size_t)w.njobs, sizeof(*w.jobs));
 	w.claims = xcalloc((size_t)w.njobs, sizeof(*w.claims));
+	w.stats = xcalloc((size_t)w.njobs, sizeof(*w.stats));
 	routes_build(&w);
+	for (size_t i = 0; i < w.cfg->nroutes && w.http == NULL; i++)
+		if (w.cfg->routes[i].url != NULL) {
+			if ((w.http = http_new(&cause)) == NULL)
+				fatal(EXIT_SYSTEM, "%s", cause);
+			log_info("url routes deliver with %s", http_library());
+		}
 	w.want_claim = true;
 	w.want_route = true;
 	w.next_due = INT64_MAX;
@@ -926,11 +1307,17 @@ main(int argc, char **argv)
 		w.notes = n->next;
 		note_free(n);
 	}
+	/* Given up on: what is left dies with the worker (PR_SET_PDEATHSIG). */
+	while (w.nprocs > 0)
+		proc_free(&w, 0);
+	free(w.procs);
+	http_free(w.http);
 	store_close(w.store);
 	routes_free(&w);
 	config_free(w.cfg);
 	free(w.wal_name);
 	free(w.jobs);
 	free(w.claims);
+	free(w.stats);
 	return EXIT_OK;
 }

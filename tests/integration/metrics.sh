@@ -3,7 +3,8 @@
 # as shipped. The test sends a known mix of webhooks (every outcome nginx
 # lets reach hookq), scrapes the metrics and compares each counter, the
 # histogram and the queue gauges (per source, and per route of deliveries
-# made by hand) with what it sent and with the database;
+# made by hand) with what it sent and with the database, and the delivery
+# metrics with route_stats rows written by hand (as a worker would);
 # the health check answers 200, then 503 with Retry-After while another
 # process holds the write lock (lock_db), then 200 again; both paths are
 # refused to a client that is not 127.0.0.1; a reload without the keys
@@ -86,6 +87,10 @@ want "gh unrouted" 0 "$(mval 'hookq_queue_unrouted_events{source="gh"}')"
 want "gh's route's pending" 0 "$(mval 'hookq_queue_deliveries{source="gh",route="gh",status="pending"}')"
 want "gh's route's dead letters" 0 "$(mval 'hookq_dead_letters{source="gh",route="gh"}')"
 want "gh2 (no handler, no route): no route series" "" "$(grep 'route="gh2"' "$T/metrics")"
+want "gh's route's ok attempts" 0 "$(mval 'hookq_delivery_attempts_total{route="gh",result="ok"}')"
+want "gh's route's failed attempts" 0 "$(mval 'hookq_delivery_attempts_total{route="gh",result="failed"}')"
+want "gh's route (a handler): no HTTP results" "" "$(mval 'hookq_delivery_attempts_total{route="gh",result="2xx"}')"
+want "gh's route's attempt durations" "0 0" "$(mval 'hookq_delivery_duration_seconds_bucket{route="gh",le="+Inf"}') $(mval 'hookq_delivery_duration_seconds_count{route="gh"}')"
 case_end "a fresh receiver's metrics: every configured source and route at zero, the queue empty"
 
 read -r hs ht < <(health)
@@ -243,6 +248,36 @@ want_true "gh's oldest unrouted event waited since the test sent it" \
 	'BEGIN { exit !(a > 0 && a < 600) }'
 want "gh2 has nothing unrouted" 0.000 "$(mval 'hookq_queue_oldest_unrouted_age_seconds{source="gh2"}')"
 case_end "queue gauges match the database: deliveries per source, route and status, unrouted and unmatched events, dead letters, the oldest pending age"
+
+# --- Delivery metrics from route_stats, written as a worker would. ---
+# gh's route: 4 attempts, 3 ok and 1 failed: two within 1 ms, one within
+# 0.5 s, one past 10 s (in no finite bucket); audit (only in the table) and
+# a name that tries to add a label stay out, as does a series no one knows.
+sql "INSERT INTO route_stats (route, series, value) VALUES
+	('gh', 'ok', 3), ('gh', 'failed', 1), ('gh', 'le_1000', 2), ('gh', 'le_500000', 1),
+	('gh', 'count', 4), ('gh', 'sum_us', 12001500), ('gh', 'le_oops', 9),
+	('audit', '2xx', 5), ('audit', 'count', 5),
+	('gh\",result=\"2xx', 'count', 7)"
+scrape > /dev/null
+case_start
+want_true "well-formed exposition" format_ok "$T/metrics"
+want "TYPE of attempts" counter "$(awk '$1 == "#" && $2 == "TYPE" && $3 == "hookq_delivery_attempts_total" { print $4 }' "$T/metrics")"
+want "TYPE of durations" histogram "$(awk '$1 == "#" && $2 == "TYPE" && $3 == "hookq_delivery_duration_seconds" { print $4 }' "$T/metrics")"
+want "gh ok" 3 "$(mval 'hookq_delivery_attempts_total{route="gh",result="ok"}')"
+want "gh failed" 1 "$(mval 'hookq_delivery_attempts_total{route="gh",result="failed"}')"
+want "le 0.001" 2 "$(mval 'hookq_delivery_duration_seconds_bucket{route="gh",le="0.001"}')"
+want "le 0.25" 2 "$(mval 'hookq_delivery_duration_seconds_bucket{route="gh",le="0.25"}')"
+want "le 0.5: cumulative" 3 "$(mval 'hookq_delivery_duration_seconds_bucket{route="gh",le="0.5"}')"
+want "le 10" 3 "$(mval 'hookq_delivery_duration_seconds_bucket{route="gh",le="10"}')"
+want "+Inf is count" "4 4" "$(mval 'hookq_delivery_duration_seconds_bucket{route="gh",le="+Inf"}') $(mval 'hookq_delivery_duration_seconds_count{route="gh"}')"
+want "sum in seconds" 12.001500 "$(mval 'hookq_delivery_duration_seconds_sum{route="gh"}')"
+want_true "buckets never decrease" awk '/^hookq_delivery_duration_seconds_bucket\{route="gh",/ {
+	if ($2 + 0 < last) exit 1; last = $2 + 0 }' "$T/metrics"
+want "14 buckets for gh (13 bounds and +Inf)" 14 "$(grep -c '^hookq_delivery_duration_seconds_bucket{route="gh",' "$T/metrics")"
+want "no delivery series for a route only in the table" "" "$(grep '^hookq_delivery_.*audit' "$T/metrics")"
+want "a row's name adds no label (no 2xx anywhere: gh runs a handler)" "" "$(grep '^hookq_delivery_.*2xx' "$T/metrics")"
+want "an unknown series adds nothing" "" "$(grep -E '^hookq_delivery_.*(oops|le="9")' "$T/metrics")"
+case_end "delivery metrics match route_stats: attempts by result, cumulative duration buckets, +Inf = count, only configured routes"
 
 # --- Methods, logs, and loopback only. ---
 case_start

@@ -1450,6 +1450,100 @@ test_route_lease(void **state)
 	    " 55000ms: make it at least 65000ms");
 }
 
+/* A url route: its keys read back, url_timeout defaults, the lease outlasts it, secrets decode. */
+static void
+test_route_url(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+	const struct route *r;
+	char *want;
+
+	/* "hookq-test" and "second" in base64, in the whsec_ form of the Standard Webhooks spec. */
+	write_in(fx, "app.whsec", "whsec_aG9va3EtdGVzdA==\nwhsec_c2Vjb25k\n");
+	cfg = load_ok(fx, BASE
+	    "[route app]\n"
+	    "source = gh\n"
+	    "url = https://app.internal:8443/hooks/gh?from=hookq\n"
+	    "url_timeout = 90s\n"
+	    "retry_4xx = yes\n"
+	    "ca_file = app.whsec\n"
+	    "resolve = app.internal:8443:127.0.0.1\n"
+	    "signing_secret_file = app.whsec\n"
+	    "[route plain]\n"
+	    "source = gh\n"
+	    "url = http://127.0.0.1:8080/\n"
+	    "[route feed]\n"
+	    "source = gh\n"
+	    "handler = /bin/cat\n"
+	    "handler_mode = stream\n");
+	r = config_route(cfg, "app");
+	assert_string_equal(r->url, "https://app.internal:8443/hooks/gh?from=hookq");
+	assert_null(r->handler_argv);
+	assert_int_equal(r->url_timeout, 90000);
+	assert_int_equal(config_route_timeout(r), 90000);
+	assert_true(r->retry_4xx);
+	want = tu_path(fx->dir, "app.whsec");
+	assert_string_equal(r->ca_file, want);
+	assert_string_equal(r->signing_secret_file, want);
+	free(want);
+	assert_string_equal(r->resolve, "app.internal:8443:127.0.0.1");
+	assert_int_equal(r->nsigning, 2);
+	assert_int_equal(r->signing[0].len, 10);
+	assert_memory_equal(r->signing[0].key, "hookq-test", 10);
+	assert_int_equal(cfg->lease, 90000 + 30000);
+	r = config_route(cfg, "plain");
+	assert_int_equal(r->url_timeout, 30000);
+	assert_false(r->retry_4xx);
+	assert_int_equal(r->nsigning, 0);
+	assert_int_equal(r->handler_mode, HANDLER_EXEC);
+	r = config_route(cfg, "feed");
+	assert_int_equal(r->handler_mode, HANDLER_STREAM);
+	assert_null(r->url);
+}
+
+/* Each url route mistake is reported at its line, the secret never. */
+static void
+test_route_url_errors(void **state)
+{
+	struct fixture *fx = *state;
+
+	write_in(fx, "bad.whsec", "whsec_***notbase64***\n");
+	load_bad(fx, BASE
+	    "[route a]\n"                        /* 6 */
+	    "source = gh\n"
+	    "handler = /bin/true\n"
+	    "url = http://127.0.0.1/\n"          /* 9 */
+	    "[route b]\n"                        /* 10 */
+	    "source = gh\n"
+	    "url = ftp://127.0.0.1/\n"           /* 12 */
+	    "[route c]\n"                        /* 13 */
+	    "source = gh\n"
+	    "url = http://user:pw@127.0.0.1/\n"  /* 15 */
+	    "[route d]\n"                        /* 16 */
+	    "source = gh\n"
+	    "url = http://127.0.0.1/x\n"
+	    "handler_mode = stream\n"            /* 19 */
+	    "resolve = nope\n"                   /* 20 */
+	    "signing_secret_file = bad.whsec\n"  /* 21 */
+	    "retry_4xx = maybe\n"                /* 22 */
+	    "[route e]\n"                        /* 23 */
+	    "source = gh\n"
+	    "handler = /bin/true\n"
+	    "url_timeout = 5s\n");               /* 26 */
+	if (count_lines(fx->cause) != 8 ||
+	    !has_error(fx, 9, "[route a]: both handler (line 8) and url") ||
+	    !has_error(fx, 12, "url: 'ftp://127.0.0.1/' is not an http:// or https:// URL") ||
+	    !has_error(fx, 15, "url: 'http://user:pw@127.0.0.1/' is not an http:// or https:// URL") ||
+	    !has_error(fx, 19, "handler_mode: applies only to a route with a handler") ||
+	    !has_error(fx, 20, "resolve: 'nope' is not HOST:PORT:ADDRESS") ||
+	    !has_error(fx, 21, "signing_secret_file") ||
+	    !has_error(fx, 22, "retry_4xx: 'maybe' is not one of the choices") ||
+	    !has_error(fx, 26, "url_timeout: applies only to a route with a url") ||
+	    strstr(fx->cause, "notbase64") != NULL)
+		fail_msg("unexpected errors:\n%s", fx->cause);
+}
+
 /* Route problems are all reported, each at its line. */
 static void
 test_route_many_errors(void **state)
@@ -1465,7 +1559,7 @@ test_route_many_errors(void **state)
 	    "source = nope\n"
 	    "handler = /bin/true\n");
 	if (count_lines(fx->cause) != 6 || !has_error(fx, 6, "[route a]: no source") ||
-	    !has_error(fx, 6, "[route a]: no handler") || !has_error(fx, 7, "rate: '10'") ||
+	    !has_error(fx, 6, "[route a]: no handler and no url") || !has_error(fx, 7, "rate: '10'") ||
 	    !has_error(fx, 8, "match: 'nothing' is not PATH=VALUE") ||
 	    !has_error(fx, 9, "order: 'a..b'") ||
 	    !has_error(fx, 11, "source: no [source nope] in the file"))
@@ -1902,6 +1996,8 @@ main(void)
 		TEST(test_route_inherits),
 		TEST(test_on_dead),
 		TEST(test_route_lease),
+		TEST(test_route_url),
+		TEST(test_route_url_errors),
 		TEST(test_route_many_errors),
 		ERROR_CASE("route without source", E_ROUTE_NO_SOURCE),
 		ERROR_CASE("route of an unknown source", E_ROUTE_UNKNOWN_SOURCE),

@@ -58,7 +58,7 @@ new_metrics(void)
 static char *
 render(struct metrics *m, const struct metrics_queue *q)
 {
-	struct metrics_queue none = { false, NULL, 0, 0 };
+	struct metrics_queue none = { false, NULL, 0, 0, NULL, 0 };
 	size_t len;
 	char *text = metrics_render(m, q ? q : &none, &len);
 
@@ -237,7 +237,7 @@ test_queue(void **state)
 		{ "gh", "gh", "weird", 1, 0 },
 		{ "old\"one\\\n", "old\"r", "pending", 4, 99999 },
 	};
-	struct metrics_queue q = { true, rows, nitems(rows), 100000 };
+	struct metrics_queue q = { true, rows, nitems(rows), 100000, NULL, 0 };
 	char *text;
 
 	names_config(&nc, "gh", "st", NULL);
@@ -291,6 +291,122 @@ test_queue(void **state)
 	/* A source without a route has no route series; one in the table gets no request counters. */
 	assert_no(text, "hookq_dead_letters{source=\"st\",route=\"st\"}");
 	assert_no(text, "hookq_requests_total{source=\"old");
+	free(text);
+	metrics_free(m);
+}
+
+/*
+ * Delivery series from route_stats rows: per configured route, attempts by
+ * result (the route's kind's results at zero, another class once it has a
+ * row), and a histogram whose buckets are cumulative, with +Inf equal to
+ * count and never below a finite bucket; odd route names escaped. Rows of
+ * an unconfigured route, and series no one knows, add no label.
+ */
+static void
+test_deliveries(void **state)
+{
+	static char *argv[] = { "/bin/true", NULL };
+	static char url[] = "http://127.0.0.1:3000/hooks";
+	struct metrics *m = new_metrics();
+	struct names_config nc;
+	struct store_route_stat rows[] = {
+		/* By route, then series: store_route_stats()'s order. */
+		{ "cmd", "count", 3 },
+		{ "cmd", "failed", 1 },
+		{ "cmd", "le_1000", 1 },
+		{ "cmd", "le_250000", 1 },
+		{ "cmd", "ok", 2 },
+		{ "cmd", "sum_us", 20300500 },
+		{ "ghost", "2xx", 9 },
+		{ "we\"b\\\n", "2xx", 1 },
+		{ "we\"b\\\n", "count", 1 },
+		{ "we\"b\\\n", "le_1000", 1 },
+		{ "web", "2xx", 4 },
+		{ "web", "5xx", 1 },
+		{ "web", "count", 5 },
+		{ "web", "le_10000000", 1 },
+		{ "web", "le_2500", 2 },
+		{ "web", "le_7", 50 },
+		{ "web", "ok", 0 },
+		{ "web", "sum_us", 1500000 },
+		{ "web", "weird\"}", 7 },
+	};
+	struct metrics_queue q = { true, NULL, 0, 100000, rows, nitems(rows) };
+	char *text, *p;
+
+	names_config(&nc, "gh", NULL, NULL);
+	names_route(&nc, "cmd", "gh");
+	nc.rt[0].handler_argv = argv;
+	names_route(&nc, "web", "gh");
+	nc.rt[1].url = url;
+	names_route(&nc, "we\"b\\\n", "gh");
+	nc.rt[2].url = url;
+	metrics_add_sources(m, &nc.cfg);
+	text = render(m, &q);
+
+	assert_line(text, "# TYPE hookq_delivery_attempts_total counter");
+	assert_line(text, "hookq_delivery_attempts_total{route=\"cmd\",result=\"ok\"} 2");
+	assert_line(text, "hookq_delivery_attempts_total{route=\"cmd\",result=\"failed\"} 1");
+	assert_no(text, "hookq_delivery_attempts_total{route=\"cmd\",result=\"2xx\"}");
+	assert_line(text, "hookq_delivery_attempts_total{route=\"web\",result=\"2xx\"} 4");
+	assert_line(text, "hookq_delivery_attempts_total{route=\"web\",result=\"3xx\"} 0");
+	assert_line(text, "hookq_delivery_attempts_total{route=\"web\",result=\"4xx\"} 0");
+	assert_line(text, "hookq_delivery_attempts_total{route=\"web\",result=\"5xx\"} 1");
+	assert_line(text, "hookq_delivery_attempts_total{route=\"web\",result=\"error\"} 0");
+	/* A class of the other kind shows once it has a row (here at 0). */
+	assert_line(text, "hookq_delivery_attempts_total{route=\"web\",result=\"ok\"} 0");
+	assert_no(text, "hookq_delivery_attempts_total{route=\"web\",result=\"failed\"}");
+	assert_line(text, "hookq_delivery_attempts_total{route=\"we\\\"b\\\\\\n\",result=\"2xx\"} 1");
+
+	assert_line(text, "# TYPE hookq_delivery_duration_seconds histogram");
+	assert_line(text, "hookq_delivery_duration_seconds_bucket{route=\"cmd\",le=\"0.001\"} 1");
+	assert_line(text, "hookq_delivery_duration_seconds_bucket{route=\"cmd\",le=\"0.1\"} 1");
+	assert_line(text, "hookq_delivery_duration_seconds_bucket{route=\"cmd\",le=\"0.25\"} 2");
+	assert_line(text, "hookq_delivery_duration_seconds_bucket{route=\"cmd\",le=\"10\"} 2");
+	assert_line(text, "hookq_delivery_duration_seconds_bucket{route=\"cmd\",le=\"+Inf\"} 3");
+	assert_line(text, "hookq_delivery_duration_seconds_sum{route=\"cmd\"} 20.300500");
+	assert_line(text, "hookq_delivery_duration_seconds_count{route=\"cmd\"} 3");
+	assert_line(text, "hookq_delivery_duration_seconds_bucket{route=\"web\",le=\"0.001\"} 0");
+	assert_line(text, "hookq_delivery_duration_seconds_bucket{route=\"web\",le=\"0.0025\"} 2");
+	assert_line(text, "hookq_delivery_duration_seconds_bucket{route=\"web\",le=\"5\"} 2");
+	assert_line(text, "hookq_delivery_duration_seconds_bucket{route=\"web\",le=\"10\"} 3");
+	assert_line(text, "hookq_delivery_duration_seconds_bucket{route=\"web\",le=\"+Inf\"} 5");
+	assert_line(text, "hookq_delivery_duration_seconds_count{route=\"web\"} 5");
+	assert_line(text, "hookq_delivery_duration_seconds_sum{route=\"web\"} 1.500000");
+	assert_line(text, "hookq_delivery_duration_seconds_bucket{route=\"we\\\"b\\\\\\n\","
+	    "le=\"+Inf\"} 1");
+	assert_line(text, "hookq_delivery_duration_seconds_count{route=\"we\\\"b\\\\\\n\"} 1");
+	assert_no(text, "ghost");
+	assert_no(text, "weird");
+	assert_no(text, "le=\"0.000007\"");
+	/* Each route's buckets never decrease, and none passes its +Inf. */
+	{
+		const char *key = "\nhookq_delivery_duration_seconds_bucket{route=\"web\"";
+		long long last = 0, v;
+		int seen = 0;
+
+		for (p = text; (p = strstr(p, key)) != NULL; p++) {
+			v = strtoll(strchr(p, ' ') + 1, NULL, 10);
+			assert_true(v >= last && v <= 5);
+			last = v;
+			seen++;
+		}
+		assert_int_equal(seen, 14);
+	}
+	free(text);
+
+	/* A route configured with no row yet: its kind's results and an empty histogram at zero. */
+	q.nstats = 0;
+	text = render(m, &q);
+	assert_line(text, "hookq_delivery_attempts_total{route=\"cmd\",result=\"ok\"} 0");
+	assert_line(text, "hookq_delivery_attempts_total{route=\"web\",result=\"error\"} 0");
+	assert_line(text, "hookq_delivery_duration_seconds_bucket{route=\"web\",le=\"+Inf\"} 0");
+	assert_line(text, "hookq_delivery_duration_seconds_sum{route=\"web\"} 0.000000");
+	free(text);
+	/* The queue unread: no delivery series (a 0 would look like a counter reset). */
+	q.ok = false;
+	text = render(m, &q);
+	assert_no(text, "hookq_delivery_");
 	free(text);
 	metrics_free(m);
 }
@@ -416,6 +532,7 @@ test_database(void **state)
 
 	m = metrics_new(path, &opt);
 	names_config(&nc, "gh", NULL, NULL);
+	names_route(&nc, "gh", "gh");
 	metrics_add_sources(m, &nc.cfg);
 	text = metrics_scrape(m, clock_mono_us() + 1000000, &len, why, sizeof(why));
 	assert_string_equal(why, "");
@@ -438,6 +555,21 @@ test_database(void **state)
 	assert_line(text, "hookq_queue_deliveries{source=\"gh\",route=\"gh\",status=\"pending\"} 1");
 	assert_non_null(strstr(text,
 	    "hookq_queue_oldest_pending_age_seconds{source=\"gh\",route=\"gh\"} 6"));
+	assert_line(text, "hookq_delivery_duration_seconds_count{route=\"gh\"} 0");
+	free(text);
+	/* A worker's attempts, counted in the database, show at the next scrape. */
+	{
+		const struct store_attempt_stat a[] = { { "gh", "5xx", 2000 }, { "gh", "2xx", 3000 } };
+
+		assert_int_equal(store_count_attempts(other, a, nitems(a)), 0);
+	}
+	text = metrics_scrape(m, clock_mono_us() + 1000000, &len, why, sizeof(why));
+	assert_line(text, "hookq_delivery_attempts_total{route=\"gh\",result=\"2xx\"} 1");
+	assert_line(text, "hookq_delivery_attempts_total{route=\"gh\",result=\"5xx\"} 1");
+	assert_line(text, "hookq_delivery_duration_seconds_bucket{route=\"gh\",le=\"0.0025\"} 1");
+	assert_line(text, "hookq_delivery_duration_seconds_bucket{route=\"gh\",le=\"0.005\"} 2");
+	assert_line(text, "hookq_delivery_duration_seconds_sum{route=\"gh\"} 0.005000");
+	assert_line(text, "hookq_delivery_duration_seconds_count{route=\"gh\"} 2");
 	free(text);
 	assert_int_equal(metrics_health(m, clock_mono_us() + 1000000, why, sizeof(why)), 0);
 
@@ -500,6 +632,7 @@ main(void)
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_queue),
+		cmocka_unit_test(test_deliveries),
 		cmocka_unit_test(test_sources_bounded),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_database),

@@ -924,6 +924,107 @@ test_trusted_inserts(void **state)
 	sqlite3_close(db);
 }
 
+/* route's series in route_stats, as text ("" when there is no row). */
+static void
+assert_stat(const char *db, const char *route, const char *series, const char *want)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT value FROM route_stats WHERE route = '%s'"
+	    " AND series = '%s'", route, series);
+	tu_assert_query(db, sql, want);
+}
+
+/*
+ * store_count_attempts() adds up: across two calls and two connections,
+ * each attempt once in its class, its bucket (a bound is inclusive; past
+ * the last, none), count and sum_us; one row per (route, series) however
+ * many attempts a call has. Inside a transaction rolled back, nothing is
+ * added; an unknown class fails before any write. store_route_stats()
+ * reads the rows back in key order.
+ */
+static void
+test_count_attempts(void **state)
+{
+	struct fixture *fx = *state;
+	char *cause = NULL;
+	struct store *a = store_open(fx->db, &FULL, &cause), *b;
+	const struct store_attempt_stat first[] = {
+		{ "web", "2xx", 1000 },       /* le_1000: the bound is inclusive */
+		{ "web", "2xx", 1001 },       /* le_2500 */
+		{ "web", "5xx", 300000 },     /* le_500000 */
+		{ "web", "error", 30000000 }, /* past 10 s: no bucket */
+		{ "cmd", "ok", -5 },          /* as 0: le_1000 */
+	};
+	const struct store_attempt_stat second[] = {
+		{ "web", "2xx", 2000 },
+		{ "cmd", "failed", 10000000 },
+	};
+	const struct store_attempt_stat bad[] = {
+		{ "cmd", "ok", 1 },
+		{ "cmd", "6xx", 1 },
+	};
+	struct store_route_stat *rows;
+	size_t n, i;
+
+	assert_non_null(a);
+	b = store_open(fx->db, &FULL, &cause);
+	assert_non_null(b);
+	assert_int_equal(store_count_attempts(a, first, nitems(first)), 0);
+	assert_int_equal(store_count_attempts(b, second, nitems(second)), 0);
+	assert_int_equal(store_count_attempts(b, NULL, 0), 0);
+
+	assert_stat(fx->db, "web", "2xx", "3");
+	assert_stat(fx->db, "web", "5xx", "1");
+	assert_stat(fx->db, "web", "error", "1");
+	assert_stat(fx->db, "web", "4xx", "");
+	assert_stat(fx->db, "web", "le_1000", "1");
+	assert_stat(fx->db, "web", "le_2500", "2");
+	assert_stat(fx->db, "web", "le_500000", "1");
+	assert_stat(fx->db, "web", "count", "5");
+	assert_stat(fx->db, "web", "sum_us", "30304001");
+	assert_stat(fx->db, "cmd", "ok", "1");
+	assert_stat(fx->db, "cmd", "failed", "1");
+	assert_stat(fx->db, "cmd", "le_1000", "1");
+	assert_stat(fx->db, "cmd", "le_10000000", "1");
+	assert_stat(fx->db, "cmd", "count", "2");
+	assert_stat(fx->db, "cmd", "sum_us", "10000000");
+	tu_assert_query(fx->db, "SELECT count(*) FROM route_stats WHERE route = 'web'", "8");
+	tu_assert_query(fx->db, "SELECT count(*) FROM route_stats WHERE route = 'cmd'", "6");
+
+	/* Rolled back with the caller's transaction: nothing added. */
+	assert_int_equal(store_begin(a, clock_mono_us() + 1000000), 0);
+	assert_int_equal(store_count_attempts(a, second, nitems(second)), 0);
+	store_rollback(a);
+	assert_stat(fx->db, "web", "2xx", "3");
+	assert_stat(fx->db, "web", "count", "5");
+	assert_stat(fx->db, "cmd", "failed", "1");
+	/* Committed with it: added. */
+	assert_int_equal(store_begin(a, clock_mono_us() + 1000000), 0);
+	assert_int_equal(store_count_attempts(a, second, 1), 0);
+	assert_int_equal(store_commit(a), 0);
+	assert_stat(fx->db, "web", "2xx", "4");
+
+	/* An unknown class: an error, and the good attempt before it is not counted either. */
+	assert_int_equal(store_count_attempts(a, bad, nitems(bad)), -1);
+	assert_non_null(strstr(store_error(a), "class"));
+	assert_stat(fx->db, "cmd", "ok", "1");
+
+	assert_int_equal(store_route_stats(b, &rows, &n), 0);
+	assert_int_equal(n, 14);
+	for (i = 1; i < n; i++) {
+		int c = strcmp(rows[i - 1].route, rows[i].route);
+
+		assert_true(c < 0 || (c == 0 && strcmp(rows[i - 1].series, rows[i].series) < 0));
+	}
+	assert_string_equal(rows[0].route, "cmd");
+	assert_string_equal(rows[0].series, "count");
+	assert_int_equal(rows[0].value, 2);
+	store_route_stats_free(rows, n);
+	store_close(a);
+	store_close(b);
+}
+
 int
 main(void)
 {
@@ -950,6 +1051,7 @@ main(void)
 		cmocka_unit_test(test_bad_path),
 		cmocka_unit_test_setup_teardown(test_begin_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trusted_inserts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_count_attempts, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
