@@ -171,6 +171,8 @@ stop_sink() {
 	kill -TERM "$SINK_PID" 2>/dev/null
 	wait_exit "$SINK_PID" 10 || bail "http-sink did not stop"
 	[ "$EXIT_RC" = 0 ] || bail "http-sink exited $EXIT_RC"
+	# Out of LOAD_PIDS again: cleanup's kill of a pid long gone would fail under set -e.
+	LOAD_PIDS=$(echo "$LOAD_PIDS" | tr ' ' '\n' | grep -vx "$SINK_PID" | tr '\n' ' ' || true)
 	SINK_STATS=$(grep '^connections ' "$T/$1.sink" | sed 's/^connections \([0-9]*\) requests \([0-9]*\)$/\1 \2/')
 	SINK_PID=
 }
