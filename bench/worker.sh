@@ -434,7 +434,7 @@ if part drain; then
 fi
 
 # --- 4. drain rate per transport -------------------------------------------------
-declare -A trate tcpu tratio
+declare -A trate tcpu tratio tratio1
 TCONFIGS=
 if part transports && [ -n "$TRANSPORTS" ]; then
 	if [ "$TEVENTS" = "$EVENTS" ] && part drain; then
@@ -480,6 +480,8 @@ if part transports && [ -n "$TRANSPORTS" ]; then
 			trate[$c]="${trate[$c]:-} $RATE"
 			tcpu[$c]="${tcpu[$c]:-} $CPU_US"
 			tratio[$c]="${tratio[$c]:-} $(awk -v r="$RATE" -v b="${base[$c]}" 'BEGIN { printf "%.3f", r / b }')"
+			# The issue's bare loop: one keep-alive connection, one pipe (the x1 loop), when run.
+			[ -n "${base[$x-1]:-}" ] && tratio1[$c]="${tratio1[$c]:-} $(awk -v r="$RATE" -v b="${base[$x-1]}" 'BEGIN { printf "%.3f", r / b }')"
 			echo "round $round worker $x c$conc: $RATE events/s (${SECS}s, $ROUTED, worker CPU $CPU_US µs/event$extra;" \
 				"$(grep -o 'stopped: .*' "$T/$name.log" | tail -1))"
 		done
@@ -542,7 +544,7 @@ if [ -n "$TCONFIGS" ]; then
 	echo
 	echo "Drain of a $TEVENTS-event backlog per transport, medians of $ROUNDS rounds (ratio: the" \
 		"worker's events/s over the bare loop's of the same transport and concurrency, same round)"
-	printf '%-44s %9s %9s %12s\n' "" "events/s" "vs loop" "CPU µs/ev"
+	printf '%-44s %9s %9s %9s %12s\n' "" "events/s" "vs loop" "vs x1" "CPU µs/ev"
 	for c in $TCONFIGS; do
 		x=${c%-*} conc=${c#*-}
 		case $x in
@@ -554,13 +556,16 @@ if [ -n "$TCONFIGS" ]; then
 			r=$(median <<< "${trate[$k]}")
 			cpu=$(median <<< "${tcpu[$k]}")
 			case $k in
-			loop-*) name="bare: $lname, x$conc"; q=1 ;;
-			*) name="worker: $wname, c$conc"; q=$(median <<< "${tratio[$k]}") ;;
+			loop-*) name="bare: $lname, x$conc"; q=1; q1=- ;;
+			*) name="worker: $wname, c$conc"; q=$(median <<< "${tratio[$k]}")
+				q1=$(median <<< "${tratio1[$k]:-}"); q1=${q1:--} ;;
 			esac
-			awk -v n="$name" -v r="$r" -v q="$q" -v c="$cpu" \
-				'BEGIN { printf "%-44s %9d %9.2f %12.1f\n", n, r, q, c }'
+			awk -v n="$name" -v r="$r" -v q="$q" -v q1="$q1" -v c="$cpu" \
+				'BEGIN { printf "%-44s %9d %9.2f %9s %12.1f\n", n, r, q, q1, c }'
 		done
 	done
+	echo "(vs x1: over the bare loop of one keep-alive connection or one pipe, the issue's baseline;" \
+		"vs loop: over the bare loop with as many connections or pipes as the worker's concurrency)"
 	echo "(CPU µs: per event, the worker's or the bare loop's own user+system time; the handlers'," \
 		"the sink's excluded; load average now $(loadavg))"
 	echo "Goals: HTTP >= 3000 events/s and >= 0.5 of the bare loop; stream >= 5000 events/s;" \
