@@ -17,7 +17,7 @@ named by $STREAM_HANDLER_OUT (when set) and says what it got on stderr.
 
     [route index]
     source = github
-    handler = /usr/share/hookq/stream-handler.py
+    handler = /usr/local/bin/stream-handler.py   (a copy of this file)
     handler_mode = stream
     concurrency = 2
 """

@@ -690,6 +690,23 @@ route_events(struct worker *w, int *nrouted)
 	return rc;
 }
 
+/* True when some source with a route has an unrouted event (or the read failed: try routing). */
+static bool
+unrouted_waiting(struct worker *w)
+{
+	struct store_unrouted *ev = NULL;
+	size_t i, n = 0;
+
+	for (i = 0; i < w->nsources; i++) {
+		if (store_unrouted(w->store, w->sources[i], 1, &ev, &n) != 0)
+			return true;
+		store_unrouted_free(ev, n);
+		if (n > 0)
+			return true;
+	}
+	return false;
+}
+
 /* After a commit: the tally written (flushed), or this one's nstats attempts added to it. */
 static void
 tally(struct worker *w, size_t nstats, bool flushed)
@@ -735,6 +752,14 @@ sync_db(struct worker *w)
 	if (w->nsources == 0)
 		w->want_route = false;
 	routing = w->want_route && !w->stopping;
+	/*
+	 * Every commit wakes the worker, its own too (inotify cannot tell whose
+	 * it was): with nothing else to do, a read finds whether anything waits
+	 * to be routed before a write transaction is begun for it.
+	 */
+	if (routing && nended == 0 && !(w->want_claim && nfree > 0) && !w->want_tally &&
+	    !unrouted_waiting(w))
+		routing = w->want_route = false;
 	claiming = (w->want_claim || nended > 0 || routing) && !w->stopping && nfree > 0;
 	w->want_claim = false;
 	if (nended == 0 && !claiming && !routing && !w->want_tally)
