@@ -356,6 +356,7 @@ stream_reaped(struct stream *st, int status)
 			    " an event was out", WTERMSIG(status), strsignal(WTERMSIG(status)));
 		else
 			snprintf(what, sizeof(what), "stream handler ended (wait status %d)", status);
+		log_warn("%s: %s", st->h.label, what);
 		settle(st, STREAM_FAILED, handler_tail_text(&st->h, what));
 	}
 	if (!st->broken && !st->h.stopped)
