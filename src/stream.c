@@ -99,6 +99,9 @@ fail(struct stream *st, const char *what)
 	if (!st->broken || st->busy)
 		log_warn("%s: %s; killed", st->h.label, what);
 	st->broken = true;
+	/* The rest of a frame would never be read: stop polling stdin for it (EPIPE again and again). */
+	free(st->frame);
+	st->frame = NULL;
 	if (st->h.pid > 0) {
 		/* As a handler past its timeout: the whole group, and handler_reaped() again. */
 		st->h.timed_out = true;
