@@ -189,8 +189,8 @@ retryable(long status)
 }
 
 enum delivery_verdict
-delivery_judge(const struct route *r, const struct http_result *res, char **error,
-    char *outcome, size_t outcome_size)
+delivery_judge(bool retry_4xx, const struct http_result *res, char **error, char *outcome,
+    size_t outcome_size)
 {
 	enum delivery_verdict v;
 	size_t n;
@@ -204,7 +204,7 @@ delivery_judge(const struct route *r, const struct http_result *res, char **erro
 	snprintf(outcome, outcome_size, "HTTP %ld", res->status);
 	if (res->status >= 200 && res->status <= 299)
 		return DELIVERY_DONE;
-	v = retryable(res->status) || r->retry_4xx ? DELIVERY_RETRY : DELIVERY_DEAD;
+	v = retryable(res->status) || retry_4xx ? DELIVERY_RETRY : DELIVERY_DEAD;
 	/* The body is the application's text: last_error holds it as it came, NULs made '?'. */
 	n = strlen(outcome) + 1 + res->body_len + 1;
 	*error = xmalloc(n);

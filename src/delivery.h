@@ -9,6 +9,8 @@
 #ifndef HOOKQ_DELIVERY_H
 #define HOOKQ_DELIVERY_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -36,12 +38,12 @@ enum delivery_verdict {
 	DELIVERY_DEAD,   /* any other status, unless retry_4xx */
 };
 /*
- * Judges an answer: the verdict, *error (malloc'd, for last_error; NULL
+ * Judges an answer under a route's retry_4xx: the verdict, *error (malloc'd, for last_error; NULL
  * when done) "HTTP 500" and up to 4 KiB of the body after a newline, or
  * why no answer came; *outcome a short form for the log line ("HTTP 204",
  * "no answer").
  */
-enum delivery_verdict delivery_judge(const struct route *, const struct http_result *,
-    char **error, char *outcome, size_t outcome_size);
+enum delivery_verdict delivery_judge(bool retry_4xx, const struct http_result *, char **error,
+    char *outcome, size_t outcome_size);
 
 #endif

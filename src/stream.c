@@ -75,7 +75,8 @@ fail:
 bool
 stream_ready(const struct stream *st)
 {
-	return st->h.pid > 0 && !st->busy && !st->broken && st->verdict == STREAM_PENDING;
+	return st->h.pid > 0 && !st->busy && !st->broken && !st->h.stopped &&
+	    st->verdict == STREAM_PENDING;
 }
 
 /* Ends the event out with verdict v and why (taken). */

@@ -56,7 +56,7 @@ struct stream {
 /* Starts argv as route's stream handler. Returns 0, or -1 with *cause (malloc'd). */
 int stream_start(struct stream *, char *const argv[], const char *route, const char *source,
     char **cause);
-/* True while it can take an event: running, idle, not broken. */
+/* True while it can take an event: running, idle, neither broken nor asked to stop. */
 bool stream_ready(const struct stream *);
 /*
  * Sends job's frame (writing what the pipe takes now, the rest on POLLOUT);

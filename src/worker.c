@@ -86,7 +86,6 @@ struct proc {
 	struct stream s;
 	char *route;
 	struct job *job;           /* the delivery it is handling; NULL: idle */
-	bool stopping;             /* stream_stop() called: it is on its way out */
 	bool retire;               /* stop it once its event is done (a reload) */
 	bool stopped_by_us;        /* its event's failure is the shutdown's, not the event's */
 };
@@ -252,7 +251,7 @@ proc_get(struct worker *w, const struct route *r, char **cause)
 
 	for (i = 0; i < w->nprocs; i++) {
 		p = w->procs[i];
-		if (p->job == NULL && !p->stopping && stream_ready(&p->s) &&
+		if (p->job == NULL && stream_ready(&p->s) &&
 		    strcmp(p->route, r->name) == 0)
 			return p;
 	}
@@ -342,7 +341,6 @@ job_start(struct worker *w, struct job *j)
 		}
 		if (stream_send(&j->proc->s, &j->row, j->timeout) != 0) {
 			/* It has gone between its last result and now: a fresh one next time. */
-			j->proc->stopping = true;
 			stream_stop(&j->proc->s, clock_mono_us());
 			j->proc = NULL;
 			job_not_started(j, xstrdup("the stream handler was gone"), 0);
@@ -453,12 +451,11 @@ note_ended(struct worker *w, struct note *n)
  * when it gave one: retry_after_ms >= 0), dead, or released. Takes error.
  */
 static void
-job_ended(struct worker *w, struct job *j, enum attempt a, char *error, const char *outcome,
+job_ended(struct job *j, enum attempt a, char *error, const char *outcome,
     int64_t retry_after_ms)
 {
 	int64_t now = clock_wall_ms();
 
-	(void)w;
 	j->ended = true;
 	j->in_flight = false;
 	j->error = error;
@@ -511,7 +508,7 @@ exec_ended(struct worker *w, struct job *j)
 		a = ATTEMPT_OK;
 	else
 		a = j->h.stopped ? ATTEMPT_STOPPED : ATTEMPT_FAILED;
-	job_ended(w, j, a, a == ATTEMPT_OK ? NULL : handler_failure(&j->h, j->timeout), outcome, -1);
+	job_ended(j, a, a == ATTEMPT_OK ? NULL : handler_failure(&j->h, j->timeout), outcome, -1);
 }
 
 /* After a stream handler's I/O, its deadline or its exit: its event's outcome, once known. */
@@ -531,10 +528,8 @@ stream_check(struct worker *w, struct proc *p)
 		return;
 	p->job = NULL;
 	j->proc = NULL;
-	if (p->retire && !p->stopping) {
-		p->stopping = true;
+	if (p->retire)
 		stream_stop(&p->s, clock_mono_us());
-	}
 	switch (v) {
 	case STREAM_OK:
 		a = ATTEMPT_OK;
@@ -546,8 +541,7 @@ stream_check(struct worker *w, struct proc *p)
 		a = ATTEMPT_FAILED;
 		break;
 	default:
-		/* The process is being killed, or is gone: the next event gets a fresh one. */
-		p->stopping = true;
+		/* The process is being killed, or is gone (broken): the next event gets a fresh one. */
 		a = p->stopped_by_us ? ATTEMPT_STOPPED : ATTEMPT_FAILED;
 		break;
 	}
@@ -555,7 +549,7 @@ stream_check(struct worker *w, struct proc *p)
 		free(why);
 		why = NULL;
 	}
-	job_ended(w, j, a, why, OUTCOMES[v], -1);
+	job_ended(j, a, why, OUTCOMES[v], -1);
 }
 
 /* An answer's series in route_stats. */
@@ -571,16 +565,13 @@ http_class(long status)
 static void
 http_ended(const struct http_result *res, void *arg)
 {
-	struct worker *w = arg;
 	struct job *j = res->owner;
 	char outcome[64], *error;
 	enum attempt a;
-	struct route judged;
 
+	(void)arg;
 	/* The verdict follows the settings the delivery was claimed under, as its timeout does. */
-	memset(&judged, 0, sizeof(judged));
-	judged.retry_4xx = j->retry_4xx;
-	switch (delivery_judge(&judged, res, &error, outcome, sizeof(outcome))) {
+	switch (delivery_judge(j->retry_4xx, res, &error, outcome, sizeof(outcome))) {
 	case DELIVERY_DONE:
 		a = ATTEMPT_OK;
 		break;
@@ -594,7 +585,7 @@ http_ended(const struct http_result *res, void *arg)
 	delivery_headers_free(j->headers);
 	j->headers = NULL;
 	j->class = http_class(res->status);
-	job_ended(w, j, a, error, outcome, res->retry_after_ms);
+	job_ended(j, a, error, outcome, res->retry_after_ms);
 }
 
 /* Counts a result the database took, and frees the job's slot. */
@@ -892,13 +883,12 @@ procs_stop(struct worker *w, bool all)
 	for (i = 0; i < w->nprocs; i++) {
 		struct proc *p = w->procs[i];
 
-		if (p->stopping)
+		if (p->s.h.stopped || p->s.broken)
 			continue;
 		if (p->job != NULL && !all) {
 			p->retire = true;
 			continue;
 		}
-		p->stopping = true;
 		p->stopped_by_us = true;
 		stream_stop(&p->s, clock_mono_us());
 	}
@@ -1034,8 +1024,8 @@ job_stop(struct worker *w, struct job *j, int64_t now_us)
 		handler_stop(&j->h, now_us);
 		break;
 	case JOB_STREAM:
-		if (j->proc != NULL && !j->proc->stopping) {
-			j->proc->stopping = true;
+		/* One already failing for its own reason keeps that reason. */
+		if (j->proc != NULL && !j->proc->s.broken && !j->proc->s.h.stopped) {
 			j->proc->stopped_by_us = true;
 			stream_stop(&j->proc->s, now_us);
 		}
@@ -1045,7 +1035,7 @@ job_stop(struct worker *w, struct job *j, int64_t now_us)
 			http_cancel(w->http, j);
 			delivery_headers_free(j->headers);
 			j->headers = NULL;
-			job_ended(w, j, ATTEMPT_STOPPED, xstrdup("stopped by the worker's shutdown"),
+			job_ended(j, ATTEMPT_STOPPED, xstrdup("stopped by the worker's shutdown"),
 			    "stopped", -1);
 		}
 		break;
@@ -1246,7 +1236,7 @@ run(struct worker *w)
 			fatal(EXIT_SYSTEM, "poll: %s", strerror(errno));
 		}
 		if (w->http != NULL)
-			http_run(w->http, http_ended, w);
+			http_run(w->http, http_ended, NULL);
 		poll_ready(w, pfd, owner, n);
 		if (pfd[0].revents != 0)
 			on_signals(w);

@@ -191,7 +191,7 @@ test_judge(void **state)
 		res.status = CASES[i].status;
 		res.body = "";
 		r.retry_4xx = CASES[i].retry_4xx;
-		assert_int_equal(delivery_judge(&r, &res, &error, outcome, sizeof(outcome)),
+		assert_int_equal(delivery_judge(r.retry_4xx, &res, &error, outcome, sizeof(outcome)),
 		    CASES[i].want);
 		assert_true(strncmp(outcome, "HTTP ", 5) == 0);
 		if (CASES[i].want == DELIVERY_DONE)
@@ -207,7 +207,7 @@ test_judge(void **state)
 	res.body = "oops\0x";
 	res.body_len = 6;
 	r.retry_4xx = false;
-	assert_int_equal(delivery_judge(&r, &res, &error, outcome, sizeof(outcome)),
+	assert_int_equal(delivery_judge(r.retry_4xx, &res, &error, outcome, sizeof(outcome)),
 	    DELIVERY_RETRY);
 	assert_string_equal(outcome, "HTTP 500");
 	assert_string_equal(error, "HTTP 500\noops?x");
@@ -218,7 +218,7 @@ test_judge(void **state)
 	res.body = "";
 	res.timed_out = true;
 	snprintf(res.error, sizeof(res.error), "timed out after 1.000s");
-	assert_int_equal(delivery_judge(&r, &res, &error, outcome, sizeof(outcome)),
+	assert_int_equal(delivery_judge(r.retry_4xx, &res, &error, outcome, sizeof(outcome)),
 	    DELIVERY_RETRY);
 	assert_string_equal(outcome, "timeout");
 	assert_string_equal(error, "timed out after 1.000s");
