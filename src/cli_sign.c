@@ -117,11 +117,11 @@ make_body(const struct scheme *s, const char *id, const char *type, size_t *len)
 	yajl_gen g = yajl_gen_alloc(NULL);
 	char *out;
 
-	if (s->id[0].from == SCHEME_FROM_JSON) {
+	if (s->id[0].from == FIELD_FROM_JSON) {
 		paths[n] = s->id[0].name;
 		values[n++] = id;
 	}
-	if (s->type[0].from == SCHEME_FROM_JSON) {
+	if (s->type[0].from == FIELD_FROM_JSON) {
 		paths[n] = s->type[0].name;
 		values[n++] = type;
 	}
@@ -232,7 +232,7 @@ cli_sign(struct cli *cli, int argc, char **argv)
 		    " public key, so it can verify but not sign; send a test from the sender", src->name);
 		return EXIT_REFUSED;
 	}
-	if (body_file != NULL && type != NULL && s->type[0].from == SCHEME_FROM_JSON) {
+	if (body_file != NULL && type != NULL && s->type[0].from == FIELD_FROM_JSON) {
 		cli_error("--type: source %s reads the type from the body's JSON (%s): set it in %s",
 		    src->name, s->type[0].name, body_file);
 		return EXIT_CONFIG;
@@ -278,11 +278,11 @@ cli_sign(struct cli *cli, int argc, char **argv)
 
 	hdrs[nh].name = "Content-Type";
 	hdrs[nh++].value = xstrdup("application/json");
-	if (s->id[0].from == SCHEME_FROM_HEADER) {
+	if (s->id[0].from == FIELD_FROM_HEADER) {
 		hdrs[nh].name = s->id[0].name;
 		hdrs[nh++].value = xstrdup(id);
 	}
-	if (s->type[0].from == SCHEME_FROM_HEADER) {
+	if (s->type[0].from == FIELD_FROM_HEADER) {
 		hdrs[nh].name = s->type[0].name;
 		hdrs[nh++].value = xstrdup(type);
 	}
@@ -350,7 +350,7 @@ cli_sign(struct cli *cli, int argc, char **argv)
 			cli_json_kstr(g, "body_file", abs_body);
 		else
 			cli_json_kstr(g, "body", body);
-		cli_json_kstr(g, "event_id", s->id[0].from == SCHEME_FROM_NONE ? NULL : id);
+		cli_json_kstr(g, "event_id", s->id[0].from == FIELD_FROM_NONE ? NULL : id);
 		cli_json_kstr(g, "event_type", type);
 		cli_json_kstr(g, "command", cmd);
 		yajl_gen_map_close(g);
@@ -365,7 +365,7 @@ cli_sign(struct cli *cli, int argc, char **argv)
 	if (!config_type_allowed(src, type))
 		cli_error("note: type %s is not in source %s's events: the receiver answers 200"
 		    " ignored and stores nothing", type, src->name);
-	if (body_file != NULL && s->id[0].from != SCHEME_FROM_HEADER)
+	if (body_file != NULL && s->id[0].from != FIELD_FROM_HEADER)
 		cli_error("note: the event id comes from the body: sending the same body again"
 		    " answers duplicate");
 out:

@@ -562,11 +562,9 @@ loader_path(const struct loader *L, const char *v)
 static char *
 lowercase(const char *s)
 {
-	char *p = xstrdup(s), *q;
+	char *p = xstrdup(s);
 
-	for (q = p; *q != '\0'; q++)
-		if (*q >= 'A' && *q <= 'Z')
-			*q = (char)(*q - 'A' + 'a');
+	str_lower(p);
 	return p;
 }
 
@@ -1106,59 +1104,6 @@ source_line(const struct source *src, const char *name)
 	return src->line;
 }
 
-/* Builds src->scheme from the generic keys. */
-static void
-build_generic(struct loader *L, struct source *src)
-{
-	struct scheme *s = &src->scheme;
-	char **g = src->generic;
-	const char *alg = g[GENERIC_ALGORITHM] ? g[GENERIC_ALGORITHM] : "hmac-sha256";
-	size_t i;
-
-	memset(s, 0, sizeof(*s));
-	s->name = "generic";
-	s->signed_content = "%b";
-	if (g[GENERIC_SIGNATURE_HEADER] == NULL) {
-		loader_error(L, src->line, "[source %s]: scheme generic needs signature_header", src->name);
-		return;
-	}
-	/* Header names are compared in lower case; keep the lowered copies in generic[]. */
-	for (i = 0; i < GENERIC_NKEYS; i++)
-		if (g[i] != NULL && (i == GENERIC_SIGNATURE_HEADER || i == GENERIC_ID_HEADER ||
-		    i == GENERIC_TYPE_HEADER)) {
-			char *low = lowercase(g[i]);
-
-			free(g[i]);
-			g[i] = low;
-		}
-	s->sig_header = g[GENERIC_SIGNATURE_HEADER];
-	s->sigs[0].prefix = g[GENERIC_SIGNATURE_PREFIX] ? g[GENERIC_SIGNATURE_PREFIX] : "";
-	s->sigs[0].encoding = (g[GENERIC_ENCODING] && strcmp(g[GENERIC_ENCODING], "base64") == 0)
-	    ? SCHEME_BASE64 : SCHEME_HEX;
-	if (strcmp(alg, "hmac-sha512") == 0)
-		s->sigs[0].alg = SCHEME_HMAC_SHA512;
-	else if (strcmp(alg, "ed25519") == 0)
-		s->sigs[0].alg = SCHEME_ED25519;
-	else
-		s->sigs[0].alg = SCHEME_HMAC_SHA256;
-	s->key_format = s->sigs[0].alg == SCHEME_ED25519 ? SCHEME_KEY_ED25519 : SCHEME_KEY_RAW;
-
-	if (g[GENERIC_ID_HEADER] != NULL && g[GENERIC_ID_JSON] != NULL)
-		loader_error(L, source_line(src, "id_json"), "[source %s]: id_header and id_json both given",
-		    src->name);
-	if (g[GENERIC_TYPE_HEADER] != NULL && g[GENERIC_TYPE_JSON] != NULL)
-		loader_error(L, source_line(src, "type_json"),
-		    "[source %s]: type_header and type_json both given", src->name);
-	if (g[GENERIC_ID_HEADER] != NULL)
-		s->id[0] = (struct scheme_field){ SCHEME_FROM_HEADER, g[GENERIC_ID_HEADER] };
-	else if (g[GENERIC_ID_JSON] != NULL)
-		s->id[0] = (struct scheme_field){ SCHEME_FROM_JSON, g[GENERIC_ID_JSON] };
-	if (g[GENERIC_TYPE_HEADER] != NULL)
-		s->type[0] = (struct scheme_field){ SCHEME_FROM_HEADER, g[GENERIC_TYPE_HEADER] };
-	else if (g[GENERIC_TYPE_JSON] != NULL)
-		s->type[0] = (struct scheme_field){ SCHEME_FROM_JSON, g[GENERIC_TYPE_JSON] };
-}
-
 /* The largest secret file: the most secrets, each of the longest length, with CRLF. */
 #define SECRET_FILE_MAX (SCHEME_MAX_SECRETS * (SCHEME_SECRET_MAX + 2))
 
@@ -1268,27 +1213,48 @@ split_events(struct loader *L, const char *raw, int line, char ***events, size_t
 		loader_error(L, line, "events: no event type in the list");
 }
 
-/* notification_url and verify_token: given exactly where the scheme uses them. */
+/* The source keys a scheme row may need (scheme.h's SCHEME_OPT_*), and why it needs each. */
+static const struct {
+	unsigned option;
+	const char *key;
+	bool required;              /* by the rows that name it; else optional there */
+	const char *why;
+} SCHEME_KEYS[] = {
+	{ SCHEME_OPT_URL, "notification_url", true, "the URL the sender posts to, which it signs" },
+	/* Without it a verification GET is refused (403), which is a choice. */
+	{ SCHEME_OPT_VERIFY_TOKEN, "verify_token", false, "" },
+};
+
+/* The string a scheme key was given, or NULL. */
+static const char *
+scheme_key_value(const struct source *src, unsigned option)
+{
+	switch (option) {
+	case SCHEME_OPT_URL:
+		return src->notification_url;
+	case SCHEME_OPT_VERIFY_TOKEN:
+		return src->verify_token;
+	}
+	return NULL;
+}
+
+/* Each key the scheme's row needs is given, and no other scheme key is. */
 static void
 check_scheme_keys(struct loader *L, struct source *src)
 {
-	bool url = scheme_signs(&src->scheme, 'u');
-	bool token = false;
 	size_t i;
 
-	for (i = 0; i < SCHEME_MAX_HANDSHAKES && src->scheme.handshakes[i].method != NULL; i++)
-		if (src->scheme.handshakes[i].token.from != SCHEME_FROM_NONE)
-			token = true;
+	for (i = 0; i < nitems(SCHEME_KEYS); i++) {
+		bool needed = (src->scheme.options & SCHEME_KEYS[i].option) != 0;
+		bool given = scheme_key_value(src, SCHEME_KEYS[i].option) != NULL;
 
-	if (url && src->notification_url == NULL)
-		loader_error(L, src->line, "[source %s]: scheme %s needs notification_url, the URL"
-		    " the sender posts to (it signs it with the body)", src->name, src->scheme_name);
-	if (!url && src->notification_url != NULL)
-		loader_error(L, source_line(src, "notification_url"),
-		    "'notification_url' applies only to scheme square, not %s", src->scheme_name);
-	if (!token && src->verify_token != NULL)
-		loader_error(L, source_line(src, "verify_token"),
-		    "'verify_token' applies only to scheme meta, not %s", src->scheme_name);
+		if (needed && !given && SCHEME_KEYS[i].required)
+			loader_error(L, src->line, "[source %s]: scheme %s needs %s, %s", src->name,
+			    src->scheme_name, SCHEME_KEYS[i].key, SCHEME_KEYS[i].why);
+		if (!needed && given)
+			loader_error(L, source_line(src, SCHEME_KEYS[i].key),
+			    "'%s' does not apply to scheme %s", SCHEME_KEYS[i].key, src->scheme_name);
+	}
 }
 
 /*
@@ -1345,9 +1311,13 @@ finish_source(struct loader *L, struct source *src)
 		loader_error(L, src->line, "[source %s]: no scheme", src->name);
 		return;
 	}
-	if (strcmp(src->scheme_name, "generic") == 0)
-		build_generic(L, src);
-	else if ((builtin = scheme_find(src->scheme_name)) != NULL) {
+	if (strcmp(src->scheme_name, "generic") == 0) {
+		const char *reason, *key;
+
+		if (scheme_generic(&src->scheme, src->generic, &reason, &key) != 0)
+			loader_error(L, key != NULL ? source_line(src, key) : src->line,
+			    "[source %s]: %s", src->name, reason);
+	} else if ((builtin = scheme_find(src->scheme_name)) != NULL) {
 		src->scheme = *builtin;
 		for (i = 0; i < nitems(KEYS); i++)
 			if (KEYS[i].generic && src->key_lines[i] != 0)
@@ -1355,14 +1325,14 @@ finish_source(struct loader *L, struct source *src)
 				    "'%s' applies only to scheme generic, not %s", KEYS[i].name,
 				    src->scheme_name);
 	} else {
-		char names[512];
-		const char *const *n;
-		size_t off = 0;
+		char names[2048];
+		const char *n;
+		size_t off = 0, k;
 
 		names[0] = '\0';
-		for (n = scheme_names(); *n != NULL && off < sizeof(names); n++)
-			off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", *n,
-			    n[1] != NULL ? ", " : "");
+		for (k = 0; (n = scheme_name(k)) != NULL && off < sizeof(names); k++)
+			off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s",
+			    k > 0 ? ", " : "", n);
 		loader_error(L, source_line(src, "scheme"), "unknown scheme '%s' (known: %s)",
 		    src->scheme_name, names);
 		return;

@@ -26,19 +26,6 @@ enum dedup { DEDUP_ID, DEDUP_BODY };
 /* How a route's handler runs: a process per delivery, or long-lived ones fed frames (stream.h). */
 enum handler_mode { HANDLER_EXEC, HANDLER_STREAM };
 
-/* Room for the strings a generic scheme is built from. */
-enum generic_key {
-	GENERIC_SIGNATURE_HEADER,
-	GENERIC_SIGNATURE_PREFIX,
-	GENERIC_ENCODING,
-	GENERIC_ALGORITHM,
-	GENERIC_ID_HEADER,
-	GENERIC_ID_JSON,
-	GENERIC_TYPE_HEADER,
-	GENERIC_TYPE_JSON,
-	GENERIC_NKEYS
-};
-
 struct source {
 	char *name;
 	struct scheme scheme;        /* a built-in row, or built from the generic keys */

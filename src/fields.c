@@ -13,17 +13,18 @@
 #include "fields.h"
 #include "form.h"
 #include "payload.h"
+#include "scheme.h"
 #include "util.h"
 
 static const char FORM_TYPE[] = "application/x-www-form-urlencoded";
 
 /* Adds the list's fields of kind from to the body's wanted names, once each. */
 static void
-want(struct fields *f, const struct scheme_field *list, size_t n, enum scheme_from from)
+want(struct fields *f, const struct field *list, size_t n, enum field_from from)
 {
 	size_t i, j;
 
-	for (i = 0; i < n && list[i].from != SCHEME_FROM_NONE; i++) {
+	for (i = 0; i < n && list[i].from != FIELD_FROM_NONE; i++) {
 		if (list[i].from != from)
 			continue;
 		for (j = 0; j < f->n && strcmp(f->names[j], list[i].name) != 0; j++)
@@ -38,7 +39,7 @@ fields_init(struct fields *f, const struct scheme *s, const struct headers *h,
     const unsigned char *body, size_t len, const char *query)
 {
 	const char *ct = headers_get(h, "content-type");
-	enum scheme_from from;
+	enum field_from from;
 	size_t i;
 
 	memset(f, 0, sizeof(*f));
@@ -47,12 +48,12 @@ fields_init(struct fields *f, const struct scheme *s, const struct headers *h,
 	f->len = len;
 	f->query = query;
 	f->form = s->form_body && ct != NULL && strncasecmp(ct, FORM_TYPE, strlen(FORM_TYPE)) == 0;
-	from = f->form ? SCHEME_FROM_FORM : SCHEME_FROM_JSON;
-	want(f, s->sig_body, SCHEME_MAX_FIELDS, from);
-	want(f, s->ts_body, SCHEME_MAX_FIELDS, from);
-	want(f, s->token, SCHEME_MAX_FIELDS, from);
-	want(f, s->id, SCHEME_MAX_FIELDS, from);
-	want(f, s->type, SCHEME_MAX_FIELDS, from);
+	from = f->form ? FIELD_FROM_FORM : FIELD_FROM_JSON;
+	want(f, s->sig_body, FIELD_LIST_MAX, from);
+	want(f, s->ts_body, FIELD_LIST_MAX, from);
+	want(f, s->token, FIELD_LIST_MAX, from);
+	want(f, s->id, FIELD_LIST_MAX, from);
+	want(f, s->type, FIELD_LIST_MAX, from);
 	for (i = 0; i < SCHEME_MAX_HANDSHAKES && s->handshakes[i].method != NULL; i++) {
 		want(f, &s->handshakes[i].when, 1, from);
 		want(f, &s->handshakes[i].answer.value, 1, from);
@@ -111,22 +112,22 @@ query_get(struct fields *f, const char *name)
 }
 
 const char *
-fields_get(struct fields *f, const struct scheme_field *fd)
+fields_get(struct fields *f, const struct field *fd)
 {
 	const char *reason, *v;
 	size_t i;
 
 	switch (fd->from) {
-	case SCHEME_FROM_NONE:
+	case FIELD_FROM_NONE:
 		return NULL;
-	case SCHEME_FROM_HEADER:
+	case FIELD_FROM_HEADER:
 		v = headers_get(f->headers, fd->name);
 		return v != NULL && *v != '\0' ? v : NULL;
-	case SCHEME_FROM_QUERY:
+	case FIELD_FROM_QUERY:
 		return query_get(f, fd->name);
-	case SCHEME_FROM_JSON:
-	case SCHEME_FROM_FORM:
-		if ((fd->from == SCHEME_FROM_FORM) != f->form || fields_body(f, &reason) != 0)
+	case FIELD_FROM_JSON:
+	case FIELD_FROM_FORM:
+		if ((fd->from == FIELD_FROM_FORM) != f->form || fields_body(f, &reason) != 0)
 			return NULL;
 		for (i = 0; i < f->n; i++)
 			if (strcmp(f->names[i], fd->name) == 0)
@@ -137,11 +138,11 @@ fields_get(struct fields *f, const struct scheme_field *fd)
 }
 
 const char *
-fields_first(struct fields *f, const struct scheme_field list[SCHEME_MAX_FIELDS])
+fields_first(struct fields *f, const struct field list[FIELD_LIST_MAX])
 {
 	size_t i;
 
-	for (i = 0; i < SCHEME_MAX_FIELDS && list[i].from != SCHEME_FROM_NONE; i++) {
+	for (i = 0; i < FIELD_LIST_MAX && list[i].from != FIELD_FROM_NONE; i++) {
 		const char *v = fields_get(f, &list[i]);
 
 		if (v != NULL)
@@ -151,12 +152,12 @@ fields_first(struct fields *f, const struct scheme_field list[SCHEME_MAX_FIELDS]
 }
 
 bool
-fields_in_body(const struct scheme_field list[SCHEME_MAX_FIELDS])
+fields_in_body(const struct field list[FIELD_LIST_MAX])
 {
 	size_t i;
 
-	for (i = 0; i < SCHEME_MAX_FIELDS && list[i].from != SCHEME_FROM_NONE; i++)
-		if (list[i].from == SCHEME_FROM_JSON || list[i].from == SCHEME_FROM_FORM)
+	for (i = 0; i < FIELD_LIST_MAX && list[i].from != FIELD_FROM_NONE; i++)
+		if (list[i].from == FIELD_FROM_JSON || list[i].from == FIELD_FROM_FORM)
 			return true;
 	return false;
 }

@@ -13,7 +13,24 @@
 #include <stddef.h>
 
 #include "headers.h"
-#include "scheme.h"
+
+enum field_from {
+	FIELD_FROM_NONE,   /* not given by the sender; ends a list of fields */
+	FIELD_FROM_HEADER, /* a request header (lower-case name) */
+	FIELD_FROM_JSON,   /* a dotted path into a JSON body ("data.object.id") */
+	FIELD_FROM_FORM,   /* a field of an application/x-www-form-urlencoded body */
+	FIELD_FROM_QUERY,  /* a parameter of the URL's query string */
+};
+
+struct field {
+	enum field_from from;
+	const char *name;
+};
+
+/* Where a value may be, in order of preference: the first one present counts. */
+#define FIELD_LIST_MAX 3
+
+struct scheme;
 
 /* The most body fields one scheme row names. */
 #define FIELDS_MAX 24
@@ -47,15 +64,15 @@ void fields_clear(struct fields *f);
  * The value of the field, or NULL when it is absent or empty (a JSON field
  * of a form body, or a form field of a JSON one, is absent).
  */
-const char *fields_get(struct fields *f, const struct scheme_field *);
+const char *fields_get(struct fields *f, const struct field *);
 /* The value of the first field of the list present, or NULL. */
-const char *fields_first(struct fields *f, const struct scheme_field list[SCHEME_MAX_FIELDS]);
+const char *fields_first(struct fields *f, const struct field list[FIELD_LIST_MAX]);
 /*
  * Parses the body if that has not been done. Returns 0, or -1 when it is
  * not JSON (or not a form), with *reason set (static).
  */
 int fields_body(struct fields *f, const char **reason);
 /* True when the list names any field of the body (JSON or form). */
-bool fields_in_body(const struct scheme_field list[SCHEME_MAX_FIELDS]);
+bool fields_in_body(const struct field list[FIELD_LIST_MAX]);
 
 #endif

@@ -643,10 +643,10 @@ log_request(struct log_batch *lb, const struct job *job)
 
 	/* Before verification, a header id still helps match the sender's delivery log. */
 	if (idv == NULL && req->source != NULL) {
-		const struct scheme_field *ids = req->source->scheme.id;
+		const struct field *ids = req->source->scheme.id;
 		size_t i;
 
-		for (i = 0; i < SCHEME_MAX_FIELDS && idv == NULL && ids[i].from == SCHEME_FROM_HEADER; i++)
+		for (i = 0; i < FIELD_LIST_MAX && idv == NULL && ids[i].from == FIELD_FROM_HEADER; i++)
 			idv = headers_get(&req->headers, ids[i].name);
 	}
 	log_quote(source, sizeof(source), req->source_name ? req->source_name : "",

@@ -212,8 +212,8 @@ extract(struct request *req, struct fields *f)
 	if (!config_type_allowed(req->source, req->event_type))
 		return refuse(req, OUTCOME_IGNORED, "event type not in the allow-list");
 	if (req->event_id == NULL) {
-		if (s->id[0].from != SCHEME_FROM_NONE && !s->id_body_hash)
-			return refuse(req, OUTCOME_BAD_REQUEST, s->id[0].from == SCHEME_FROM_HEADER ?
+		if (s->id[0].from != FIELD_FROM_NONE && !s->id_body_hash)
+			return refuse(req, OUTCOME_BAD_REQUEST, s->id[0].from == FIELD_FROM_HEADER ?
 			    "event id header missing" : "event id missing from the body");
 		req->event_id = xmalloc(SCHEME_BODY_ID_SIZE);
 		scheme_body_id(req->event_id, req->body, req->body_len);

@@ -4,8 +4,9 @@
  * A scheme is one row of a table: which header carries the signature and how
  * it is split and encoded, what bytes are signed, the algorithm, where the
  * timestamp is, and where the event id and type are. Adding a sender is adding
- * a row (scheme.c) and its test vectors (tests/vectors/). This is the only
- * module that calls libsodium's MAC, hash and signature functions.
+ * a row (scheme_table.c) and its test vectors (tests/vectors/); scheme.c is
+ * the engine. This is the only module that calls libsodium's MAC, hash and
+ * signature functions.
  */
 #ifndef HOOKQ_SCHEME_H
 #define HOOKQ_SCHEME_H
@@ -14,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fields.h"
 #include "headers.h"
 
 enum scheme_alg {
@@ -36,21 +38,6 @@ enum scheme_key_format {
 	SCHEME_KEY_ED25519, /* an Ed25519 public key in hex (64 digits) or base64 */
 };
 
-enum scheme_from {
-	SCHEME_FROM_NONE,   /* not given by the sender; ends a list of fields */
-	SCHEME_FROM_HEADER, /* a request header (lower-case name) */
-	SCHEME_FROM_JSON,   /* a dotted path into a JSON body ("data.object.id") */
-	SCHEME_FROM_FORM,   /* a field of an application/x-www-form-urlencoded body */
-	SCHEME_FROM_QUERY,  /* a parameter of the URL's query string */
-};
-
-struct scheme_field {
-	enum scheme_from from;
-	const char *name;
-};
-
-/* Where a value may be, in order of preference: the first one present counts. */
-#define SCHEME_MAX_FIELDS 3
 
 /* One kind of signature the header may carry. */
 struct scheme_sig {
@@ -79,7 +66,7 @@ struct scheme_answer {
 	const char *content_type;
 	enum scheme_answer_kind kind;
 	const char *text;            /* SCHEME_ANSWER_TEXT */
-	struct scheme_field value;   /* ECHO, TOKEN_MAC */
+	struct field value;   /* ECHO, TOKEN_MAC */
 	const char *key, *mac_key;   /* TOKEN_MAC: the JSON object's names */
 };
 
@@ -91,10 +78,16 @@ struct scheme_answer {
  */
 struct scheme_handshake {
 	const char *method;          /* "POST", "GET", or NULL: no (more) handshakes */
-	struct scheme_field when;    /* the field that marks a handshake ... */
+	struct field when;    /* the field that marks a handshake ... */
 	const char *equals;          /* ... by having this value */
-	struct scheme_field token;   /* GET: must equal the source's verify_token */
+	struct field token;   /* GET: must equal the source's verify_token */
 	struct scheme_answer answer;
+};
+
+/* Source keys a row needs: each is required by the rows that name it and refused on the rest. */
+enum scheme_option {
+	SCHEME_OPT_URL = 1 << 0,          /* notification_url: %u, the URL signed with the body */
+	SCHEME_OPT_VERIFY_TOKEN = 1 << 1, /* verify_token: what a GET handshake's token must be */
 };
 
 /* Handshakes a row may have (Discord interactions: PING and autocomplete). */
@@ -103,7 +96,7 @@ struct scheme_handshake {
 struct scheme {
 	const char *name;
 	const char *sig_header;    /* lower case; NULL: the signature is in the body (sig_body) */
-	struct scheme_field sig_body[SCHEME_MAX_FIELDS];
+	struct field sig_body[FIELD_LIST_MAX];
 	char sig_separator;        /* splits the header into items; '\0': one item */
 	struct scheme_sig sigs[SCHEME_MAX_SIGS + 1];
 	/*
@@ -114,25 +107,43 @@ struct scheme {
 	const char *signed_content;
 	const char *ts_header;     /* timestamp header, or NULL */
 	const char *ts_item;       /* or: prefix of the timestamp item in the signature header ("t=") */
-	struct scheme_field ts_body[SCHEME_MAX_FIELDS]; /* or: fields of the body */
+	struct field ts_body[FIELD_LIST_MAX]; /* or: fields of the body */
 	enum scheme_ts_format ts_format;
 	bool ts_future_ok;         /* only timestamps older than the tolerance are refused */
 	int tolerance;             /* the source's tolerance when it sets none, s; 0: 300 */
-	struct scheme_field token[SCHEME_MAX_FIELDS];   /* %k */
+	struct field token[FIELD_LIST_MAX];   /* %k */
 	enum scheme_key_format key_format;
 	/*
 	 * The event id: the first of these present. When none is (or none is
 	 * listed) and id_body_hash is set, or the list is empty, the id is
 	 * sha256:<hex of the body>; otherwise the request is refused.
 	 */
-	struct scheme_field id[SCHEME_MAX_FIELDS];
+	struct field id[FIELD_LIST_MAX];
 	bool id_body_hash;
-	struct scheme_field type[SCHEME_MAX_FIELDS];
+	struct field type[FIELD_LIST_MAX];
 	bool form_body;            /* a urlencoded body is read as a form, else as JSON */
 	bool any_body;             /* a body that is not JSON is stored without id/type from it */
 	bool unstored_sig_header;  /* the signature header is a secret: not kept with the event */
 	struct scheme_handshake handshakes[SCHEME_MAX_HANDSHAKES]; /* method NULL ends them */
 	struct scheme_answer stored; /* every 200 of an event (stored, duplicate, ...), if set; text only */
+	unsigned options;          /* SCHEME_OPT_*: the source keys this row needs */
+};
+
+/* The built-in rows (scheme_table.c), SCHEME_TABLE_SIZE of them. */
+extern const struct scheme SCHEME_TABLE[];
+extern const size_t SCHEME_TABLE_SIZE;
+
+/* The keys of a [source] with scheme = generic, in the order of struct source's generic[]. */
+enum generic_key {
+	GENERIC_SIGNATURE_HEADER,
+	GENERIC_SIGNATURE_PREFIX,
+	GENERIC_ENCODING,          /* "hex" (the default) or "base64" */
+	GENERIC_ALGORITHM,         /* "hmac-sha256" (the default), "hmac-sha512" or "ed25519" */
+	GENERIC_ID_HEADER,
+	GENERIC_ID_JSON,
+	GENERIC_TYPE_HEADER,
+	GENERIC_TYPE_JSON,
+	GENERIC_NKEYS
 };
 
 /* A decoded secret: an HMAC key of any length or an Ed25519 public key. */
@@ -155,8 +166,20 @@ int scheme_init(void);
 
 /* The built-in scheme called name ("github"), or NULL. "generic" is not one. */
 const struct scheme *scheme_find(const char *name);
-/* The names of the built-in schemes, NULL-terminated, for error messages. */
-const char *const *scheme_names(void);
+/*
+ * The i-th name a source's scheme key takes: the built-ins in table order,
+ * then "generic"; NULL past the end.
+ */
+const char *scheme_name(size_t i);
+/*
+ * Builds *out, a row that verifies a body HMAC (or Ed25519 signature) in one
+ * header, from a generic source's keys (NULL: not given). The header names
+ * are lower-cased in place; out keeps pointers into keys, which must outlive
+ * it. Returns 0, or -1 with *reason (static) and *key the name of the key at
+ * fault (NULL: the source as a whole).
+ */
+int scheme_generic(struct scheme *out, char *keys[GENERIC_NKEYS], const char **reason,
+    const char **key);
 /*
  * Decodes one secret line (len bytes, no line terminator) as the scheme's
  * key format wants. On failure returns -1 and sets *reason to a message that

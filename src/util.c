@@ -87,6 +87,14 @@ xstrdup(const char *s)
 	return xstrndup(s, strlen(s));
 }
 
+void
+str_lower(char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s - 'A' + 'a');
+}
+
 char *
 xstrndup(const char *s, size_t len)
 {

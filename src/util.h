@@ -27,6 +27,8 @@ void *xcalloc(size_t, size_t);
 void *xrealloc(void *, size_t);
 void *xreallocarray(void *, size_t, size_t);
 char *xstrdup(const char *);
+/* Lower-cases the ASCII letters of s in place (NULL is fine): header names are compared so. */
+void str_lower(char *s);
 char *xstrndup(const char *, size_t);
 
 /* The folder of path, malloc'd: "." for a bare name, "/" for one at the root. */

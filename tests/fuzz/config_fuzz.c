@@ -193,7 +193,7 @@ check_config(const struct config *cfg)
 		FUZZ_CHECK(src->scheme.name != NULL && src->scheme.signed_content != NULL,
 		    "a source without a scheme row");
 		FUZZ_CHECK(src->scheme.sig_header != NULL ||
-		    src->scheme.sig_body[0].from != SCHEME_FROM_NONE, "a scheme without a signature");
+		    src->scheme.sig_body[0].from != FIELD_FROM_NONE, "a scheme without a signature");
 		FUZZ_CHECK(src->max_body >= 1 && src->max_body <= 64 * 1024 * 1024,
 		    "max_body out of range");
 		FUZZ_CHECK(src->tolerance > 0 && src->max_attempts > 0, "a source value out of range");

@@ -43,12 +43,12 @@ add_name(const char *p)
 
 /* Adds the form and query fields of a row's list. */
 static void
-add_fields(const struct scheme_field *list, size_t n)
+add_fields(const struct field *list, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n && list[i].from != SCHEME_FROM_NONE; i++)
-		if (list[i].from == SCHEME_FROM_FORM || list[i].from == SCHEME_FROM_QUERY)
+	for (i = 0; i < n && list[i].from != FIELD_FROM_NONE; i++)
+		if (list[i].from == FIELD_FROM_FORM || list[i].from == FIELD_FROM_QUERY)
 			add_name(list[i].name);
 }
 
@@ -56,19 +56,16 @@ add_fields(const struct scheme_field *list, size_t n)
 static void
 init(void)
 {
-	const char *const *name;
-	size_t i;
+	size_t i, k;
 
-	for (name = scheme_names(); *name != NULL; name++) {
-		const struct scheme *s = scheme_find(*name);
+	for (k = 0; k < SCHEME_TABLE_SIZE; k++) {
+		const struct scheme *s = &SCHEME_TABLE[k];
 
-		if (s == NULL)
-			continue;
-		add_fields(s->sig_body, SCHEME_MAX_FIELDS);
-		add_fields(s->ts_body, SCHEME_MAX_FIELDS);
-		add_fields(s->token, SCHEME_MAX_FIELDS);
-		add_fields(s->id, SCHEME_MAX_FIELDS);
-		add_fields(s->type, SCHEME_MAX_FIELDS);
+		add_fields(s->sig_body, FIELD_LIST_MAX);
+		add_fields(s->ts_body, FIELD_LIST_MAX);
+		add_fields(s->token, FIELD_LIST_MAX);
+		add_fields(s->id, FIELD_LIST_MAX);
+		add_fields(s->type, FIELD_LIST_MAX);
 		for (i = 0; i < SCHEME_MAX_HANDSHAKES && s->handshakes[i].method != NULL; i++) {
 			add_fields(&s->handshakes[i].when, 1);
 			add_fields(&s->handshakes[i].token, 1);

@@ -55,7 +55,7 @@ static const struct scheme TEMPLATE = {
 	.signed_content = "100%%:%i:%t:%b",
 	.ts_header = "x-ts",
 	.key_format = SCHEME_KEY_RAW,
-	.id = { { SCHEME_FROM_HEADER, "x-id" } },
+	.id = { { FIELD_FROM_HEADER, "x-id" } },
 };
 
 struct fuzz_row {
@@ -68,7 +68,7 @@ struct fuzz_row {
 };
 
 /* The secrets are the vectors' (senders.json's base rows, schemes.json's). */
-static const struct fuzz_row ROWS[] = {
+static const struct fuzz_row FIXED[] = {
 	{ "github", NULL, "scheme-test-github-secret", NULL, NULL, NULL },
 	{ "stripe", NULL, "whsec_scheme_test_stripe_secret", NULL, NULL, NULL },
 	{ "standard-webhooks", NULL, "whsec_rQ7O2ExS4AWm/pFW03ifeJmUNJjrDhrO",
@@ -99,7 +99,16 @@ static const struct fuzz_row ROWS[] = {
 	{ NULL, &GENERIC_ED25519_BASE64, NULL, "hookq scheme test ed25519 key", NULL, NULL },
 	{ NULL, &TEMPLATE, "scheme-test-generic-secret", NULL, NULL, NULL },
 };
-#define NROWS nitems(ROWS)
+
+/*
+ * FIXED, then a row with default keys for each built-in scheme FIXED does not
+ * list, in table order: a new sender is fuzzed with no edit here (its seeds,
+ * signed with the vectors' secrets, then stop at the signature unless
+ * FLAG_SIGN re-signs them).
+ */
+#define MAX_ROWS 256
+static struct fuzz_row ROWS[MAX_ROWS];
+static size_t NROWS;
 
 /* A row made ready: the source as config.c would make it, and the signing keys. */
 struct ready {
@@ -110,7 +119,7 @@ struct ready {
 	bool ed25519;
 };
 
-static struct ready READY[NROWS];
+static struct ready READY[MAX_ROWS];
 
 /* The event types FLAG_ALLOW lets through: some of the vectors', not all. */
 static char *ALLOW[] = { "push", "invoice.paid", "event_callback", "message" };
@@ -149,20 +158,36 @@ ed25519_line(const struct scheme *s, const unsigned char *pk, char *out, size_t 
 		sodium_bin2hex(out, outsize, pk, crypto_sign_PUBLICKEYBYTES);
 }
 
-/* Makes ROWS ready: every built-in scheme must have a row, so a new sender is fuzzed too. */
+/* Makes ROWS ready: FIXED, then every other built-in scheme with default keys. */
 static void
 init(void)
 {
-	const char *const *name;
-	size_t i, j;
+	size_t i, j, k;
 
 	FUZZ_CHECK(scheme_init() == 0, "sodium_init");
-	for (name = scheme_names(); *name != NULL; name++) {
-		if (strcmp(*name, "generic") == 0)
-			continue;
-		for (j = 0; j < NROWS && (ROWS[j].name == NULL || strcmp(ROWS[j].name, *name) != 0); j++)
+	for (i = 0; i < nitems(FIXED); i++)
+		ROWS[NROWS++] = FIXED[i];
+	for (k = 0; k < SCHEME_TABLE_SIZE; k++) {
+		const struct scheme *s = &SCHEME_TABLE[k];
+		struct fuzz_row *r;
+
+		for (j = 0; j < nitems(FIXED) && (FIXED[j].name == NULL ||
+		    strcmp(FIXED[j].name, s->name) != 0); j++)
 			;
-		FUZZ_CHECK(j < NROWS, "a built-in scheme without a row in scheme_fuzz.c's ROWS");
+		if (j < nitems(FIXED))
+			continue;
+		FUZZ_CHECK(NROWS < MAX_ROWS, "more schemes than MAX_ROWS");
+		r = &ROWS[NROWS++];
+		r->name = s->name;
+		if (s->key_format == SCHEME_KEY_ED25519)
+			r->ed25519 = "hookq fuzz default ed25519";
+		else
+			r->secret = s->key_format == SCHEME_KEY_WHSEC ?
+			    "whsec_aG9va3EgZnV6eiBkZWZhdWx0" : "hookq-fuzz-default-secret";
+		if (s->options & SCHEME_OPT_URL)
+			r->url = "https://hooks.example.com/hookq/fuzz";
+		if (s->options & SCHEME_OPT_VERIFY_TOKEN)
+			r->verify_token = "hookq-fuzz-verify-token";
 	}
 	for (i = 0; i < NROWS; i++) {
 		const struct fuzz_row *r = &ROWS[i];
@@ -334,12 +359,12 @@ now_text(const struct scheme *s)
 }
 
 /* The first field of the list read from kind from (JSON or form), or NULL. */
-static const struct scheme_field *
-field_of(const struct scheme_field list[SCHEME_MAX_FIELDS], enum scheme_from from)
+static const struct field *
+field_of(const struct field list[FIELD_LIST_MAX], enum field_from from)
 {
 	size_t i;
 
-	for (i = 0; i < SCHEME_MAX_FIELDS && list[i].from != SCHEME_FROM_NONE; i++)
+	for (i = 0; i < FIELD_LIST_MAX && list[i].from != FIELD_FROM_NONE; i++)
 		if (list[i].from == from)
 			return &list[i];
 	return NULL;
@@ -360,7 +385,7 @@ sign_body(const struct ready *rd, struct request *req)
 	const struct scheme_sig *k = &s->sigs[0];
 	const char *ct = headers_get(&req->headers, "content-type");
 	bool form = s->form_body && ct != NULL && strncasecmp(ct, FORM_TYPE, strlen(FORM_TYPE)) == 0;
-	const struct scheme_field *fd = field_of(s->sig_body, form ? SCHEME_FROM_FORM : SCHEME_FROM_JSON);
+	const struct field *fd = field_of(s->sig_body, form ? FIELD_FROM_FORM : FIELD_FROM_JSON);
 	struct buf body = { NULL, 0, 0 }, msg = { NULL, 0, 0 }, item = { NULL, 0, 0 };
 	unsigned char zero[crypto_auth_hmacsha256_BYTES] = { 0 };
 	char placeholder[160];

@@ -906,28 +906,28 @@ test_generic(void **state)
 	assert_null(s->sigs[1].prefix);
 	assert_string_equal(s->signed_content, "%b");
 	assert_int_equal(s->key_format, SCHEME_KEY_RAW);
-	assert_int_equal(s->id[0].from, SCHEME_FROM_HEADER);
+	assert_int_equal(s->id[0].from, FIELD_FROM_HEADER);
 	assert_string_equal(s->id[0].name, "x-foo-delivery");
-	assert_int_equal(s->type[0].from, SCHEME_FROM_JSON);
+	assert_int_equal(s->type[0].from, FIELD_FROM_JSON);
 	assert_string_equal(s->type[0].name, "data.Kind");
-	assert_int_equal(s->type[0].from, SCHEME_FROM_JSON);
+	assert_int_equal(s->type[0].from, FIELD_FROM_JSON);
 
 	s = &config_source(cfg, "plain")->scheme;
 	assert_string_equal(s->sig_header, "signature");
 	assert_string_equal(s->sigs[0].prefix, "");
 	assert_int_equal(s->sigs[0].encoding, SCHEME_HEX);
 	assert_int_equal(s->sigs[0].alg, SCHEME_HMAC_SHA256);
-	assert_int_equal(s->id[0].from, SCHEME_FROM_NONE);
-	assert_int_equal(s->type[0].from, SCHEME_FROM_NONE);
+	assert_int_equal(s->id[0].from, FIELD_FROM_NONE);
+	assert_int_equal(s->type[0].from, FIELD_FROM_NONE);
 	assert_null(s->ts_header);
 	assert_null(s->ts_item);
-	assert_int_equal(s->id[0].from, SCHEME_FROM_NONE);
+	assert_int_equal(s->id[0].from, FIELD_FROM_NONE);
 	assert_int_equal(config_source(cfg, "plain")->nsecrets, 1);
 
 	s = &config_source(cfg, "other")->scheme;
-	assert_int_equal(s->id[0].from, SCHEME_FROM_JSON);
+	assert_int_equal(s->id[0].from, FIELD_FROM_JSON);
 	assert_string_equal(s->id[0].name, "data.object.id");
-	assert_int_equal(s->type[0].from, SCHEME_FROM_HEADER);
+	assert_int_equal(s->type[0].from, FIELD_FROM_HEADER);
 	assert_string_equal(s->type[0].name, "x-event-type");
 }
 
@@ -1667,9 +1667,9 @@ static const struct error_case E_SQUARE_NO_URL = {
 	"[source sq]: scheme square needs notification_url" };
 static const struct error_case E_URL_NOT_SQUARE = {
 	BASE "notification_url = https://example.com/hooks/gh\n", 6,
-	"'notification_url' applies only to scheme square, not github" };
+	"'notification_url' does not apply to scheme github" };
 static const struct error_case E_VERIFY_TOKEN_NOT_META = {
-	BASE "verify_token = t0k3n\n", 6, "'verify_token' applies only to scheme meta, not github" };
+	BASE "verify_token = t0k3n\n", 6, "'verify_token' does not apply to scheme github" };
 static const struct error_case E_NO_SCHEME = {
 	"[hookq]\ndatabase = q.db\n[source gh]\nsecret_file = gh.secret\n", 3, "[source gh]: no scheme" };
 static const struct error_case E_NO_SECRET_FILE = {

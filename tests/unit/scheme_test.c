@@ -44,7 +44,7 @@ static const struct scheme TEMPLATE = {
 	.signed_content = "100%%:%i:%t:%b",
 	.ts_header = "x-ts",
 	.key_format = SCHEME_KEY_RAW,
-	.id = { { SCHEME_FROM_HEADER, "x-id" } },
+	.id = { { FIELD_FROM_HEADER, "x-id" } },
 };
 
 /* The schemes a schemes.json row may name. */
@@ -1343,25 +1343,77 @@ test_find(void **state)
 	assert_null(scheme_find("slack-adhoc"));
 }
 
-/* scheme_names lists the built-ins and generic, NULL-terminated, for error messages. */
+/* scheme_name lists every row of the table, then "generic", then NULL; names are unique. */
 static void
 test_names(void **state)
 {
-	const char *const *n = scheme_names();
-	static const char *const want[] = {
-		"github", "stripe", "standard-webhooks", "svix", "shopify", "slack", "zendesk",
-		"gitlab", "discord", "discord-interactions", "paddle", "linear", "pagerduty",
-		"jira", "meta", "zoom", "mailgun", "square", "generic",
-	};
-	size_t i;
+	size_t i, j;
 
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		assert_non_null(n[i]);
-		assert_string_equal(n[i], want[i]);
-		if (strcmp(n[i], "generic") != 0)
-			assert_non_null(scheme_find(n[i]));
+	assert_true(SCHEME_TABLE_SIZE >= 18);
+	for (i = 0; i < SCHEME_TABLE_SIZE; i++) {
+		assert_non_null(scheme_name(i));
+		assert_string_equal(scheme_name(i), SCHEME_TABLE[i].name);
+		assert_ptr_equal(scheme_find(scheme_name(i)), &SCHEME_TABLE[i]);
+		assert_string_not_equal(SCHEME_TABLE[i].name, "generic");
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(SCHEME_TABLE[i].name, SCHEME_TABLE[j].name);
 	}
-	assert_null(n[i]);
+	assert_string_equal(scheme_name(SCHEME_TABLE_SIZE), "generic");
+	assert_null(scheme_name(SCHEME_TABLE_SIZE + 1));
+}
+
+/* True when the list's header names are all lower case (headers are looked up so). */
+static bool
+lower_headers(const struct field *list, size_t n)
+{
+	size_t i;
+	const char *c;
+
+	for (i = 0; i < n && list[i].from != FIELD_FROM_NONE; i++)
+		for (c = list[i].name; list[i].from == FIELD_FROM_HEADER && *c != '\0'; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				return false;
+	return true;
+}
+
+/*
+ * Every row is well formed: a signature source, a template whose escapes
+ * are known, lower-case header names, and options that match what the row
+ * uses (%u needs notification_url; a handshake token needs verify_token).
+ */
+static void
+test_rows_well_formed(void **state)
+{
+	size_t i, h;
+
+	for (i = 0; i < SCHEME_TABLE_SIZE; i++) {
+		const struct scheme *s = &SCHEME_TABLE[i];
+		bool token = false;
+		const char *t;
+
+		print_message("# row %s\n", s->name);
+		assert_true(s->sig_header != NULL || s->sig_body[0].from != FIELD_FROM_NONE);
+		assert_non_null(s->sigs[0].prefix);
+		assert_non_null(s->signed_content);
+		for (t = s->signed_content; *t != '\0'; t++)
+			if (*t == '%') {
+				assert_non_null(strchr("btiku%", t[1]));
+				t++;
+			}
+		if (s->sig_header != NULL)
+			assert_true(lower_headers(&(struct field){ FIELD_FROM_HEADER, s->sig_header }, 1));
+		if (s->ts_header != NULL)
+			assert_true(lower_headers(&(struct field){ FIELD_FROM_HEADER, s->ts_header }, 1));
+		assert_true(lower_headers(s->id, FIELD_LIST_MAX));
+		assert_true(lower_headers(s->type, FIELD_LIST_MAX));
+		for (h = 0; h < SCHEME_MAX_HANDSHAKES && s->handshakes[h].method != NULL; h++) {
+			assert_true(lower_headers(&s->handshakes[h].when, 1));
+			if (s->handshakes[h].token.from != FIELD_FROM_NONE)
+				token = true;
+		}
+		assert_int_equal(scheme_signs(s, 'u'), (s->options & SCHEME_OPT_URL) != 0);
+		assert_int_equal(token, (s->options & SCHEME_OPT_VERIFY_TOKEN) != 0);
+	}
 }
 
 /* fields_in_body is true exactly when a list names a JSON or form field. */
@@ -1376,12 +1428,12 @@ test_fields_in_body(void **state)
 	assert_true(fields_in_body(scheme_find("stripe")->id));
 	assert_true(fields_in_body(scheme_find("standard-webhooks")->type));
 	assert_false(fields_in_body(s.id));
-	s.id[0] = (struct scheme_field){ SCHEME_FROM_HEADER, "x-id" };
-	s.id[1] = (struct scheme_field){ SCHEME_FROM_QUERY, "id" };
+	s.id[0] = (struct field){ FIELD_FROM_HEADER, "x-id" };
+	s.id[1] = (struct field){ FIELD_FROM_QUERY, "id" };
 	assert_false(fields_in_body(s.id));
-	s.id[1] = (struct scheme_field){ SCHEME_FROM_FORM, "id" };
+	s.id[1] = (struct field){ FIELD_FROM_FORM, "id" };
 	assert_true(fields_in_body(s.id));
-	s.type[0] = (struct scheme_field){ SCHEME_FROM_JSON, "event.type" };
+	s.type[0] = (struct field){ FIELD_FROM_JSON, "event.type" };
 	assert_true(fields_in_body(s.type));
 }
 
@@ -1399,7 +1451,7 @@ test_template_literal_percent(void **state)
 		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_HEX } },
 		.signed_content = "%%i.%b",
 		.key_format = SCHEME_KEY_RAW,
-		.id = { { SCHEME_FROM_HEADER, "x-id" } },
+		.id = { { FIELD_FROM_HEADER, "x-id" } },
 	};
 	struct secret key = { false, 1, (unsigned char *)"k" };
 	struct scheme_params p = { &key, 1, 300, NULL };
@@ -1459,6 +1511,7 @@ main(void)
 		cmocka_unit_test(test_body_id),
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_rows_well_formed),
 		cmocka_unit_test(test_fields_in_body),
 	};
 

@@ -124,7 +124,7 @@ round_trip(const struct scheme *s, const char *secret_line, const unsigned char 
 	headers_add(&h, s->sig_header, sig);
 	if (s->ts_header != NULL)
 		headers_add(&h, s->ts_header, ts);
-	if (s->id[0].from == SCHEME_FROM_HEADER)
+	if (s->id[0].from == FIELD_FROM_HEADER)
 		headers_add(&h, s->id[0].name, id);
 	rc = verify(s, &key, url, &h, body, len, &reason);
 	if (rc != 0)
