@@ -16,6 +16,7 @@ libsqlite3-dev:/usr/include/sqlite3.h
 libinih-dev:/usr/include/ini.h
 libcmocka-dev:/usr/include/cmocka.h
 libcurl4-openssl-dev:/usr/include/x86_64-linux-gnu/curl/curl.h
+libssl-dev:/usr/include/openssl/evp.h
 nginx:/usr/sbin/nginx
 sqlite3:/usr/bin/sqlite3
 curl:/usr/bin/curl

@@ -225,7 +225,7 @@ cli_sign(struct cli *cli, int argc, char **argv)
 	}
 	s = &src->scheme;
 	for (i = 0; i < src->nsecrets && key == NULL; i++)
-		if (!src->secrets[i].ed25519)
+		if (!scheme_secret_public(&src->secrets[i]))
 			key = &src->secrets[i];
 	if (key == NULL) {
 		cli_error("source %s verifies Ed25519 signatures: hookq holds only the sender's"

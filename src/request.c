@@ -119,8 +119,9 @@ request_route(struct request *req, const struct config *cfg)
 	req->source = req->source_name ? config_source(cfg, req->source_name) : NULL;
 	if (req->source == NULL)
 		return refuse(req, OUTCOME_NOT_FOUND, "no such source");
+	/* GET and HEAD only where the sender checks the endpoint so (Meta, Dropbox, X, Trello). */
 	if (req->method != NULL && (strcmp(req->method, "POST") == 0 ||
-	    (strcmp(req->method, "GET") == 0 && find_handshake(&req->source->scheme, "GET") != NULL)))
+	    find_handshake(&req->source->scheme, req->method) != NULL))
 		return 0;
 	return refuse(req, OUTCOME_METHOD, "method is not POST");
 }
@@ -160,14 +161,18 @@ handshake(struct request *req, const struct scheme_answer *a, struct fields *f,
 		req->answer_len = strlen(v);
 		break;
 	case SCHEME_ANSWER_TOKEN_MAC: {
-		char mac[SCHEME_MAC_HEX_SIZE];
+		char mac[SCHEME_MAC_TEXT_SIZE];
 		const char *names[2] = { a->key, a->mac_key }, *values[2] = { v, mac };
 
-		/* Only a verified POST has a secret to answer with (no row pairs this with a GET). */
-		if (key == NULL || key->ed25519)
+		if (key == NULL || scheme_secret_public(key))
 			return refuse(req, OUTCOME_BAD_REQUEST, "handshake needs an HMAC secret");
-		scheme_mac_hex(key, v, mac);
-		req->answer_body = payload_json_object(names, values, 2, &req->answer_len);
+		scheme_mac_text(key, v, a->mac_encoding, a->mac_prefix, mac);
+		/* Without a key name the answer is the MAC alone (X's {"response_token": ...}). */
+		if (a->key == NULL)
+			req->answer_body = payload_json_object(names + 1, values + 1, 1,
+			    &req->answer_len);
+		else
+			req->answer_body = payload_json_object(names, values, 2, &req->answer_len);
 		break;
 	}
 	}
@@ -175,25 +180,45 @@ handshake(struct request *req, const struct scheme_answer *a, struct fields *f,
 	return refuse(req, OUTCOME_HANDSHAKE, NULL);
 }
 
-/* A verification GET (Meta): the mode, then the token against the source's verify_token. */
+/* The source's first HMAC secret: what an unsigned handshake's MAC answer is made with. */
+static const struct secret *
+first_hmac_secret(const struct source *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->nsecrets; i++)
+		if (!scheme_secret_public(&src->secrets[i]))
+			return &src->secrets[i];
+	return NULL;
+}
+
+/*
+ * A verification GET or HEAD: its marker field, then (Meta) the token
+ * against the source's verify_token. One without a token needs none: its
+ * answer is a MAC only the secret makes (X) or an echo (Dropbox, Trello).
+ */
 static int
-check_get(struct request *req, struct fields *f)
+check_unsigned(struct request *req, struct fields *f)
 {
 	const struct source *src = req->source;
-	const struct scheme_handshake *hs = find_handshake(&src->scheme, "GET");
+	const struct scheme_handshake *hs = find_handshake(&src->scheme, req->method);
 	const char *mode, *token;
 
 	if (hs == NULL) /* request_route lets a GET through only with a GET handshake */
 		return refuse(req, OUTCOME_METHOD, "method is not POST");
-	mode = fields_get(f, &hs->when);
-	if (mode == NULL || strcmp(mode, hs->equals) != 0)
-		return refuse(req, OUTCOME_FORBIDDEN, "GET is not a subscription check");
-	if (src->verify_token == NULL)
-		return refuse(req, OUTCOME_FORBIDDEN, "the source has no verify_token");
-	token = fields_get(f, &hs->token);
-	if (token == NULL || !scheme_token_equal(token, src->verify_token))
-		return refuse(req, OUTCOME_FORBIDDEN, "verify token does not match");
-	return handshake(req, &hs->answer, f, NULL);
+	if (hs->when.from != FIELD_FROM_NONE) {
+		mode = fields_get(f, &hs->when);
+		if (mode == NULL || (hs->equals != NULL && strcmp(mode, hs->equals) != 0))
+			return refuse(req, OUTCOME_FORBIDDEN, "not the sender's verification request");
+	}
+	if (hs->token.from != FIELD_FROM_NONE) {
+		if (src->verify_token == NULL)
+			return refuse(req, OUTCOME_FORBIDDEN, "the source has no verify_token");
+		token = fields_get(f, &hs->token);
+		if (token == NULL || !scheme_token_equal(token, src->verify_token))
+			return refuse(req, OUTCOME_FORBIDDEN, "verify token does not match");
+	}
+	return handshake(req, &hs->answer, f, first_hmac_secret(src));
 }
 
 /* Reads the event id and type, once the request verified; 0 or -1 with the outcome set. */
@@ -235,8 +260,8 @@ request_check(struct request *req, int64_t now)
 	int rc = -1;
 
 	fields_init(&f, s, &req->headers, req->body, req->body_len, req->query);
-	if (req->method != NULL && strcmp(req->method, "GET") == 0) {
-		rc = check_get(req, &f);
+	if (req->method != NULL && strcmp(req->method, "POST") != 0) {
+		rc = check_unsigned(req, &f);
 		goto out;
 	}
 	if (scheme_verify(s, &params, &f, now, &matched, &reason) != 0) {
@@ -247,7 +272,7 @@ request_check(struct request *req, int64_t now)
 		const struct scheme_handshake *hs = &s->handshakes[i];
 
 		if (strcmp(hs->method, "POST") == 0 && (v = fields_get(&f, &hs->when)) != NULL &&
-		    strcmp(v, hs->equals) == 0) {
+		    (hs->equals == NULL || strcmp(v, hs->equals) == 0)) {
 			rc = handshake(req, &hs->answer, &f, &src->secrets[matched]);
 			goto out;
 		}

@@ -18,13 +18,14 @@
 #include <sodium.h>
 
 #include "fields.h"
+#include "libcrypto.h"
 #include "scheme.h"
 #include "util.h"
 
 int
 scheme_init(void)
 {
-	return sodium_init() < 0 ? -1 : 0;
+	return sodium_init() < 0 || libcrypto_init() != 0 ? -1 : 0;
 }
 
 void
@@ -109,10 +110,16 @@ alg_size(enum scheme_alg alg)
 		return crypto_auth_hmacsha256_BYTES;
 	case SCHEME_HMAC_SHA512:
 		return crypto_auth_hmacsha512_BYTES;
+	case SCHEME_HMAC_SHA1:
+		return LIBCRYPTO_SHA1_BYTES;
 	case SCHEME_ED25519:
 		return crypto_sign_ed25519_BYTES;
+	case SCHEME_ECDSA_P256:
+		return LIBCRYPTO_ECDSA_P256_MAX; /* at most: DER is of varying length */
 	case SCHEME_TOKEN:
 		return crypto_hash_sha256_BYTES;
+	case SCHEME_NALGS:
+		break;
 	}
 	return 0;
 }
@@ -212,6 +219,19 @@ scheme_secret_parse(const struct scheme *s, const char *line, size_t len,
 		*reason = "Ed25519 public key is not 32 bytes of hex or base64";
 		scheme_secret_clear(out);
 		return -1;
+	case SCHEME_KEY_P256:
+		n = base64_decode(buf, sizeof(buf), line, len);
+		if (n <= 0) {
+			*reason = "public key is not base64 (of its DER SubjectPublicKeyInfo)";
+			return -1;
+		}
+		if (!libcrypto_p256_key_ok(buf, (size_t)n, reason))
+			return -1;
+		out->p256 = true;
+		out->key = xmalloc((size_t)n);
+		memcpy(out->key, buf, (size_t)n);
+		out->len = (size_t)n;
+		return 0;
 	}
 	*reason = "unknown key format";
 	return -1;
@@ -227,10 +247,12 @@ scheme_secret_clear(struct secret *sec)
 	memset(sec, 0, sizeof(*sec));
 }
 
-/* One signature read from the header, decoded. */
+/* One signature read from the header, decoded: len bytes (DER ECDSA ones vary). */
+#define CANDIDATE_MAX LIBCRYPTO_ECDSA_P256_MAX
 struct candidate {
 	enum scheme_alg alg;
-	unsigned char sig[64];
+	size_t len;
+	unsigned char sig[CANDIDATE_MAX];
 };
 
 /* The pieces the signed content is made of, for one request. */
@@ -311,6 +333,12 @@ emit_sha512(void *arg, const unsigned char *p, size_t n)
 	crypto_auth_hmacsha512_update(arg, p, n);
 }
 
+static void
+emit_sha1(void *arg, const unsigned char *p, size_t n)
+{
+	libcrypto_hmac_update(arg, p, n);
+}
+
 struct message {
 	unsigned char *buf;
 	size_t len;
@@ -336,7 +364,12 @@ static void
 signed_hmac(unsigned char *mac, enum scheme_alg alg, const struct secret *key,
     const struct signed_input *in)
 {
-	if (alg == SCHEME_HMAC_SHA256) {
+	if (alg == SCHEME_HMAC_SHA1) {
+		struct libcrypto_hmac *h = libcrypto_hmac_sha1(key->key, key->len);
+
+		signed_walk(in, emit_sha1, h);
+		libcrypto_hmac_final(h, mac);
+	} else if (alg == SCHEME_HMAC_SHA256) {
 		crypto_auth_hmacsha256_state st;
 
 		crypto_auth_hmacsha256_init(&st, key->key, key->len);
@@ -353,13 +386,26 @@ signed_hmac(unsigned char *mac, enum scheme_alg alg, const struct secret *key,
 	}
 }
 
+/* True when the candidate is a signature of key's over msg. */
+static bool
+public_verify(const struct candidate *c, const struct secret *key, const unsigned char *msg,
+    size_t msglen)
+{
+	if (c->alg == SCHEME_ED25519 && key->ed25519)
+		return crypto_sign_ed25519_verify_detached(c->sig, msg, msglen, key->key) == 0;
+	if (c->alg == SCHEME_ECDSA_P256 && key->p256)
+		return libcrypto_p256_verify(key->key, key->len, c->sig, c->len, msg, msglen);
+	return false;
+}
+
 /*
- * True when some Ed25519 candidate verifies under some Ed25519 public key.
- * Ed25519 has no streaming verify, so the signed content is assembled once
- * (unless it is the body itself) for all keys and signatures.
+ * True when some public-key candidate (Ed25519, ECDSA) verifies under some
+ * public key of the source. Neither has a streaming verify, so the signed
+ * content is assembled once (unless it is the body itself) for all keys
+ * and signatures.
  */
 static bool
-verify_ed25519(const struct secret *secrets, size_t nsecrets,
+verify_public(const struct secret *secrets, size_t nsecrets,
     const struct candidate *cands, int ncands, const struct signed_input *in, size_t *matched)
 {
 	struct message m = { NULL, 0 };
@@ -370,18 +416,16 @@ verify_ed25519(const struct secret *secrets, size_t nsecrets,
 
 	if (strcmp(in->template, "%b") != 0) {
 		signed_walk(in, emit_count, &total);
-		m.buf = xmalloc(total);
+		m.buf = xmalloc(total + 1);
 		signed_walk(in, emit_message, &m);
 		msg = m.buf;
 		msglen = m.len;
 	}
 	for (k = 0; k < nsecrets && !ok; k++) {
-		if (!secrets[k].ed25519)
+		if (!scheme_secret_public(&secrets[k]))
 			continue;
 		for (c = 0; c < ncands && !ok; c++)
-			if (cands[c].alg == SCHEME_ED25519 &&
-			    crypto_sign_ed25519_verify_detached(cands[c].sig, msg, msglen,
-			    secrets[k].key) == 0) {
+			if (public_verify(&cands[c], &secrets[k], msg, msglen)) {
 				ok = true;
 				*matched = k;
 			}
@@ -401,6 +445,55 @@ trim(const char **s, const char **e)
 }
 
 /*
+ * Decodes one signature item of kind k (v, len bytes, after the prefix)
+ * into c. A token's SHA-256 is kept (of its bytes, or of what its base64
+ * decodes to: Basic auth), so comparing it with a secret takes the same
+ * time whatever either's length. Returns 0, or -1 when it is malformed.
+ */
+static int
+decode_candidate(const struct scheme_sig *k, const char *v, size_t len, struct candidate *c)
+{
+	size_t want = alg_size(k->alg);
+	unsigned char buf[SCHEME_SECRET_MAX];
+	ssize_t n;
+
+	if (k->alg == SCHEME_TOKEN) {
+		c->len = crypto_hash_sha256_BYTES;
+		if (k->encoding != SCHEME_BASE64) {
+			crypto_hash_sha256(c->sig, (const unsigned char *)v, len);
+			return 0;
+		}
+		n = base64_decode(buf, sizeof(buf), v, len);
+		if (n <= 0)
+			return -1;
+		crypto_hash_sha256(c->sig, buf, (unsigned long long)n);
+		scheme_wipe(buf, (size_t)n);
+		return 0;
+	}
+	if (k->alg == SCHEME_ECDSA_P256) {
+		/* DER: a SEQUENCE of two INTEGERs, 8 bytes at the very least. */
+		if (k->encoding == SCHEME_HEX) {
+			const char *end;
+			size_t got;
+
+			if (sodium_hex2bin(c->sig, want, v, len, NULL, &got, &end) != 0 ||
+			    end != v + len)
+				return -1;
+			n = (ssize_t)got;
+		} else
+			n = base64_decode(c->sig, want, v, len);
+		if (n < 8)
+			return -1;
+		c->len = (size_t)n;
+		return 0;
+	}
+	c->len = want;
+	if (k->encoding == SCHEME_HEX)
+		return hex_decode_exact(c->sig, want, v, len);
+	return base64_decode_exact(c->sig, want, v, len);
+}
+
+/*
  * Splits the signature header into items and decodes every signature of a
  * kind the scheme knows into cands. A timestamp item (ts_item) is copied
  * into ts. A token (SCHEME_TOKEN) is kept as its SHA-256, so that comparing
@@ -409,7 +502,7 @@ trim(const char **s, const char **e)
  */
 static int
 parse_signature_header(const struct scheme *s, const char *hdr,
-    struct candidate *cands, char *ts, size_t tssize, const char **reason)
+    struct candidate *cands, int max, char *ts, size_t tssize, const char **reason)
 {
 	const char *p = hdr, *end = hdr + strlen(hdr);
 	int n = 0;
@@ -419,12 +512,9 @@ parse_signature_header(const struct scheme *s, const char *hdr,
 		const char *is = p, *ie;
 		const struct scheme_sig *k;
 
-		if (s->sig_separator != '\0') {
-			ie = memchr(p, s->sig_separator, (size_t)(end - p));
-			if (ie == NULL)
-				ie = end;
-		} else
-			ie = end;
+		for (ie = p; ie < end && (s->sig_separator == '\0' || *ie != s->sig_separator) &&
+		    (s->sig_separator2 == '\0' || *ie != s->sig_separator2); ie++)
+			;
 		p = ie + 1;
 		trim(&is, &ie);
 		if (is == ie)
@@ -434,12 +524,14 @@ parse_signature_header(const struct scheme *s, const char *hdr,
 		    memcmp(is, s->ts_item, strlen(s->ts_item)) == 0) {
 			size_t tl = (size_t)(ie - is) - strlen(s->ts_item);
 
-			if (have_ts) {
-				*reason = "more than one timestamp in the signature header";
-				return -1;
-			}
 			if (tl >= tssize) {
 				*reason = "malformed timestamp";
+				return -1;
+			}
+			/* Persona repeats t= in each set of a rotation; elsewhere two are refused. */
+			if (have_ts && (!s->ts_item_repeats || strlen(ts) != tl ||
+			    memcmp(ts, is + strlen(s->ts_item), tl) != 0)) {
+				*reason = "more than one timestamp in the signature header";
 				return -1;
 			}
 			memcpy(ts, is + strlen(s->ts_item), tl);
@@ -450,21 +542,13 @@ parse_signature_header(const struct scheme *s, const char *hdr,
 		for (k = s->sigs; k->prefix != NULL; k++) {
 			size_t pl = strlen(k->prefix);
 			const char *v = is + pl;
-			size_t want = alg_size(k->alg);
 			int rc;
 
 			if ((size_t)(ie - is) < pl || memcmp(is, k->prefix, pl) != 0)
 				continue;
-			if (n == SCHEME_MAX_CANDIDATES)
+			if (n == max)
 				break;
-			if (k->encoding == SCHEME_TEXT) {
-				crypto_hash_sha256(cands[n].sig, (const unsigned char *)v,
-				    (unsigned long long)(ie - v));
-				rc = 0;
-			} else if (k->encoding == SCHEME_HEX)
-				rc = hex_decode_exact(cands[n].sig, want, v, (size_t)(ie - v));
-			else
-				rc = base64_decode_exact(cands[n].sig, want, v, (size_t)(ie - v));
+			rc = decode_candidate(k, v, (size_t)(ie - v), &cands[n]);
 			if (rc == 0)
 				cands[n++].alg = k->alg;
 			/* An item is of the first kind whose prefix it has. */
@@ -661,19 +745,38 @@ gather_signed(const struct scheme *s, const struct scheme_params *p, struct fiel
 	return 0;
 }
 
-/* Reads the signature (header or body fields) into cands; returns their count or -1. */
+/* Reads the signature (headers or body fields) into cands; returns their count or -1. */
 static int
 read_signatures(const struct scheme *s, struct fields *f, struct candidate *cands,
     char *tsbuf, size_t tssize, const char **reason)
 {
-	const char *sig;
-	int n;
+	const char *sig, *sig2;
+	int n, n2;
 
 	if (s->sig_header != NULL) {
-		if ((sig = headers_get(f->headers, s->sig_header)) == NULL) {
+		sig = headers_get(f->headers, s->sig_header);
+		sig2 = s->sig_header2 != NULL ? headers_get(f->headers, s->sig_header2) : NULL;
+		if (sig == NULL && sig2 == NULL) {
 			*reason = "missing signature header";
 			return -1;
 		}
+		/* Box: each header is a signature under one of two keys; both are candidates. */
+		n = sig == NULL ? 0 : parse_signature_header(s, sig, cands, SCHEME_MAX_CANDIDATES,
+		    tsbuf, tssize, reason);
+		if (n < 0)
+			return -1;
+		if (sig2 != NULL) {
+			n2 = parse_signature_header(s, sig2, cands + n, SCHEME_MAX_CANDIDATES - n,
+			    tsbuf, tssize, reason);
+			if (n2 < 0)
+				return -1;
+			n += n2;
+		}
+		if (n == 0) {
+			*reason = "no well-formed signature";
+			return -1;
+		}
+		return n;
 	} else {
 		if (fields_body(f, reason) != 0)
 			return -1;
@@ -682,7 +785,7 @@ read_signatures(const struct scheme *s, struct fields *f, struct candidate *cand
 			return -1;
 		}
 	}
-	n = parse_signature_header(s, sig, cands, tsbuf, tssize, reason);
+	n = parse_signature_header(s, sig, cands, SCHEME_MAX_CANDIDATES, tsbuf, tssize, reason);
 	if (n == 0) {
 		*reason = "no well-formed signature";
 		return -1;
@@ -698,8 +801,10 @@ scheme_verify(const struct scheme *s, const struct scheme_params *p, struct fiel
 	struct signed_input in = { s->signed_content, NULL, "", "", "", f->body, f->len };
 	unsigned char mac[64];
 	char tsbuf[32];
-	bool want_alg[4] = { false, false, false, false };
-	static const enum scheme_alg hmacs[] = { SCHEME_HMAC_SHA256, SCHEME_HMAC_SHA512 };
+	bool want_alg[SCHEME_NALGS] = { false };
+	static const enum scheme_alg hmacs[] = {
+		SCHEME_HMAC_SHA256, SCHEME_HMAC_SHA512, SCHEME_HMAC_SHA1
+	};
 	bool ok = false;
 	int ncands, c;
 	size_t k, a;
@@ -717,12 +822,12 @@ scheme_verify(const struct scheme *s, const struct scheme_params *p, struct fiel
 	for (c = 0; c < ncands; c++)
 		want_alg[cands[c].alg] = true;
 
-	if (want_alg[SCHEME_ED25519])
-		ok = verify_ed25519(p->secrets, p->nsecrets, cands, ncands, &in, matched);
+	if (want_alg[SCHEME_ED25519] || want_alg[SCHEME_ECDSA_P256])
+		ok = verify_public(p->secrets, p->nsecrets, cands, ncands, &in, matched);
 	for (k = 0; k < p->nsecrets && !ok; k++) {
 		const struct secret *sec = &p->secrets[k];
 
-		if (sec->ed25519)
+		if (scheme_secret_public(sec))
 			continue;
 		if (want_alg[SCHEME_TOKEN]) {
 			crypto_hash_sha256(mac, sec->key, sec->len);
@@ -766,16 +871,26 @@ out:
 }
 
 void
-scheme_mac_hex(const struct secret *key, const char *value, char out[SCHEME_MAC_HEX_SIZE])
+scheme_mac_text(const struct secret *key, const char *value, enum scheme_encoding enc,
+    const char *prefix, char out[SCHEME_MAC_TEXT_SIZE])
 {
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
 	crypto_auth_hmacsha256_state st;
+	size_t pl = prefix != NULL ? strlen(prefix) : 0;
 
 	crypto_auth_hmacsha256_init(&st, key->key, key->len);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)value, strlen(value));
 	crypto_auth_hmacsha256_final(&st, mac);
 	scheme_wipe(&st, sizeof(st));
-	sodium_bin2hex(out, SCHEME_MAC_HEX_SIZE, mac, sizeof(mac));
+	/* Rows' prefixes are short constants ("sha256="); the MAC's text fits after them. */
+	if (pl > 32)
+		pl = 32;
+	memcpy(out, prefix != NULL ? prefix : "", pl);
+	if (enc == SCHEME_BASE64)
+		sodium_bin2base64(out + pl, SCHEME_MAC_TEXT_SIZE - pl, mac, sizeof(mac),
+		    sodium_base64_VARIANT_ORIGINAL);
+	else
+		sodium_bin2hex(out + pl, SCHEME_MAC_TEXT_SIZE - pl, mac, sizeof(mac));
 	scheme_wipe(mac, sizeof(mac));
 }
 
@@ -803,11 +918,12 @@ scheme_sign(const struct scheme *s, const struct secret *key, const char *ts, co
 	int n;
 
 	/* The first kind the scheme reads that is an HMAC: the one to make. */
-	for (k = s->sigs; k->prefix != NULL && k->alg == SCHEME_ED25519; k++)
+	for (k = s->sigs; k->prefix != NULL && (k->alg == SCHEME_ED25519 ||
+	    k->alg == SCHEME_ECDSA_P256); k++)
 		;
 	if (k->prefix == NULL) {
-		*reason = "the scheme's signatures are Ed25519: hookq holds only public keys,"
-		    " it can verify but not sign";
+		*reason = "the scheme's signatures are public-key ones (Ed25519, ECDSA): hookq holds"
+		    " only public keys, it can verify but not sign";
 		return -1;
 	}
 	if (k->alg == SCHEME_TOKEN) {
@@ -819,8 +935,8 @@ scheme_sign(const struct scheme *s, const struct secret *key, const char *ts, co
 		    " send a test from the sender";
 		return -1;
 	}
-	if (key->ed25519) {
-		*reason = "the secret is an Ed25519 public key: hookq can verify but not sign";
+	if (scheme_secret_public(key)) {
+		*reason = "the secret is a public key: hookq can verify but not sign";
 		return -1;
 	}
 	if ((ts == NULL && (template_uses(s->signed_content, 't') || s->ts_item != NULL)) ||

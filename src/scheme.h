@@ -6,7 +6,8 @@
  * timestamp is, and where the event id and type are. Adding a sender is adding
  * a row (scheme_table.c) and its test vectors (tests/vectors/); scheme.c is
  * the engine. This is the only module that calls libsodium's MAC, hash and
- * signature functions.
+ * signature functions, and the only caller of libcrypto.c (HMAC-SHA1 and
+ * ECDSA, which libsodium lacks).
  */
 #ifndef HOOKQ_SCHEME_H
 #define HOOKQ_SCHEME_H
@@ -21,14 +22,17 @@
 enum scheme_alg {
 	SCHEME_HMAC_SHA256,
 	SCHEME_HMAC_SHA512,
+	SCHEME_HMAC_SHA1,   /* libcrypto.c */
 	SCHEME_ED25519,
+	SCHEME_ECDSA_P256,  /* a DER signature over the SHA-256 of the content (libcrypto.c) */
 	SCHEME_TOKEN,       /* the item is the secret itself (GitLab), compared in constant time */
+	SCHEME_NALGS
 };
 
 enum scheme_encoding {
 	SCHEME_HEX,
 	SCHEME_BASE64, /* standard alphabet, padded or not */
-	SCHEME_TEXT,   /* SCHEME_TOKEN: the bytes as sent */
+	SCHEME_TEXT,   /* SCHEME_TOKEN: the bytes as sent (SCHEME_BASE64: decoded first, Basic auth) */
 };
 
 /* How a line of a source's secret_file becomes a key. */
@@ -36,6 +40,7 @@ enum scheme_key_format {
 	SCHEME_KEY_RAW,     /* the line's bytes are the HMAC key */
 	SCHEME_KEY_WHSEC,   /* whsec_<base64> (or bare base64) HMAC key; whpk_<base64> Ed25519 public key */
 	SCHEME_KEY_ED25519, /* an Ed25519 public key in hex (64 digits) or base64 */
+	SCHEME_KEY_P256,    /* an ECDSA P-256 public key: base64 of its DER SubjectPublicKeyInfo */
 };
 
 
@@ -57,7 +62,7 @@ enum scheme_ts_format {
 enum scheme_answer_kind {
 	SCHEME_ANSWER_TEXT,      /* the body is text */
 	SCHEME_ANSWER_ECHO,      /* the body is the value of a field (a challenge) */
-	SCHEME_ANSWER_TOKEN_MAC, /* {"<key>": value, "<mac_key>": hex HMAC-SHA256(secret, value)} */
+	SCHEME_ANSWER_TOKEN_MAC, /* {"<key>": value, "<mac_key>": mac_prefix + HMAC-SHA256(secret, value)} */
 };
 
 /* An answer given instead of hookq's own text (status 0: none). */
@@ -67,20 +72,24 @@ struct scheme_answer {
 	enum scheme_answer_kind kind;
 	const char *text;            /* SCHEME_ANSWER_TEXT */
 	struct field value;   /* ECHO, TOKEN_MAC */
-	const char *key, *mac_key;   /* TOKEN_MAC: the JSON object's names */
+	const char *key, *mac_key;   /* TOKEN_MAC: the JSON object's names; key NULL: mac_key only */
+	enum scheme_encoding mac_encoding; /* TOKEN_MAC: hex (the default) or base64 */
+	const char *mac_prefix;      /* TOKEN_MAC: before the MAC ("sha256="), or NULL */
 };
 
 /*
  * A sender's request that checks the endpoint rather than bringing an event.
  * It is answered, never stored. A POST handshake counts only once the
- * request's signature verified; a GET one (Meta) carries no signature and is
- * authorised by the token field equalling the source's verify_token.
+ * request's signature verified. A GET or HEAD one carries no signature: it
+ * is authorised by the token field equalling the source's verify_token
+ * (Meta), or needs nothing because its answer proves the secret (X's CRC,
+ * a MAC) or reveals nothing (Dropbox's echo, Trello's HEAD).
  */
 struct scheme_handshake {
-	const char *method;          /* "POST", "GET", or NULL: no (more) handshakes */
-	struct field when;    /* the field that marks a handshake ... */
-	const char *equals;          /* ... by having this value */
-	struct field token;   /* GET: must equal the source's verify_token */
+	const char *method;          /* "POST", "GET", "HEAD", or NULL: no (more) handshakes */
+	struct field when;           /* the field that marks a handshake (none: every such request) */
+	const char *equals;          /* ... by having this value (NULL: by being present) */
+	struct field token;          /* GET: must equal the source's verify_token (none: no token) */
 	struct scheme_answer answer;
 };
 
@@ -96,8 +105,10 @@ enum scheme_option {
 struct scheme {
 	const char *name;
 	const char *sig_header;    /* lower case; NULL: the signature is in the body (sig_body) */
+	const char *sig_header2;   /* another header read the same way, or NULL (Box's secondary) */
 	struct field sig_body[FIELD_LIST_MAX];
 	char sig_separator;        /* splits the header into items; '\0': one item */
+	char sig_separator2;       /* splits them too ('\0': none): Persona's ' ' between sets */
 	struct scheme_sig sigs[SCHEME_MAX_SIGS + 1];
 	/*
 	 * The signed bytes: literal text with %b (body), %t (timestamp), %i (the
@@ -107,6 +118,7 @@ struct scheme {
 	const char *signed_content;
 	const char *ts_header;     /* timestamp header, or NULL */
 	const char *ts_item;       /* or: prefix of the timestamp item in the signature header ("t=") */
+	bool ts_item_repeats;      /* the item may come again, with the same value (Persona) */
 	struct field ts_body[FIELD_LIST_MAX]; /* or: fields of the body */
 	enum scheme_ts_format ts_format;
 	bool ts_future_ok;         /* only timestamps older than the tolerance are refused */
@@ -146,12 +158,20 @@ enum generic_key {
 	GENERIC_NKEYS
 };
 
-/* A decoded secret: an HMAC key of any length or an Ed25519 public key. */
+/* A decoded secret: an HMAC key of any length, or a public key. */
 struct secret {
 	bool ed25519;
+	bool p256;          /* the DER SubjectPublicKeyInfo of an ECDSA P-256 key */
 	size_t len;
 	unsigned char *key; /* owned, wiped on clear */
 };
+
+/* True when the secret is a public key: it verifies, but makes no MAC. */
+static inline bool
+scheme_secret_public(const struct secret *s)
+{
+	return s->ed25519 || s->p256;
+}
 
 /* Largest secret line accepted, and the most secrets a source may have. */
 #define SCHEME_SECRET_MAX 4096
@@ -222,9 +242,13 @@ struct scheme_params {
 int scheme_verify(const struct scheme *, const struct scheme_params *, struct fields *f,
     int64_t now, size_t *matched, const char **reason) __attribute__((warn_unused_result));
 
-/* Writes the hex HMAC-SHA256 of value under an HMAC secret into out (65 bytes). */
-#define SCHEME_MAC_HEX_SIZE 65
-void scheme_mac_hex(const struct secret *, const char *value, char out[SCHEME_MAC_HEX_SIZE]);
+/*
+ * Writes prefix (NULL: none) and the HMAC-SHA256 of value under an HMAC
+ * secret, in hex or base64, into out (SCHEME_MAC_TEXT_SIZE bytes).
+ */
+#define SCHEME_MAC_TEXT_SIZE 128
+void scheme_mac_text(const struct secret *, const char *value, enum scheme_encoding,
+    const char *prefix, char out[SCHEME_MAC_TEXT_SIZE]);
 
 /*
  * Signs a request as the scheme's sender would, so an operator can test the

@@ -1453,7 +1453,7 @@ test_template_literal_percent(void **state)
 		.key_format = SCHEME_KEY_RAW,
 		.id = { { FIELD_FROM_HEADER, "x-id" } },
 	};
-	struct secret key = { false, 1, (unsigned char *)"k" };
+	struct secret key = { .ed25519 = false, .len = 1, .key = (unsigned char *)"k" };
 	struct scheme_params p = { &key, 1, 300, NULL };
 	struct headers h;
 	struct fields f;

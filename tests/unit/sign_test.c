@@ -174,7 +174,7 @@ test_refused_schemes(void **state)
 	static const char *const names[] = {
 		"gitlab", "mailgun", "linear", "discord", "discord-interactions",
 	};
-	struct secret hmac = { false, 3, (unsigned char *)"key" };
+	struct secret hmac = { .ed25519 = false, .len = 3, .key = (unsigned char *)"key" };
 	const char *reason;
 	char sig[SCHEME_SIGNATURE_MAX];
 	size_t i;
@@ -196,7 +196,7 @@ test_refused_schemes(void **state)
 static void
 test_stripe_form(void **state)
 {
-	struct secret key = { false, 3, (unsigned char *)"key" };
+	struct secret key = { .ed25519 = false, .len = 3, .key = (unsigned char *)"key" };
 	const char *reason = NULL;
 	char sig[SCHEME_SIGNATURE_MAX];
 
@@ -209,9 +209,9 @@ test_stripe_form(void **state)
 static void
 test_refused(void **state)
 {
-	struct secret hmac = { false, 3, (unsigned char *)"key" };
+	struct secret hmac = { .ed25519 = false, .len = 3, .key = (unsigned char *)"key" };
 	unsigned char pk[32] = { 0 };
-	struct secret ed = { true, 32, pk };
+	struct secret ed = { .ed25519 = true, .len = 32, .key = pk };
 	const char *reason = NULL;
 	char sig[SCHEME_SIGNATURE_MAX], small[8];
 
@@ -221,7 +221,7 @@ test_refused(void **state)
 	assert_non_null(strstr(reason, "Ed25519"));
 	assert_int_equal(scheme_sign(scheme_find("standard-webhooks"), &ed, "1", "i", NULL,
 	    (const unsigned char *)"x", 1, sig, sizeof(sig), &reason), -1);
-	assert_non_null(strstr(reason, "Ed25519"));
+	assert_non_null(strstr(reason, "public key"));
 	/* A timestamped scheme without a timestamp; an id-signing scheme without an id. */
 	assert_int_equal(scheme_sign(scheme_find("stripe"), &hmac, NULL, NULL, NULL,
 	    (const unsigned char *)"x", 1, sig, sizeof(sig), &reason), -1);
