@@ -228,8 +228,9 @@ cli_sign(struct cli *cli, int argc, char **argv)
 		if (!scheme_secret_public(&src->secrets[i]))
 			key = &src->secrets[i];
 	if (key == NULL) {
-		cli_error("source %s verifies Ed25519 signatures: hookq holds only the sender's"
-		    " public key, so it can verify but not sign; send a test from the sender", src->name);
+		cli_error("source %s verifies public-key (Ed25519, ECDSA) signatures: hookq holds only"
+		    " the sender's public key, so it can verify but not sign; send a test from the"
+		    " sender", src->name);
 		return EXIT_REFUSED;
 	}
 	if (body_file != NULL && type != NULL && s->type[0].from == FIELD_FROM_JSON) {
@@ -247,7 +248,9 @@ cli_sign(struct cli *cli, int argc, char **argv)
 		struct tm tm;
 
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	} else
+	} else if (s->ts_format == SCHEME_TS_UNIX_MS)
+		snprintf(ts, sizeof(ts), "%lld", (long long)clock_wall_ms());
+	else
 		snprintf(ts, sizeof(ts), "%lld", (long long)(clock_wall_ms() / 1000));
 
 	if (body_file != NULL) {

@@ -113,6 +113,17 @@ find_handshake(const struct scheme *s, const char *method)
 	return NULL;
 }
 
+/* The Allow header of a 405: POST, and GET or HEAD where the scheme has such a handshake. */
+static const char *
+allowed_methods(const struct source *src)
+{
+	static const char *const ALLOW[] = { "POST", "GET, POST", "HEAD, POST", "GET, HEAD, POST" };
+	bool get = src != NULL && find_handshake(&src->scheme, "GET") != NULL;
+	bool head = src != NULL && find_handshake(&src->scheme, "HEAD") != NULL;
+
+	return ALLOW[get + 2 * head];
+}
+
 int
 request_route(struct request *req, const struct config *cfg)
 {
@@ -317,8 +328,7 @@ request_response(const struct request *req, enum outcome o, struct response *r)
 	/* A handshake's answer is for this request only: no cache may keep it. */
 	r->no_store = o == OUTCOME_HANDSHAKE;
 	if (o == OUTCOME_METHOD)
-		r->allow = req->source != NULL &&
-		    find_handshake(&req->source->scheme, "GET") != NULL ? "GET, POST" : "POST";
+		r->allow = allowed_methods(req->source);
 	if (o == OUTCOME_HANDSHAKE && req->answer != NULL) {
 		a = req->answer;
 		r->body = req->answer_body;

@@ -19,6 +19,41 @@
 #define FORM(n) { FIELD_FROM_FORM, n }
 #define QUERY(n) { FIELD_FROM_QUERY, n }
 
+/*
+ * The senders that deliver through Svix (Clerk, Resend) or sign as Standard
+ * Webhooks (OpenAI, Replicate) have rows of their own names, so a source
+ * says which sender it is; the rows are the same as svix's and
+ * standard-webhooks'.
+ */
+#define SVIX_ROW(n) { \
+	.name = n, \
+	.sig_header = "svix-signature", \
+	.sig_separator = ' ', \
+	.sigs = { \
+		{ "v1,", SCHEME_HMAC_SHA256, SCHEME_BASE64 }, \
+		{ "v1a,", SCHEME_ED25519, SCHEME_BASE64 }, \
+	}, \
+	.signed_content = "%i.%t.%b", \
+	.ts_header = "svix-timestamp", \
+	.key_format = SCHEME_KEY_WHSEC, \
+	.id = { HEADER("svix-id") }, \
+	.type = { JSON("type") }, \
+}
+#define STANDARD_WEBHOOKS_ROW(n, type_field) { \
+	.name = n, \
+	.sig_header = "webhook-signature", \
+	.sig_separator = ' ', \
+	.sigs = { \
+		{ "v1,", SCHEME_HMAC_SHA256, SCHEME_BASE64 }, \
+		{ "v1a,", SCHEME_ED25519, SCHEME_BASE64 }, \
+	}, \
+	.signed_content = "%i.%t.%b", \
+	.ts_header = "webhook-timestamp", \
+	.key_format = SCHEME_KEY_WHSEC, \
+	.id = { HEADER("webhook-id") }, \
+	.type = { JSON(type_field) }, \
+}
+
 const struct scheme SCHEME_TABLE[] = {
 	/*
 	 * GitHub: docs.github.com "Validating webhook deliveries":
@@ -57,38 +92,12 @@ const struct scheme SCHEME_TABLE[] = {
 	 * (whsec_ secrets) and "v1a,<base64 Ed25519>" (whpk_ public keys) over
 	 * "id.timestamp.body"; other versions are skipped.
 	 */
-	{
-		.name = "standard-webhooks",
-		.sig_header = "webhook-signature",
-		.sig_separator = ' ',
-		.sigs = {
-			{ "v1,", SCHEME_HMAC_SHA256, SCHEME_BASE64 },
-			{ "v1a,", SCHEME_ED25519, SCHEME_BASE64 },
-		},
-		.signed_content = "%i.%t.%b",
-		.ts_header = "webhook-timestamp",
-		.key_format = SCHEME_KEY_WHSEC,
-		.id = { HEADER("webhook-id") },
-		.type = { JSON("type") },
-	},
+	STANDARD_WEBHOOKS_ROW("standard-webhooks", "type"),
 	/*
 	 * Svix (docs.svix.com "Verifying payloads manually"): Standard Webhooks
 	 * under the svix-id, svix-timestamp and svix-signature names.
 	 */
-	{
-		.name = "svix",
-		.sig_header = "svix-signature",
-		.sig_separator = ' ',
-		.sigs = {
-			{ "v1,", SCHEME_HMAC_SHA256, SCHEME_BASE64 },
-			{ "v1a,", SCHEME_ED25519, SCHEME_BASE64 },
-		},
-		.signed_content = "%i.%t.%b",
-		.ts_header = "svix-timestamp",
-		.key_format = SCHEME_KEY_WHSEC,
-		.id = { HEADER("svix-id") },
-		.type = { JSON("type") },
-	},
+	SVIX_ROW("svix"),
 	/*
 	 * Shopify (shopify.dev "Verify webhooks"): X-Shopify-Hmac-Sha256 is the
 	 * base64 HMAC-SHA256 of the body under the app's client secret.
@@ -364,6 +373,515 @@ const struct scheme SCHEME_TABLE[] = {
 		.key_format = SCHEME_KEY_RAW,
 		.id = { JSON("event_id") },
 		.type = { JSON("type") },
+	},
+	/*
+	 * Clerk (clerk.com/docs/guides/development/webhooks/overview): delivered
+	 * by Svix, signed as svix is; the whsec_ signing secret of the endpoint.
+	 */
+	SVIX_ROW("clerk"),
+	/* Resend (resend.com/docs/webhooks/verify-webhooks-requests): delivered by Svix. */
+	SVIX_ROW("resend"),
+	/*
+	 * OpenAI (platform.openai.com/docs/guides/webhooks; openai-node
+	 * src/resources/webhooks.ts): Standard Webhooks, whsec_ secret.
+	 */
+	STANDARD_WEBHOOKS_ROW("openai", "type"),
+	/*
+	 * Replicate (replicate.com/docs/topics/webhooks/verify-webhook): Standard
+	 * Webhooks; the body is the prediction, its status the closest to a type.
+	 */
+	STANDARD_WEBHOOKS_ROW("replicate", "status"),
+	/*
+	 * HubSpot v3 (developers.hubspot.com .../authentication/request-validation):
+	 * X-HubSpot-Signature-v3 is the base64 HMAC-SHA256 under the app's client
+	 * secret of method + URI + body + timestamp, the URI the full URL HubSpot
+	 * posts to (notification_url, written as HubSpot decodes it), the
+	 * timestamp X-HubSpot-Request-Timestamp in ms, refused past 5 minutes.
+	 * The body is an array of events: no single id or type in it.
+	 */
+	{
+		.name = "hubspot",
+		.sig_header = "x-hubspot-signature-v3",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_BASE64 } },
+		.signed_content = "POST%u%b%t",
+		.options = SCHEME_OPT_URL,
+		.ts_header = "x-hubspot-request-timestamp",
+		.ts_format = SCHEME_TS_UNIX_MS,
+		.key_format = SCHEME_KEY_RAW,
+		.id_body_hash = true,
+	},
+	/*
+	 * Twitch EventSub (dev.twitch.tv/docs/eventsub/handling-webhook-events):
+	 * Twitch-Eventsub-Message-Signature: sha256=<hex HMAC-SHA256 of message id
+	 * + timestamp + body> under the subscription's secret; the timestamp is
+	 * RFC 3339 with nanoseconds, refused past 10 minutes. The id stays the
+	 * same when Twitch resends. The webhook_callback_verification message is
+	 * signed too and wants its challenge back as text/plain (twitch-cli
+	 * internal/events/verify/subscription_verify.go); a revocation is stored.
+	 */
+	{
+		.name = "twitch",
+		.sig_header = "twitch-eventsub-message-signature",
+		.sigs = { { "sha256=", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%i%t%b",
+		.ts_header = "twitch-eventsub-message-timestamp",
+		.ts_format = SCHEME_TS_ISO8601,
+		.tolerance = 600,
+		.key_format = SCHEME_KEY_RAW,
+		.id = { HEADER("twitch-eventsub-message-id") },
+		.type = { HEADER("twitch-eventsub-subscription-type") },
+		.handshakes = { {
+			.method = "POST",
+			.when = HEADER("twitch-eventsub-message-type"),
+			.equals = "webhook_callback_verification",
+			.answer = { 200, "text/plain; charset=utf-8", SCHEME_ANSWER_ECHO,
+			    .value = JSON("challenge") },
+		} },
+	},
+	/*
+	 * Typeform (typeform.com/developers/webhooks/secure-your-webhooks):
+	 * Typeform-Signature: sha256=<base64 HMAC-SHA256 of the body>.
+	 */
+	{
+		.name = "typeform",
+		.sig_header = "typeform-signature",
+		.sigs = { { "sha256=", SCHEME_HMAC_SHA256, SCHEME_BASE64 } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { JSON("event_id") },
+		.id_body_hash = true,
+		.type = { JSON("event_type") },
+	},
+	/*
+	 * Calendly (developer.calendly.com/api-docs/overview/webhooks/webhook-signatures):
+	 * Calendly-Webhook-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">
+	 * under the webhook signing key. No event id: the body's hash is one.
+	 */
+	{
+		.name = "calendly",
+		.sig_header = "calendly-webhook-signature",
+		.sig_separator = ',',
+		.sigs = { { "v1=", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%t.%b",
+		.ts_item = "t=",
+		.key_format = SCHEME_KEY_RAW,
+		.id_body_hash = true,
+		.type = { JSON("event") },
+	},
+	/*
+	 * Bitbucket Cloud (support.atlassian.com/bitbucket-cloud/docs/manage-webhooks,
+	 * bitbucket.org/blog/enhanced-webhook-security): X-Hub-Signature:
+	 * sha256=<hex HMAC-SHA256 of the body>; X-Event-Key is the type.
+	 */
+	{
+		.name = "bitbucket",
+		.sig_header = "x-hub-signature",
+		.sigs = { { "sha256=", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { HEADER("x-request-uuid") },
+		.id_body_hash = true,
+		.type = { HEADER("x-event-key") },
+	},
+	/*
+	 * Gitea (docs.gitea.com/usage/webhooks; services/webhook/deliver.go):
+	 * X-Gitea-Signature is the hex HMAC-SHA256 of the JSON payload. With the
+	 * form content type Gitea signs the JSON, not the form it sends: the
+	 * hook must be set to application/json.
+	 */
+	{
+		.name = "gitea",
+		.sig_header = "x-gitea-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { HEADER("x-gitea-delivery") },
+		.type = { HEADER("x-gitea-event") },
+	},
+	/* Forgejo (forgejo.org/docs/latest/user/webhooks): Gitea's, under X-Forgejo-* names. */
+	{
+		.name = "forgejo",
+		.sig_header = "x-forgejo-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { HEADER("x-forgejo-delivery") },
+		.type = { HEADER("x-forgejo-event") },
+	},
+	/*
+	 * Sentry (docs.sentry.io/integrations/integration-platform/webhooks):
+	 * Sentry-Hook-Signature is the hex HMAC-SHA256 of the body under the
+	 * integration's client secret; Sentry-Hook-Resource is the type.
+	 */
+	{
+		.name = "sentry",
+		.sig_header = "sentry-hook-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { HEADER("request-id") },
+		.id_body_hash = true,
+		.type = { HEADER("sentry-hook-resource") },
+	},
+	/*
+	 * WorkOS (workos.com/docs/events/data-syncing/webhooks; workos-node
+	 * SignatureProvider.ts): WorkOS-Signature: t=<ms>, v1=<hex HMAC-SHA256 of
+	 * "t.body">; its SDKs allow 180 s.
+	 */
+	{
+		.name = "workos",
+		.sig_header = "workos-signature",
+		.sig_separator = ',',
+		.sigs = { { "v1=", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%t.%b",
+		.ts_item = "t=",
+		.ts_format = SCHEME_TS_UNIX_MS,
+		.tolerance = 180,
+		.key_format = SCHEME_KEY_RAW,
+		.id = { JSON("id") },
+		.type = { JSON("event") },
+	},
+	/*
+	 * Coinbase Commerce (docs.cdp.coinbase.com/commerce .../webhooks-security;
+	 * coinbase-commerce-node lib/Webhook.js): X-CC-Webhook-Signature is the hex
+	 * HMAC-SHA256 of the body under the shared secret; the event is in "event".
+	 */
+	{
+		.name = "coinbase-commerce",
+		.sig_header = "x-cc-webhook-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { JSON("event.id") },
+		.type = { JSON("event.type") },
+	},
+	/*
+	 * Razorpay (razorpay.com/docs/webhooks/validate-test): X-Razorpay-Signature
+	 * is the hex HMAC-SHA256 of the body under the webhook secret;
+	 * x-razorpay-event-id is the id to drop a repeat by (best-practices).
+	 */
+	{
+		.name = "razorpay",
+		.sig_header = "x-razorpay-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { HEADER("x-razorpay-event-id") },
+		.id_body_hash = true,
+		.type = { JSON("event") },
+	},
+	/*
+	 * Xero (developer.xero.com/documentation/webhooks/configuring-your-server):
+	 * x-xero-signature is the base64 HMAC-SHA256 of the body under the
+	 * webhook key; the answer has no body. Intent to Receive is a series of
+	 * POSTs with an empty events list, some badly signed: 200 and 401 are
+	 * its answers, so those requests are stored as events are.
+	 */
+	{
+		.name = "xero",
+		.sig_header = "x-xero-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_BASE64 } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id_body_hash = true,
+		.stored = { 200, NULL, SCHEME_ANSWER_TEXT, .text = "" },
+	},
+	/*
+	 * QuickBooks Online (developer.intuit.com .../webhooks/managing-webhooks-notifications;
+	 * Java SDK WebhooksService.verifyPayload): intuit-signature is the base64
+	 * HMAC-SHA256 of the body under the app's verifier token.
+	 */
+	{
+		.name = "quickbooks",
+		.sig_header = "intuit-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_BASE64 } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id_body_hash = true,
+	},
+	/*
+	 * Lemon Squeezy (docs.lemonsqueezy.com/help/webhooks/signing-requests):
+	 * X-Signature is the hex HMAC-SHA256 of the body; X-Event-Name the type.
+	 */
+	{
+		.name = "lemonsqueezy",
+		.sig_header = "x-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id_body_hash = true,
+		.type = { HEADER("x-event-name") },
+	},
+	/*
+	 * Paystack (paystack.com/docs/payments/webhooks): x-paystack-signature is
+	 * the hex HMAC-SHA512 of the body under the account's secret key.
+	 */
+	{
+		.name = "paystack",
+		.sig_header = "x-paystack-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA512, SCHEME_HEX } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id_body_hash = true,
+		.type = { JSON("event") },
+	},
+	/*
+	 * Webflow (developers.webflow.com/data/docs/working-with-webhooks):
+	 * x-webflow-signature is the hex HMAC-SHA256 of "timestamp:body" under
+	 * the OAuth app's client secret, x-webflow-timestamp in ms, refused past
+	 * 5 minutes.
+	 */
+	{
+		.name = "webflow",
+		.sig_header = "x-webflow-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%t:%b",
+		.ts_header = "x-webflow-timestamp",
+		.ts_format = SCHEME_TS_UNIX_MS,
+		.key_format = SCHEME_KEY_RAW,
+		.id_body_hash = true,
+		.type = { JSON("triggerType") },
+	},
+	/*
+	 * Customer.io reporting webhooks (docs.customer.io/api/webhooks,
+	 * "Securely Verifying Requests"): X-CIO-Signature is the hex HMAC-SHA256
+	 * of "v0:" + X-CIO-Timestamp + ":" + body under the signing key.
+	 */
+	{
+		.name = "customerio",
+		.sig_header = "x-cio-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "v0:%t:%b",
+		.ts_header = "x-cio-timestamp",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { JSON("event_id") },
+		.id_body_hash = true,
+		.type = { JSON("metric") },
+	},
+	/*
+	 * Persona (docs.withpersona.com/docs/webhooks-best-practices):
+	 * Persona-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body"> under the
+	 * wbhsec_ secret as it is; while a secret rotates, two such sets
+	 * separated by a space.
+	 */
+	{
+		.name = "persona",
+		.sig_header = "persona-signature",
+		.sig_separator = ',',
+		.sig_separator2 = ' ',
+		.sigs = { { "v1=", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%t.%b",
+		.ts_item = "t=",
+		.ts_item_repeats = true,
+		.key_format = SCHEME_KEY_RAW,
+		.id = { JSON("data.id") },
+		.id_body_hash = true,
+		.type = { JSON("data.attributes.name") },
+	},
+	/*
+	 * Mux (mux.com/docs/core/verify-webhook-signatures): Mux-Signature:
+	 * t=<unix>,v1=<hex HMAC-SHA256 of "t.body"> under the endpoint's secret.
+	 */
+	{
+		.name = "mux",
+		.sig_header = "mux-signature",
+		.sig_separator = ',',
+		.sigs = { { "v1=", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%t.%b",
+		.ts_item = "t=",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { JSON("id") },
+		.type = { JSON("type") },
+	},
+	/*
+	 * Box (developer.box.com/guides/webhooks/v2/signatures-v2):
+	 * BOX-SIGNATURE-PRIMARY and -SECONDARY are the base64 HMAC-SHA256 of body
+	 * + BOX-DELIVERY-TIMESTAMP (RFC 3339) under the primary and the secondary
+	 * key: the secret_file holds both, either header may match. Refused past
+	 * 10 minutes. The body's id stays the same on a retry.
+	 */
+	{
+		.name = "box",
+		.sig_header = "box-signature-primary",
+		.sig_header2 = "box-signature-secondary",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_BASE64 } },
+		.signed_content = "%b%t",
+		.ts_header = "box-delivery-timestamp",
+		.ts_format = SCHEME_TS_ISO8601,
+		.tolerance = 600,
+		.key_format = SCHEME_KEY_RAW,
+		.id = { JSON("id") },
+		.id_body_hash = true,
+		.type = { JSON("trigger") },
+	},
+	/*
+	 * Dropbox (dropbox.com/developers/reference/webhooks): X-Dropbox-Signature
+	 * is the hex HMAC-SHA256 of the body under the app secret; the
+	 * verification GET ?challenge=... wants the challenge back as text/plain
+	 * with nosniff. The body names accounts, not an event: its hash is the id.
+	 */
+	{
+		.name = "dropbox",
+		.sig_header = "x-dropbox-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_HEX } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id_body_hash = true,
+		.handshakes = { {
+			.method = "GET",
+			.when = QUERY("challenge"),
+			.answer = { 200, "text/plain; charset=utf-8", SCHEME_ANSWER_ECHO,
+			    .value = QUERY("challenge") },
+		} },
+	},
+	/*
+	 * X, formerly Twitter (developer.x.com .../account-activity-api/guides/
+	 * securing-webhooks): x-twitter-webhooks-signature: sha256=<base64
+	 * HMAC-SHA256 of the body> under the consumer secret; the CRC GET
+	 * ?crc_token=... wants {"response_token": "sha256=" + base64 HMAC-SHA256
+	 * of the token}, which only the secret makes.
+	 */
+	{
+		.name = "twitter",
+		.sig_header = "x-twitter-webhooks-signature",
+		.sigs = { { "sha256=", SCHEME_HMAC_SHA256, SCHEME_BASE64 } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id_body_hash = true,
+		.handshakes = { {
+			.method = "GET",
+			.when = QUERY("crc_token"),
+			.answer = { 200, "application/json", SCHEME_ANSWER_TOKEN_MAC,
+			    .value = QUERY("crc_token"), .mac_key = "response_token",
+			    .mac_encoding = SCHEME_BASE64, .mac_prefix = "sha256=" },
+		} },
+	},
+	/*
+	 * Postmark (postmarkapp.com/developer/webhooks/webhooks-overview) signs
+	 * nothing: the webhook URL carries HTTP Basic credentials, which arrive
+	 * as Authorization: Basic base64(user:password). A secret_file line is
+	 * "user:password"; the header is never stored.
+	 */
+	{
+		.name = "postmark",
+		.sig_header = "authorization",
+		.sigs = { { "Basic ", SCHEME_TOKEN, SCHEME_BASE64 } },
+		.signed_content = "",
+		.key_format = SCHEME_KEY_RAW,
+		.id_body_hash = true,
+		.type = { JSON("RecordType") },
+		.any_body = true,          /* the credentials cover no byte of it */
+		.unstored_sig_header = true,
+	},
+	/*
+	 * Shopify Events (shopify.dev/docs/apps/build/events/verify-deliveries):
+	 * Shopify-Hmac-Sha256 (no X-) is the base64 HMAC-SHA256 of the body under
+	 * the app's client secret; Shopify-Webhook-Id is the id to drop repeats by.
+	 */
+	{
+		.name = "shopify-events",
+		.sig_header = "shopify-hmac-sha256",
+		.sigs = { { "", SCHEME_HMAC_SHA256, SCHEME_BASE64 } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { HEADER("shopify-webhook-id") },
+		.id_body_hash = true,
+		.type = { JSON("topic") },
+	},
+	/*
+	 * Trello (developer.atlassian.com/cloud/trello/guides/rest-api/webhooks):
+	 * X-Trello-Webhook is the base64 HMAC-SHA1 of body + callbackURL (the
+	 * URL as given when the webhook was made: notification_url) under the
+	 * application's secret; the HEAD Trello sends when a webhook is made
+	 * wants 200.
+	 */
+	{
+		.name = "trello",
+		.sig_header = "x-trello-webhook",
+		.sigs = { { "", SCHEME_HMAC_SHA1, SCHEME_BASE64 } },
+		.signed_content = "%b%u",
+		.options = SCHEME_OPT_URL,
+		.key_format = SCHEME_KEY_RAW,
+		.id = { JSON("action.id") },
+		.type = { JSON("action.type") },
+		.handshakes = { {
+			.method = "HEAD",
+			.answer = { 200, "text/plain; charset=utf-8", SCHEME_ANSWER_TEXT, .text = "" },
+		} },
+	},
+	/*
+	 * Intercom (developers.intercom.com .../webhooks/webhook-notifications,
+	 * "signed notifications"): X-Hub-Signature: sha1=<hex HMAC-SHA1 of the body>.
+	 */
+	{
+		.name = "intercom",
+		.sig_header = "x-hub-signature",
+		.sigs = { { "sha1=", SCHEME_HMAC_SHA1, SCHEME_HEX } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { JSON("id") },
+		.type = { JSON("topic") },
+	},
+	/*
+	 * Vercel (vercel.com/docs/webhooks/webhooks-api, "Securing webhooks"):
+	 * x-vercel-signature is the hex HMAC-SHA1 of the body.
+	 */
+	{
+		.name = "vercel",
+		.sig_header = "x-vercel-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA1, SCHEME_HEX } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { JSON("id") },
+		.type = { JSON("type") },
+	},
+	/*
+	 * Help Scout (developer.helpscout.com/webhooks): X-HelpScout-Signature is
+	 * the base64 HMAC-SHA1 of the body; X-HelpScout-Event the type.
+	 */
+	{
+		.name = "helpscout",
+		.sig_header = "x-helpscout-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA1, SCHEME_BASE64 } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id_body_hash = true,
+		.type = { HEADER("x-helpscout-event") },
+	},
+	/*
+	 * Segment's Webhooks (Actions) destination (segment.com/docs/connections/
+	 * destinations/catalog/actions-webhook): X-Signature is the hex HMAC-SHA1
+	 * of the body under the shared secret. With batching on Segment signs the
+	 * first event only, which cannot verify: turn batching off.
+	 */
+	{
+		.name = "segment",
+		.sig_header = "x-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA1, SCHEME_HEX } },
+		.signed_content = "%b",
+		.key_format = SCHEME_KEY_RAW,
+		.id = { JSON("messageId") },
+		.id_body_hash = true,
+		.type = { JSON("type") },
+	},
+	/*
+	 * SendGrid's signed Event Webhook (twilio.com/docs/sendgrid/for-developers/
+	 * tracking-events/getting-started-event-webhook-security-features):
+	 * X-Twilio-Email-Event-Webhook-Signature is the base64 DER ECDSA P-256
+	 * signature of timestamp + body, checked with the verification key (a
+	 * secret_file line: base64 of its DER SubjectPublicKeyInfo). SendGrid
+	 * retries for 24 hours and does not say whether a retry is signed afresh,
+	 * so the default tolerance covers that window. The body is an array.
+	 */
+	{
+		.name = "sendgrid",
+		.sig_header = "x-twilio-email-event-webhook-signature",
+		.sigs = { { "", SCHEME_ECDSA_P256, SCHEME_BASE64 } },
+		.signed_content = "%t%b",
+		.ts_header = "x-twilio-email-event-webhook-timestamp",
+		.tolerance = 25 * 3600,
+		.key_format = SCHEME_KEY_P256,
+		.id_body_hash = true,
 	},
 };
 

@@ -195,10 +195,10 @@ case_start
 s=$(curl -s -o "$T/response" -D "$T/response.headers" -w '%{http_code}' -X PUT \
 	--data-binary "@$b" "$URL/hooks/github")
 want status 405 "$s"
-want "Allow header" "GET, POST" "$(response_header Allow)"
+want "Allow header" "GET, HEAD, POST" "$(response_header Allow)"
 sleep 0.2
 want "receiver log lines" "" "$(log_since "$mark")"
-case_end "405 for PUT, answered by nginx with Allow: GET, POST"
+case_end "405 for PUT, answered by nginx with Allow: GET, HEAD, POST"
 
 # ---- 413 ----------------------------------------------------------------
 

@@ -389,11 +389,11 @@ case_start
 s=$(curl -s -o "$T/response" -D "$T/response.headers" -w '%{http_code}' -X PUT \
 	--data-binary "@$b" "$URL/hooks/meta")
 want status 405 "$s"
-want "Allow header" "GET, POST" "$(response_header Allow)"
+want "Allow header" "GET, HEAD, POST" "$(response_header Allow)"
 want "rows added" "$n" "$(count_rows)"
 sleep 0.2
 want "receiver log lines (nginx answers)" "" "$(log_since "$mark")"
-case_end "PUT to a source: 405 from nginx (Allow: GET, POST), hookq never sees it"
+case_end "PUT to a source: 405 from nginx (Allow: GET, HEAD, POST), hookq never sees it"
 
 # ---- overall ------------------------------------------------------------------
 

@@ -6,7 +6,8 @@
 # level or above (when mandoc is installed; skipped otherwise); it has the
 # standard sections. Then, code -> page: every key of config.c's KEYS and
 # ROUTE_KEYS tables is an item of its section in hookq.conf(5), every name
-# of scheme.c's SCHEME_NAMES has its entry in the sender reference, every
+# the built hookq knows (hookq check lists them) has its entry in the sender
+# reference and a row in README.md's sender table, every
 # command of hookq.c's COMMANDS table and every long option of the hookq
 # tool is in hookq(1), and every option letter of the getopt strings of
 # receiver.c, worker.c and hookq.c is an item of that program's OPTIONS. A page may
@@ -153,14 +154,22 @@ else
 		"read fewer than 5 [route] keys from config.c: has the table's layout changed?"
 fi
 
-# SCHEME_NAMES in scheme.c: the quoted names from its line to the closing '};'.
-SCHEMES=$(sed -n '/SCHEME_NAMES\[\] = {/,/};/p' "$SRC/scheme.c" | grep -o '"[a-z0-9-]*"' | tr -d '"')
+# The schemes, as the built hookq knows them: the list "hookq check" gives
+# for an unknown scheme (scheme_name() over src/scheme_table.c's rows).
+printf '[hookq]\ndatabase = %s/q.db\n[source x]\nscheme = no-such-scheme\nsecret_file = %s/x.secret\n' \
+	"$T" "$T" > "$T/names.conf"
+SCHEMES=$("$top_builddir/hookq" -c "$T/names.conf" check 2>&1 |
+	sed -n "s/.*unknown scheme 'no-such-scheme' (known: \(.*\)).*/\1/p" | tr -d ' ' | tr ',' '\n')
 n=$(echo "$SCHEMES" | grep -c .)
-if [ "$n" -ge 10 ]; then
-	ok "scheme.c's SCHEME_NAMES read: $n schemes"
+if [ "$n" -ge 45 ]; then
+	ok "hookq check names $n schemes"
 else
-	not_ok "scheme.c's SCHEME_NAMES read: $n schemes" "expected at least 10"
+	not_ok "hookq check names $n schemes" "expected at least 45"
 fi
+# README's sender table: a row for each.
+grep -o '^| `[a-z0-9-]*` |' "$top_srcdir/README.md" | tr -d '|` ' > "$T/readme.schemes"
+check "README.md's sender table has a row for every scheme" "" \
+	"$(missing "$(echo "$SCHEMES" | grep -vx generic)" "$T/readme.schemes")"
 page_items "$CONF" "Sh SENDER REFERENCE" > "$T/conf.schemes"
 check "hookq.conf.5's sender reference has an entry for every scheme" "" \
 	"$(missing "$SCHEMES" "$T/conf.schemes")"
