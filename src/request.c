@@ -213,16 +213,18 @@ check_unsigned(struct request *req, struct fields *f)
 {
 	const struct source *src = req->source;
 	const struct scheme_handshake *hs = find_handshake(&src->scheme, req->method);
-	const char *mode, *token;
 
 	if (hs == NULL) /* request_route lets a GET through only with a GET handshake */
 		return refuse(req, OUTCOME_METHOD, "method is not POST");
 	if (hs->when.from != FIELD_FROM_NONE) {
-		mode = fields_get(f, &hs->when);
+		const char *mode = fields_get(f, &hs->when);
+
 		if (mode == NULL || (hs->equals != NULL && strcmp(mode, hs->equals) != 0))
 			return refuse(req, OUTCOME_FORBIDDEN, "not the sender's verification request");
 	}
 	if (hs->token.from != FIELD_FROM_NONE) {
+		const char *token;
+
 		if (src->verify_token == NULL)
 			return refuse(req, OUTCOME_FORBIDDEN, "the source has no verify_token");
 		token = fields_get(f, &hs->token);

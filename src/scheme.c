@@ -454,10 +454,11 @@ static int
 decode_candidate(const struct scheme_sig *k, const char *v, size_t len, struct candidate *c)
 {
 	size_t want = alg_size(k->alg);
-	unsigned char buf[SCHEME_SECRET_MAX];
 	ssize_t n;
 
 	if (k->alg == SCHEME_TOKEN) {
+		unsigned char buf[SCHEME_SECRET_MAX];
+
 		c->len = crypto_hash_sha256_BYTES;
 		if (k->encoding != SCHEME_BASE64) {
 			crypto_hash_sha256(c->sig, (const unsigned char *)v, len);
@@ -750,12 +751,14 @@ static int
 read_signatures(const struct scheme *s, struct fields *f, struct candidate *cands,
     char *tsbuf, size_t tssize, const char **reason)
 {
-	const char *sig, *sig2;
-	int n, n2;
+	const char *sig;
+	int n;
 
 	if (s->sig_header != NULL) {
+		const char *sig2 = s->sig_header2 != NULL ? headers_get(f->headers, s->sig_header2) :
+		    NULL;
+
 		sig = headers_get(f->headers, s->sig_header);
-		sig2 = s->sig_header2 != NULL ? headers_get(f->headers, s->sig_header2) : NULL;
 		if (sig == NULL && sig2 == NULL) {
 			*reason = "missing signature header";
 			return -1;
@@ -766,8 +769,9 @@ read_signatures(const struct scheme *s, struct fields *f, struct candidate *cand
 		if (n < 0)
 			return -1;
 		if (sig2 != NULL) {
-			n2 = parse_signature_header(s, sig2, cands + n, SCHEME_MAX_CANDIDATES - n,
+			int n2 = parse_signature_header(s, sig2, cands + n, SCHEME_MAX_CANDIDATES - n,
 			    tsbuf, tssize, reason);
+
 			if (n2 < 0)
 				return -1;
 			n += n2;

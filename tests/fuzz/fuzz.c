@@ -10,6 +10,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "fuzz.h"
+#include "scheme.h"
 #include "util.h"
 
 void
@@ -51,4 +52,35 @@ fuzz_json_valid(const char *s, size_t len)
 		return false;
 	yajl_tree_free(v);
 	return true;
+}
+
+/* Calls add for each field of a list of up to n. */
+static void
+each_field(const struct field *list, size_t n, void (*add)(const struct field *))
+{
+	size_t i;
+
+	for (i = 0; i < n && list[i].from != FIELD_FROM_NONE; i++)
+		add(&list[i]);
+}
+
+void
+fuzz_scheme_fields(void (*add)(const struct field *))
+{
+	size_t i, k;
+
+	for (k = 0; k < SCHEME_TABLE_SIZE; k++) {
+		const struct scheme *s = &SCHEME_TABLE[k];
+
+		each_field(s->sig_body, FIELD_LIST_MAX, add);
+		each_field(s->ts_body, FIELD_LIST_MAX, add);
+		each_field(s->token, FIELD_LIST_MAX, add);
+		each_field(s->id, FIELD_LIST_MAX, add);
+		each_field(s->type, FIELD_LIST_MAX, add);
+		for (i = 0; i < SCHEME_MAX_HANDSHAKES && s->handshakes[i].method != NULL; i++) {
+			each_field(&s->handshakes[i].when, 1, add);
+			each_field(&s->handshakes[i].token, 1, add);
+			each_field(&s->handshakes[i].answer.value, 1, add);
+		}
+	}
 }

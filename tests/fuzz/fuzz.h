@@ -28,6 +28,14 @@ void fuzz_fail(const char *file, int line, const char *cond, const char *what)
  */
 bool fuzz_line(const uint8_t **p, const uint8_t *end, const char **line, size_t *len);
 
+struct field;
+/*
+ * Calls add for every field every built-in scheme row names (signature,
+ * timestamp, token, id and type lists, the handshakes' fields), so a
+ * harness looks for the names a new row brings.
+ */
+void fuzz_scheme_fields(void (*add)(const struct field *));
+
 /* True when [s, s + len) is one JSON text yajl's tree parser accepts. */
 bool fuzz_json_valid(const char *s, size_t len);
 

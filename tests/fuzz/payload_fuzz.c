@@ -38,36 +38,21 @@ add_path(const char *p)
 		PATHS[NPATHS++] = p;
 }
 
-/* Adds the JSON fields of a row's list. */
+/* Adds a JSON field's path. */
 static void
-add_fields(const struct field *list, size_t n)
+add_field(const struct field *f)
 {
-	size_t i;
-
-	for (i = 0; i < n && list[i].from != FIELD_FROM_NONE; i++)
-		if (list[i].from == FIELD_FROM_JSON)
-			add_path(list[i].name);
+	if (f->from == FIELD_FROM_JSON)
+		add_path(f->name);
 }
 
 /* Gathers the JSON paths of every built-in scheme row. */
 static void
 init(void)
 {
-	size_t i, k;
+	size_t i;
 
-	for (k = 0; k < SCHEME_TABLE_SIZE; k++) {
-		const struct scheme *s = &SCHEME_TABLE[k];
-
-		add_fields(s->sig_body, FIELD_LIST_MAX);
-		add_fields(s->ts_body, FIELD_LIST_MAX);
-		add_fields(s->token, FIELD_LIST_MAX);
-		add_fields(s->id, FIELD_LIST_MAX);
-		add_fields(s->type, FIELD_LIST_MAX);
-		for (i = 0; i < SCHEME_MAX_HANDSHAKES && s->handshakes[i].method != NULL; i++) {
-			add_fields(&s->handshakes[i].when, 1);
-			add_fields(&s->handshakes[i].answer.value, 1);
-		}
-	}
+	fuzz_scheme_fields(add_field);
 	for (i = 0; i < nitems(EXTRA); i++)
 		add_path(EXTRA[i]);
 }

@@ -23,6 +23,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sodium.h>
 #include <yajl/yajl_tree.h>
 
@@ -57,6 +59,12 @@ static const struct scheme TEMPLATE = {
 	.key_format = SCHEME_KEY_RAW,
 	.id = { { FIELD_FROM_HEADER, "x-id" } },
 };
+
+/* ECDSA P-256 public keys (SendGrid's SDK tests', tests/vectors/senders_more.py). */
+#define P256_KEY "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbh" \
+	"dbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA=="
+#define P256_OTHER "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1" \
+	"flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g=="
 
 struct fuzz_row {
 	const char *name;          /* a built-in scheme, or NULL: row */
@@ -181,6 +189,8 @@ init(void)
 		r->name = s->name;
 		if (s->key_format == SCHEME_KEY_ED25519)
 			r->ed25519 = "hookq fuzz default ed25519";
+		else if (s->key_format == SCHEME_KEY_P256)
+			r->secret = P256_KEY; /* verify only: the harness cannot sign ECDSA */
 		else
 			r->secret = s->key_format == SCHEME_KEY_WHSEC ?
 			    "whsec_aG9va3EgZnV6eiBkZWZhdWx0" : "hookq-fuzz-default-secret";
@@ -208,7 +218,9 @@ init(void)
 		*rot = *src;
 
 		/* The rotated-out secret comes first, of the key format the scheme reads. */
-		if (s->key_format == SCHEME_KEY_ED25519) {
+		if (s->key_format == SCHEME_KEY_P256)
+			add_secret(rot, P256_OTHER);
+		else if (s->key_format == SCHEME_KEY_ED25519) {
 			crypto_hash_sha256(seed, (const unsigned char *)"fuzz rotated out", 16);
 			crypto_sign_seed_keypair(pk, wrong_sk, seed);
 			ed25519_line(s, pk, line, sizeof(line));
@@ -317,8 +329,29 @@ sign_item(const struct ready *rd, const struct scheme_sig *k, const struct buf *
 	switch (k->alg) {
 	case SCHEME_TOKEN:
 		buf_str(item, k->prefix);
-		buf_add(item, rd->hmac->key, rd->hmac->len);
+		if (k->encoding == SCHEME_BASE64) {
+			/* Basic auth (Postmark): the credentials in base64. */
+			char *b = xmalloc(sodium_base64_ENCODED_LEN(rd->hmac->len,
+			    sodium_base64_VARIANT_ORIGINAL));
+
+			sodium_bin2base64(b, sodium_base64_ENCODED_LEN(rd->hmac->len,
+			    sodium_base64_VARIANT_ORIGINAL), rd->hmac->key, rd->hmac->len,
+			    sodium_base64_VARIANT_ORIGINAL);
+			buf_str(item, b);
+			free(b);
+		} else
+			buf_add(item, rd->hmac->key, rd->hmac->len);
 		return true;
+	case SCHEME_HMAC_SHA1: {
+		unsigned int len = 0;
+
+		/* OpenSSL's one-shot HMAC, not scheme.c's (libcrypto.c) streaming one. */
+		if (HMAC(EVP_sha1(), rd->hmac->key, (int)rd->hmac->len, msg->p, msg->len, sig,
+		    &len) == NULL)
+			return false;
+		n = len;
+		break;
+	}
 	case SCHEME_HMAC_SHA256:
 		crypto_auth_hmacsha256_init(&st256, rd->hmac->key, rd->hmac->len);
 		crypto_auth_hmacsha256_update(&st256, msg->p, msg->len);

@@ -1659,9 +1659,9 @@ static const struct error_case E_TOLERANCE_0 = { BASE "tolerance = 0\n", 6, "tol
 static const struct error_case E_EMPTY_VALUE = { BASE "events =\n", 6, "events: empty value" };
 static const struct error_case E_UNKNOWN_SCHEME = {
 	"[hookq]\ndatabase = q.db\n[source gh]\nsecret_file = gh.secret\nscheme = gitlub\n", 5,
-	"unknown scheme 'gitlub' (known: github, stripe, standard-webhooks, svix, shopify, slack,"
-	" zendesk, gitlab, discord, discord-interactions, paddle, linear, pagerduty, jira, meta,"
-	" zoom, mailgun, square, generic)" };
+	"unknown scheme 'gitlub' (known: github, stripe, standard-webhooks, svix, shopify, "
+	"slack, zendesk, gitlab, discord, discord-interactions, paddle, linear, pagerduty, jira, "
+	"meta, zoom, mailgun, square, clerk, resend, openai, replicate, hubspot, twitch" };
 static const struct error_case E_SQUARE_NO_URL = {
 	"[hookq]\ndatabase = q.db\n[source sq]\nscheme = square\nsecret_file = gh.secret\n", 3,
 	"[source sq]: scheme square needs notification_url" };
