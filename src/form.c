@@ -98,3 +98,69 @@ form_extract(const char *data, size_t len, const char *const *names, char **valu
 	free(name);
 	return 0;
 }
+
+/* One decoded pair, pointing into a shared buffer. */
+struct pair {
+	const char *name, *value;
+	size_t nlen, vlen;
+};
+
+/* Orders pairs by name, then value, as bytes (a prefix first). */
+static int
+pair_cmp(const void *a, const void *b)
+{
+	const struct pair *x = a, *y = b;
+	size_t n = x->nlen < y->nlen ? x->nlen : y->nlen;
+	int c = memcmp(x->name, y->name, n);
+
+	if (c != 0 || x->nlen != y->nlen)
+		return c != 0 ? c : (x->nlen < y->nlen ? -1 : 1);
+	n = x->vlen < y->vlen ? x->vlen : y->vlen;
+	c = memcmp(x->value, y->value, n);
+	if (c != 0 || x->vlen == y->vlen)
+		return c;
+	return x->vlen < y->vlen ? -1 : 1;
+}
+
+void
+form_sorted_concat(const char *data, size_t len, char **out, size_t *outlen)
+{
+	const char *p = data, *end = data + len;
+	/* Decoding never grows: every name and value fits in len bytes together. */
+	char *buf = xmalloc(len + 1), *b = buf, *o;
+	struct pair *pairs = xmalloc((len / 2 + 1) * sizeof(*pairs));
+	size_t np = 0, i, total = 0;
+
+	while (p < end) {
+		const char *pe = memchr(p, '&', (size_t)(end - p)), *eq;
+
+		if (pe == NULL)
+			pe = end;
+		eq = memchr(p, '=', (size_t)(pe - p));
+		if (eq == NULL)
+			eq = pe;
+		if (pe > p) {
+			pairs[np].name = b;
+			pairs[np].nlen = decode(b, p, (size_t)(eq - p));
+			b += pairs[np].nlen;
+			pairs[np].value = b;
+			pairs[np].vlen = eq < pe ? decode(b, eq + 1, (size_t)(pe - eq - 1)) : 0;
+			b += pairs[np].vlen;
+			total += pairs[np].nlen + pairs[np].vlen;
+			np++;
+		}
+		p = pe + 1;
+	}
+	qsort(pairs, np, sizeof(*pairs), pair_cmp);
+	o = *out = xmalloc(total + 1);
+	for (i = 0; i < np; i++) {
+		memcpy(o, pairs[i].name, pairs[i].nlen);
+		o += pairs[i].nlen;
+		memcpy(o, pairs[i].value, pairs[i].vlen);
+		o += pairs[i].vlen;
+	}
+	*o = '\0';
+	*outlen = total;
+	free(pairs);
+	free(buf);
+}

@@ -19,4 +19,12 @@
 int form_extract(const char *data, size_t len, const char *const *names, char **values,
     size_t n, size_t max, const char **reason);
 
+/*
+ * Writes into *out (malloc'd, *outlen bytes, NUL-terminated) every pair's
+ * decoded name directly followed by its decoded value, the pairs sorted by
+ * name and then by value, byte for byte: the string Twilio signs after the
+ * URL. A name without '=' has an empty value.
+ */
+void form_sorted_concat(const char *data, size_t len, char **out, size_t *outlen);
+
 #endif

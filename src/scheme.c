@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "fields.h"
+#include "form.h"
 #include "libcrypto.h"
 #include "scheme.h"
 #include "util.h"
@@ -264,6 +265,9 @@ struct signed_input {
 	const char *url;
 	const unsigned char *body;
 	size_t len;
+	const char *form;    /* %f: the form's pairs sorted, concatenated (Twilio), or "" */
+	size_t formlen;
+	const char *query;   /* %q: the request's query string, or "" */
 };
 
 /* True when the template uses the escape %c (a "%%" is a literal percent). */
@@ -308,6 +312,16 @@ signed_walk(const struct signed_input *in,
 			break;
 		case 'u':
 			emit(arg, (const unsigned char *)in->url, strlen(in->url));
+			break;
+		case 'f':
+			emit(arg, (const unsigned char *)in->form, in->formlen);
+			break;
+		case 'q':
+			/* The URL as requested: "?" and the query string, when there is one. */
+			if (in->query[0] != '\0') {
+				emit(arg, (const unsigned char *)"?", 1);
+				emit(arg, (const unsigned char *)in->query, strlen(in->query));
+			}
 			break;
 		case '%':
 			emit(arg, (const unsigned char *)"%", 1);
@@ -696,13 +710,39 @@ scheme_signs(const struct scheme *s, char c)
 }
 
 /*
+ * A body that is not a form is covered by its SHA-256 in a query parameter
+ * the signature covers (Twilio's bodySHA256): it must be there and match.
+ */
+static int
+check_body_sha256(const struct scheme *s, struct fields *f, const char **reason)
+{
+	const struct field param = { FIELD_FROM_QUERY, s->body_sha256_param };
+	const char *v = fields_get(f, &param);
+	unsigned char hash[crypto_hash_sha256_BYTES];
+	char hex[2 * crypto_hash_sha256_BYTES + 1];
+
+	if (v == NULL) {
+		*reason = "missing the body's hash in the query string";
+		return -1;
+	}
+	crypto_hash_sha256(hash, f->body, f->len);
+	sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
+	/* Lower-case hex, as the sender writes it. */
+	if (strlen(v) != 64 || sodium_memcmp(v, hex, 64) != 0) {
+		*reason = "the body's hash in the query string does not match the body";
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The signed input's pieces that come before the MAC: the timestamp when
  * the signed content holds it or it is a header or item, the id header,
  * the token and the URL. Returns 0, or -1 with *reason.
  */
 static int
 gather_signed(const struct scheme *s, const struct scheme_params *p, struct fields *f,
-    char *tsbuf, struct signed_input *in, const char **reason)
+    char *tsbuf, struct signed_input *in, char **form, const char **reason)
 {
 	if (s->ts_header != NULL) {
 		const char *v = headers_get(f->headers, s->ts_header);
@@ -743,6 +783,15 @@ gather_signed(const struct scheme *s, const struct scheme_params *p, struct fiel
 		}
 		in->url = p->url;
 	}
+	if (template_uses(s->signed_content, 'q') && f->query != NULL)
+		in->query = f->query;
+	/* A form's pairs, sorted (Twilio); a JSON body is covered by its hash instead. */
+	if (template_uses(s->signed_content, 'f') && f->form) {
+		form_sorted_concat((const char *)f->body, f->len, form, &in->formlen);
+		in->form = *form;
+	}
+	if (s->body_sha256_param != NULL && !f->form)
+		return check_body_sha256(s, f, reason);
 	return 0;
 }
 
@@ -802,7 +851,9 @@ scheme_verify(const struct scheme *s, const struct scheme_params *p, struct fiel
     int64_t now, size_t *matched, const char **reason)
 {
 	struct candidate cands[SCHEME_MAX_CANDIDATES];
-	struct signed_input in = { s->signed_content, NULL, "", "", "", f->body, f->len };
+	struct signed_input in = { .template = s->signed_content, .id = "", .token = "", .url = "",
+	    .body = f->body, .len = f->len, .form = "", .query = "" };
+	char *form = NULL;
 	unsigned char mac[64];
 	char tsbuf[32];
 	bool want_alg[SCHEME_NALGS] = { false };
@@ -815,7 +866,7 @@ scheme_verify(const struct scheme *s, const struct scheme_params *p, struct fiel
 
 	tsbuf[0] = '\0';
 	ncands = read_signatures(s, f, cands, tsbuf, sizeof(tsbuf), reason);
-	if (ncands < 0 || gather_signed(s, p, f, tsbuf, &in, reason) != 0)
+	if (ncands < 0 || gather_signed(s, p, f, tsbuf, &in, &form, reason) != 0)
 		goto out;
 	/* A timestamp read so far is checked before any MAC is computed. */
 	if (in.ts != NULL && check_timestamp(s, in.ts, p->tolerance, now, reason) != 0)
@@ -858,6 +909,7 @@ out:
 	/* cands may hold a token's SHA-256 (GitLab), mac a secret's: neither outlives the call. */
 	scheme_wipe(cands, sizeof(cands));
 	scheme_wipe(mac, sizeof(mac));
+	free(form);
 	if (!ok)
 		return -1;
 	/* A timestamp only in the body is read once the body is known to be the sender's. */
@@ -913,8 +965,9 @@ scheme_sign(const struct scheme *s, const struct secret *key, const char *ts, co
     const char *url, const unsigned char *body, size_t len, char *out, size_t outsize,
     const char **reason)
 {
-	struct signed_input in = { s->signed_content, ts != NULL ? ts : "", id != NULL ? id : "",
-	    "", url != NULL ? url : "", body, len };
+	struct signed_input in = { .template = s->signed_content, .ts = ts != NULL ? ts : "",
+	    .id = id != NULL ? id : "", .token = "", .url = url != NULL ? url : "", .body = body,
+	    .len = len, .form = "", .query = "" };
 	const struct scheme_sig *k;
 	unsigned char mac[64];
 	char enc[160];
@@ -932,6 +985,11 @@ scheme_sign(const struct scheme *s, const struct secret *key, const char *ts, co
 	}
 	if (k->alg == SCHEME_TOKEN) {
 		*reason = "the sender sends the secret itself, which hookq does not print";
+		return -1;
+	}
+	if (template_uses(s->signed_content, 'f') || template_uses(s->signed_content, 'q')) {
+		*reason = "the sender signs the request's query string and form fields:"
+		    " send a test from the sender";
 		return -1;
 	}
 	if (s->sig_header == NULL || has_fields(s->ts_body) || has_fields(s->token)) {

@@ -113,7 +113,9 @@ struct scheme {
 	/*
 	 * The signed bytes: literal text with %b (body), %t (timestamp), %i (the
 	 * id header's value), %k (the token field), %u (the source's
-	 * notification_url) and %% (a percent sign). "%t.%b" is Stripe's.
+	 * notification_url), %q ("?" and the request's query string, when it has
+	 * one), %f (a form body's pairs sorted by name, each name followed by its
+	 * value: Twilio) and %% (a percent sign). "%t.%b" is Stripe's.
 	 */
 	const char *signed_content;
 	const char *ts_header;     /* timestamp header, or NULL */
@@ -136,6 +138,11 @@ struct scheme {
 	bool form_body;            /* a urlencoded body is read as a form, else as JSON */
 	bool any_body;             /* a body that is not JSON is stored without id/type from it */
 	bool unstored_sig_header;  /* the signature header is a secret: not kept with the event */
+	/*
+	 * A query parameter that carries the hex SHA-256 of a body that is not a
+	 * form (Twilio's bodySHA256), which %q signs; NULL: none.
+	 */
+	const char *body_sha256_param;
 	struct scheme_handshake handshakes[SCHEME_MAX_HANDSHAKES]; /* method NULL ends them */
 	struct scheme_answer stored; /* every 200 of an event (stored, duplicate, ...), if set; text only */
 	unsigned options;          /* SCHEME_OPT_*: the source keys this row needs */

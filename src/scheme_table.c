@@ -865,6 +865,28 @@ const struct scheme SCHEME_TABLE[] = {
 		.type = { JSON("type") },
 	},
 	/*
+	 * Twilio (twilio.com/docs/usage/webhooks/webhooks-security; twilio-python
+	 * tests/unit/test_request_validator.py): X-Twilio-Signature is the base64
+	 * HMAC-SHA1, under the account's Auth Token, of the URL Twilio requested
+	 * (notification_url, then "?" and the query string as sent) followed by
+	 * every POST parameter sorted by name, each name then its value. A JSON
+	 * body is covered by its hex SHA-256 in the bodySHA256 query parameter.
+	 * Status callbacks repeat a Sid with each status: the body hash is the id.
+	 */
+	{
+		.name = "twilio",
+		.sig_header = "x-twilio-signature",
+		.sigs = { { "", SCHEME_HMAC_SHA1, SCHEME_BASE64 } },
+		.signed_content = "%u%q%f",
+		.options = SCHEME_OPT_URL,
+		.key_format = SCHEME_KEY_RAW,
+		.id = { HEADER("i-twilio-idempotency-token") },
+		.id_body_hash = true,
+		.type = { FORM("MessageStatus"), FORM("CallStatus"), FORM("SmsStatus") },
+		.form_body = true,
+		.body_sha256_param = "bodySHA256",
+	},
+	/*
 	 * SendGrid's signed Event Webhook (twilio.com/docs/sendgrid/for-developers/
 	 * tracking-events/getting-started-event-webhook-security-features):
 	 * X-Twilio-Email-Event-Webhook-Signature is the base64 DER ECDSA P-256

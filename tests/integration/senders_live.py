@@ -61,8 +61,9 @@ def request(url, method, path, headers=None, body=None, content_type="applicatio
     return r.status, r.getheader("Content-Type") or "", data.decode("utf-8", "replace")
 
 
-def post(url, scheme, headers, body, content_type):
-    return request(url, "POST", "/hooks/" + scheme, headers, body, content_type)[0]
+def post(url, scheme, headers, body, content_type, query=None):
+    path = "/hooks/" + scheme + ("?" + query if query else "")
+    return request(url, "POST", path, headers, body, content_type)[0]
 
 
 def spec_of(name):
@@ -100,9 +101,9 @@ def send(url, d):
         if s.scheme == "sendgrid":
             s.secret = live_secret(s, d)  # sendgrid_make signs with openssl for an unknown key
         headers, body, _, _ = s.live(now)
-        status = post(url, s.scheme, headers, body, s.content_type)
+        status = post(url, s.scheme, headers, body, s.content_type, s.query)
         bad = body[:-1] + ("0" if body[-1] != "0" else "1")
-        tampered = post(url, s.scheme, headers, bad, s.content_type)
+        tampered = post(url, s.scheme, headers, bad, s.content_type, s.query)
         print(s.scheme, status, tampered, s.id_for(body), s.event_type or "NULL",
               hashlib.sha256(body.encode()).hexdigest())
 

@@ -146,6 +146,40 @@ test_length_bound(void **state)
 	free(v);
 }
 
+/* Asserts form_sorted_concat's string for data. */
+static void
+assert_sorted(const char *data, const char *want, size_t want_len)
+{
+	char *out;
+	size_t len;
+
+	form_sorted_concat(data, strlen(data), &out, &len);
+	if (len != want_len || memcmp(out, want, len) != 0)
+		fail_msg("%s: got \"%s\" (%zu bytes), want \"%s\"", data, out, len, want);
+	assert_int_equal(out[len], '\0');
+	free(out);
+}
+
+/*
+ * Twilio's signed string (twilio-python test_request_validator.py): pairs
+ * decoded, sorted by name then value, each name followed by its value.
+ */
+static void
+test_sorted_concat(void **state)
+{
+	(void)state;
+	assert_sorted("To=%2B18005551212&CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234"
+	    "&From=%2B14158675309", "CallSidCA1234567890ABCDECaller+14158675309Digits1234"
+	    "From+14158675309To+18005551212", 82);
+	assert_sorted("Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234",
+	    "Digits1234Digits5678SidCA123SidAccountAC123", 43);
+	/* A name without '=', empty segments, '+' as a space, a NUL kept by length. */
+	assert_sorted("b&&a=x+y&c=%00", "ax yb" "c\0", 7);
+	assert_sorted("", "", 0);
+	/* Byte order: upper case before lower case, a prefix before a longer name. */
+	assert_sorted("a=1&B=2&ab=3", "B2a1ab3", 7);
+}
+
 int
 main(void)
 {
@@ -156,6 +190,7 @@ main(void)
 		cmocka_unit_test(test_pairs),
 		cmocka_unit_test(test_several_and_limits),
 		cmocka_unit_test(test_length_bound),
+		cmocka_unit_test(test_sorted_concat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

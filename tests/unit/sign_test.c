@@ -146,13 +146,17 @@ round_trip(const struct scheme *s, const char *secret_line, const unsigned char 
 	scheme_secret_clear(&key);
 }
 
-/* True when hookq cannot sign for the row by design: a public key, the secret itself, a body field. */
+/*
+ * True when hookq cannot sign for the row by design: a public key, the
+ * secret itself, a body field, the request's own query and form (Twilio).
+ */
 static bool
 unsignable(const struct scheme *s)
 {
 	return s->sigs[0].alg == SCHEME_ED25519 || s->sigs[0].alg == SCHEME_ECDSA_P256 ||
 	    s->sigs[0].alg == SCHEME_TOKEN || s->sig_header == NULL ||
-	    s->ts_body[0].from != FIELD_FROM_NONE || s->token[0].from != FIELD_FROM_NONE;
+	    s->ts_body[0].from != FIELD_FROM_NONE || s->token[0].from != FIELD_FROM_NONE ||
+	    scheme_signs(s, 'f') || scheme_signs(s, 'q');
 }
 
 /*

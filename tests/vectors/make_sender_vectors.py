@@ -1372,7 +1372,7 @@ for s in SCHEMES:
     assert sum(1 for r in rows if r["scheme"] == s and r.get("base")) == 1, s
 assert {r["scheme"] for r in rows} == set(SCHEMES)
 for r in rows:
-    if r["scheme"] in ("square", "hubspot", "trello"):
+    if r["scheme"] in ("square", "hubspot", "trello", "twilio"):
         assert "notification_url" in (r.get("config") or {}), r["name"]
 
 print(json.dumps(rows, indent=1))

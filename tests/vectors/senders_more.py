@@ -94,7 +94,7 @@ class Spec:
     def __init__(self, scheme, src, how, secret, wrong, body, make, event_id, event_type,
                  ts=None, tolerance=TOL, future_ok=False, multi_sig=False, config=None,
                  content_type="application/json", secret_line=None, extra=None, now=NOW,
-                 answer=None):
+                 answer=None, query=None):
         self.scheme, self.src, self.how = scheme, src, how
         self.secret, self.wrong, self.body, self.make = secret, wrong, body, make
         self.event_id, self.event_type = event_id, event_type
@@ -104,6 +104,7 @@ class Spec:
         self.extra = extra or (lambda row, spec: None)
         self.now = now
         self.answer = answer  # what a stored event is answered with, when not hookq's own
+        self.query = query    # the query string the request is sent with (Twilio signs it)
 
     def stamp(self, t):
         return TS_FORMATS[self.ts](t) if self.ts else None
@@ -114,7 +115,7 @@ class Spec:
     def rows(self, row):
         n = self.scheme.replace("-", "_")
         kw = dict(body=self.body, config=self.config, content_type=self.content_type, now=self.now,
-                  tolerance=self.tolerance)
+                  tolerance=self.tolerance, query=self.query)
         stored = dict(event_id=self.id_for(self.body), event_type=self.event_type)
         if self.answer is not None:
             stored["answer"] = self.answer
@@ -148,7 +149,8 @@ class Spec:
         self.extra(row, self)
 
     def live(self, now):
-        """A request signed at now (seconds): (headers, body, config, secret line)."""
+        """A request signed at now (seconds): (headers, body, config, secret line); self.query
+        is its query string."""
         return (self.make(self.stamp(now), self.body, [self.secret]), self.body,
                 self.config or {}, self.secret_line(self.secret))
 
@@ -689,6 +691,87 @@ spec(scheme="segment", src="segment.com/docs/connections/destinations/catalog/ac
      body=cj({"type": "track", "event": "Order Completed", "messageId": "ajs-next-1700000000000-0f3c",
               "userId": "u-42"}),
      make=plain("X-Signature", HEX, alg=sha1), event_id="ajs-next-1700000000000-0f3c", event_type="track")
+
+# Twilio signs the URL it requested (notification_url + "?" + query) and the
+# form's pairs sorted by name, each name then its value; twilio-python
+# tests/unit/test_request_validator.py prints the vectors checked below.
+TWILIO_SRC = ("twilio.com/docs/usage/webhooks/webhooks-security; twilio/twilio-python "
+              "tests/unit/test_request_validator.py")
+TWILIO_HOW = ("python3 base64(hmac.new(auth_token, url + '?' + query + ''.join(k + v for k, v in "
+              "sorted(form pairs)), sha1).digest())")
+TWILIO_URL = "https://hooks.example.com/hookq/hooks/twilio"
+
+
+def twilio_sig(token, url, query, body, form=True):
+    signed = url + ("?" + query if query else "")
+    if form:
+        pairs = urllib.parse.parse_qsl(body, keep_blank_values=True)
+        signed += "".join(k + v for k, v in sorted(pairs))
+    return b64(sha1(token, signed))
+
+
+def twilio_make(query):
+    def make(ts, body, secrets):
+        return {"X-Twilio-Signature": twilio_sig(secrets[-1], TWILIO_URL, query, body)}
+    return make
+
+
+def twilio_extra(row, sp):
+    url, query = "https://mycompany.com/myapp.php", "foo=1&bar=2"
+    form = urllib.parse.urlencode([("CallSid", "CA1234567890ABCDE"), ("Caller", "+14158675309"),
+                                   ("Digits", "1234"), ("From", "+14158675309"), ("To", "+18005551212")])
+    sig = "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    assert twilio_sig("12345", url, query, form) == sig
+    formct = "application/x-www-form-urlencoded"
+    row("twilio_published_form", "twilio", ["12345"], {"X-Twilio-Signature": sig}, "stored",
+        "twilio-python's test_validation vector: URL with a query, five POST parameters",
+        "copied from the source; recomputed here: " + TWILIO_HOW, TWILIO_SRC, body=form,
+        content_type=formct, query=query, config={"notification_url": url}, event_id=body_id(form),
+        event_type=None, published=True)
+    row("twilio_published_form_reordered", "twilio", ["12345"], {"X-Twilio-Signature": sig}, "stored",
+        "the same parameters posted in another order: Twilio signs them sorted",
+        "copied from the source", TWILIO_SRC, body="&".join(reversed(form.split("&"))),
+        content_type=formct, query=query, config={"notification_url": url},
+        event_id=body_id("&".join(reversed(form.split("&")))), event_type=None, published=True)
+    row("twilio_published_query_dropped", "twilio", ["12345"], {"X-Twilio-Signature": sig},
+        "unauthorized", "the same request without its query string", "copied from the source",
+        TWILIO_SRC, body=form, content_type=formct, query="", config={"notification_url": url},
+        published=True)
+    dup = urllib.parse.urlencode([("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"),
+                                  ("Digits", "1234")])
+    assert twilio_sig("12345", url, query, dup) == "IK+Dwps556ElfBT0I3Rgjkr1wJU="
+    row("twilio_published_duplicate_keys", "twilio", ["12345"],
+        {"X-Twilio-Signature": "IK+Dwps556ElfBT0I3Rgjkr1wJU="}, "stored",
+        "twilio-python's duplicate-parameter vector: Digits twice, values sorted too",
+        "copied from the source", TWILIO_SRC, body=dup, content_type=formct, query=query,
+        config={"notification_url": url}, event_id=body_id(dup), event_type=None, published=True)
+    body = '{"property": "value", "boolean": true}'
+    bq = query + "&bodySHA256=" + hashlib.sha256(body.encode()).hexdigest()
+    assert hashlib.sha256(body.encode()).hexdigest() == \
+        "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620"
+    assert twilio_sig("12345", url, bq, body, form=False) == "a9nBmqA0ju/hNViExpshrM61xv4="
+    for nm, b, q, exp, why in [
+            ("published_json", body, bq, "stored", "twilio-python's JSON vector: the body is covered by"
+             " bodySHA256 in the signed URL"),
+            ("published_json_body_changed", body.replace("value", "valuE"), bq, "unauthorized",
+             "the JSON body changed: its hash no longer matches bodySHA256"),
+            ("published_json_no_hash", body, query, "unauthorized",
+             "a JSON body without bodySHA256 (signed over the URL alone)")]:
+        sg = "a9nBmqA0ju/hNViExpshrM61xv4=" if q == bq else twilio_sig("12345", url, q, b, form=False)
+        row("twilio_" + nm, "twilio", ["12345"], {"X-Twilio-Signature": sg}, exp, why,
+            "copied from the source; recomputed here", TWILIO_SRC, body=b, query=q,
+            config={"notification_url": url}, published=True,
+            **(dict(event_id=body_id(b), event_type=None) if exp == "stored" else {}))
+
+
+_TW_FORM = urllib.parse.urlencode([("MessageSid", "SM1f0e8ae6ade43cb3c0ce4525424e404f"),
+                                   ("MessageStatus", "delivered"), ("AccountSid", "AC0123456789abcdef"),
+                                   ("To", "+15558675310"), ("From", "+15017122661")])
+spec(scheme="twilio", src=TWILIO_SRC, how=TWILIO_HOW, secret=hashlib.sha256(b"hookq twilio").hexdigest()[:32],
+     wrong=hashlib.sha256(b"hookq twilio wrong").hexdigest()[:32], body=_TW_FORM,
+     make=twilio_make("hookq=1"), event_id=None, event_type="delivered", query="hookq=1",
+     content_type="application/x-www-form-urlencoded", config={"notification_url": TWILIO_URL},
+     extra=twilio_extra)
 
 # ============================== ECDSA P-256 (libcrypto) ===========================
 
