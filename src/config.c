@@ -1147,8 +1147,11 @@ read_secret_file(const char *path, char *buf)
  */
 static void
 load_secret_file(struct loader *L, const char *key, int line, const char *path,
-    const struct scheme *scheme, struct secret *secrets, size_t *nsecrets)
+    const struct scheme *scheme, struct secret *secrets, size_t *nsecrets,
+    struct secret *alt, size_t *nalt)
 {
+	const struct scheme *alt_scheme = alt != NULL && scheme->alt_scheme != NULL ?
+	    scheme_find(scheme->alt_scheme) : NULL;
 	size_t errlen = L->errlen, off = 0, n;
 	char *buf = xmalloc(SECRET_FILE_MAX + 1);
 	ssize_t len;
@@ -1171,6 +1174,20 @@ load_secret_file(struct loader *L, const char *key, int line, const char *path,
 			n--;
 		if (n == 0)
 			continue;
+		/* A line of the row's second way of signing (GitLab's whsec_ signing token). */
+		if (alt_scheme != NULL && n > strlen(scheme->alt_key_prefix) &&
+		    memcmp(p, scheme->alt_key_prefix, strlen(scheme->alt_key_prefix)) == 0) {
+			if (*nalt == SCHEME_MAX_SECRETS) {
+				loader_error(L, line, "%s %s: more than %d secrets", key, path,
+				    SCHEME_MAX_SECRETS);
+				break;
+			}
+			if (scheme_secret_parse(alt_scheme, p, n, &alt[*nalt], &reason) != 0)
+				loader_error(L, line, "%s %s, line %d: %s", key, path, sline, reason);
+			else
+				(*nalt)++;
+			continue;
+		}
 		if (*nsecrets == SCHEME_MAX_SECRETS) {
 			loader_error(L, line, "%s %s: more than %d secrets", key, path, SCHEME_MAX_SECRETS);
 			break;
@@ -1181,7 +1198,7 @@ load_secret_file(struct loader *L, const char *key, int line, const char *path,
 		}
 		(*nsecrets)++;
 	}
-	if (*nsecrets == 0 && L->errlen == errlen)
+	if (*nsecrets == 0 && (nalt == NULL || *nalt == 0) && L->errlen == errlen)
 		loader_error(L, line, "%s %s: no secret in it", key, path);
 out:
 	scheme_wipe(buf, SECRET_FILE_MAX + 1);
@@ -1346,7 +1363,7 @@ finish_source(struct loader *L, struct source *src)
 	}
 	if ((L->flags & CONFIG_NO_SECRETS) == 0)
 		load_secret_file(L, "secret_file", source_line(src, "secret_file"), src->secret_file,
-		    &src->scheme, src->secrets, &src->nsecrets);
+		    &src->scheme, src->secrets, &src->nsecrets, src->alt_secrets, &src->nalt_secrets);
 }
 
 /* The line of key name in a [route] section as read, or the section's own line. */
@@ -1426,7 +1443,7 @@ finish_route_target(struct loader *L, struct route_read *rd, struct route *r)
 	if (r->signing_secret_file != NULL && (L->flags & CONFIG_NO_SECRETS) == 0)
 		load_secret_file(L, "signing_secret_file", route_line(rd, "signing_secret_file"),
 		    r->signing_secret_file, scheme_find("standard-webhooks"), r->signing,
-		    &r->nsigning);
+		    &r->nsigning, NULL, NULL);
 }
 
 /*
@@ -1691,6 +1708,8 @@ config_free(struct config *cfg)
 
 		for (j = 0; j < src->nsecrets; j++)
 			scheme_secret_clear(&src->secrets[j]);
+		for (j = 0; j < src->nalt_secrets; j++)
+			scheme_secret_clear(&src->alt_secrets[j]);
 		for (j = 0; j < src->nevents; j++)
 			free(src->events[j]);
 		for (j = 0; j < GENERIC_NKEYS; j++)

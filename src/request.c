@@ -266,6 +266,7 @@ request_check(struct request *req, int64_t now)
 	const struct scheme *s = &src->scheme;
 	struct scheme_params params = { src->secrets, src->nsecrets, src->tolerance,
 	    src->notification_url };
+	const struct scheme *vs = s;
 	const char *unstored[nitems(UNSTORED_HEADERS) + 1];
 	struct fields f;
 	const char *reason, *v;
@@ -277,7 +278,13 @@ request_check(struct request *req, int64_t now)
 		rc = check_unsigned(req, &f);
 		goto out;
 	}
-	if (scheme_verify(s, &params, &f, now, &matched, &reason) != 0) {
+	/* The sender's second way of signing, when the request says it signed so (GitLab). */
+	if (s->alt_header != NULL && headers_get(&req->headers, s->alt_header) != NULL) {
+		vs = scheme_find(s->alt_scheme);
+		params.secrets = src->alt_secrets;
+		params.nsecrets = src->nalt_secrets;
+	}
+	if (scheme_verify(vs, &params, &f, now, &matched, &reason) != 0) {
 		refuse(req, OUTCOME_UNAUTHORIZED, reason);
 		goto out;
 	}

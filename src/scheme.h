@@ -143,6 +143,13 @@ struct scheme {
 	 * form (Twilio's bodySHA256), which %q signs; NULL: none.
 	 */
 	const char *body_sha256_param;
+	/*
+	 * A second way the sender signs, picked by a header: a request that
+	 * carries alt_header is verified as the row alt_scheme, with the
+	 * source's secret lines that start with alt_key_prefix (GitLab's
+	 * signing tokens: Standard Webhooks headers, whsec_ lines).
+	 */
+	const char *alt_header, *alt_scheme, *alt_key_prefix;
 	struct scheme_handshake handshakes[SCHEME_MAX_HANDSHAKES]; /* method NULL ends them */
 	struct scheme_answer stored; /* every 200 of an event (stored, duplicate, ...), if set; text only */
 	unsigned options;          /* SCHEME_OPT_*: the source keys this row needs */

@@ -164,7 +164,10 @@ const struct scheme SCHEME_TABLE[] = {
 	 * GitLab (docs.gitlab.com "Webhooks"): X-Gitlab-Token carries the secret
 	 * token itself, so it is compared in constant time and never stored.
 	 * Idempotency-Key stays the same across retries; X-Gitlab-Event-UUID
-	 * before GitLab sent it.
+	 * before GitLab sent it. A webhook with a signing token (gitlab-org/gitlab
+	 * merge requests 230944 and 231325) signs as Standard Webhooks, with
+	 * webhook-id the Idempotency-Key: a request with webhook-signature is
+	 * verified so, under the secret_file's whsec_ lines.
 	 */
 	{
 		.name = "gitlab",
@@ -175,6 +178,9 @@ const struct scheme SCHEME_TABLE[] = {
 		.id = { HEADER("idempotency-key"), HEADER("x-gitlab-event-uuid") },
 		.type = { HEADER("x-gitlab-event") },
 		.unstored_sig_header = true,
+		.alt_header = "webhook-signature",
+		.alt_scheme = "standard-webhooks",
+		.alt_key_prefix = "whsec_",
 	},
 	/*
 	 * Discord Webhook Events (discord.com/developers/docs/events/webhook-events):

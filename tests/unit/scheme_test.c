@@ -1411,7 +1411,13 @@ test_rows_well_formed(void **state)
 			if (s->handshakes[h].token.from != FIELD_FROM_NONE)
 				token = true;
 		}
+		if (s->alt_scheme != NULL) {
+			assert_non_null(scheme_find(s->alt_scheme));
+			assert_non_null(s->alt_header);
+			assert_non_null(s->alt_key_prefix);
+		}
 		assert_int_equal(scheme_signs(s, 'u'), (s->options & SCHEME_OPT_URL) != 0);
+
 		assert_int_equal(token, (s->options & SCHEME_OPT_VERIFY_TOKEN) != 0);
 	}
 }

@@ -859,9 +859,52 @@ spec(scheme="sendgrid", src=SG_SRC, how=SG_HOW, secret=SG_PUBLIC, wrong=SG_WRONG
      make=sendgrid_make, event_id=None, event_type=None, ts="unix", tolerance=25 * 3600,
      extra=sendgrid_extra)
 
+# GitLab's signing tokens (gitlab-org/gitlab merge requests 230944, 231325):
+# Standard Webhooks headers, webhook-id the Idempotency-Key, a whsec_ token,
+# beside the legacy X-Gitlab-Token rows of make_sender_vectors.py.
+GLS_SRC = ("gitlab-org/gitlab merge requests 230944 (Add webhook HMAC signing token) and 231325; "
+           + SW_SRC)
+GLS_TOKEN = "hq_" + hashlib.sha256(b"hookq sender test gitlab secret").hexdigest()[:40]
+GLS_KEY = whsec(hashlib.sha256(b"hookq gitlab signing token").digest())
+GLS_WRONG = whsec(hashlib.sha256(b"hookq gitlab signing token wrong").digest())
+GLS_IDEM = "3b9c2d1e-7f4a-4e8b-9c6d-0a1b2c3d4e5f"
+GLS_BODY = cj({"object_kind": "push", "event_name": "push", "ref": "refs/heads/main",
+               "project": {"path_with_namespace": "hookq/hookq"}})
+
+
+def gitlab_signed_rows(row):
+    def hdr(key, token=None, ts=str(NOW)):
+        h = {"X-Gitlab-Event": "Push Hook", "Idempotency-Key": GLS_IDEM, "webhook-id": GLS_IDEM,
+             "webhook-timestamp": ts,
+             "webhook-signature": "v1," + b64(sha256(whsec_key(key), "%s.%s.%s" % (GLS_IDEM, ts, GLS_BODY)))}
+        if token is not None:
+            h["X-Gitlab-Token"] = token
+        return h
+    kw = dict(body=GLS_BODY)
+    stored = dict(event_id=GLS_IDEM, event_type="Push Hook")
+    row("gitlab_signing_token", "gitlab", [GLS_KEY], hdr(GLS_KEY), "stored",
+        "a webhook with a signing token: verified as Standard Webhooks under the whsec_ line",
+        SW_HOW, GLS_SRC, **kw, **stored)
+    row("gitlab_signing_token_and_secret", "gitlab", [GLS_TOKEN, GLS_KEY], hdr(GLS_KEY, GLS_TOKEN),
+        "stored", "a token line and a whsec_ line; both headers sent: the signature is what counts",
+        SW_HOW, GLS_SRC, **kw, **stored)
+    row("gitlab_signing_token_wrong_token_header", "gitlab", [GLS_TOKEN, GLS_KEY],
+        hdr(GLS_KEY, "not-the-token"), "stored",
+        "a good signature with a wrong X-Gitlab-Token beside it: the signature is verified, not the token",
+        SW_HOW, GLS_SRC, **kw, **stored)
+    row("gitlab_signing_token_wrong_key", "gitlab", [GLS_TOKEN, GLS_KEY], hdr(GLS_WRONG, GLS_TOKEN),
+        "unauthorized", "signed with another signing token: 401, though X-Gitlab-Token is right",
+        SW_HOW, GLS_SRC, **kw)
+    row("gitlab_signing_token_no_whsec_line", "gitlab", [GLS_TOKEN], hdr(GLS_KEY, GLS_TOKEN),
+        "unauthorized", "a signed request to a source with only a token line: 401", SW_HOW, GLS_SRC, **kw)
+    row("gitlab_signing_token_stale", "gitlab", [GLS_KEY], hdr(GLS_KEY, ts=str(NOW - TOL - 1)),
+        "unauthorized", "a signing-token request older than the tolerance", SW_HOW, GLS_SRC, **kw)
+
+
 SCHEMES = [s.scheme for s in SPECS]
 
 
 def add_rows(row):
     for s in SPECS:
         s.rows(row)
+    gitlab_signed_rows(row)
