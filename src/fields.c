@@ -54,6 +54,10 @@ fields_init(struct fields *f, const struct scheme *s, const struct headers *h,
 	want(f, s->token, FIELD_LIST_MAX, from);
 	want(f, s->id, FIELD_LIST_MAX, from);
 	want(f, s->type, FIELD_LIST_MAX, from);
+	want(f, &s->sig_version, 1, from);
+	want(f, s->signed_fields, SCHEME_MAX_SIGNED_FIELDS, from);
+	/* A signed field is as long as its sender made it (SNS's Message); ids, types capped later. */
+	f->max_value = s->signed_fields[0].from != FIELD_FROM_NONE ? len : PAYLOAD_MAX_VALUE;
 	for (i = 0; i < SCHEME_MAX_HANDSHAKES && s->handshakes[i].method != NULL; i++) {
 		want(f, &s->handshakes[i].when, 1, from);
 		want(f, &s->handshakes[i].answer.value, 1, from);
@@ -86,8 +90,8 @@ fields_body(struct fields *f, const char **reason)
 			f->parse_rc = form_extract((const char *)f->body, f->len, f->names, f->values,
 			    f->n, PAYLOAD_MAX_VALUE, &f->parse_reason);
 		else
-			f->parse_rc = payload_extract(f->body, f->len, f->names, f->values, f->n,
-			    &f->parse_reason);
+			f->parse_rc = payload_extract(f->body, f->len, f->max_value, f->names, f->values,
+			    f->n, &f->parse_reason);
 	}
 	if (f->parse_rc != 0)
 		*reason = f->parse_reason;

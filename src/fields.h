@@ -33,7 +33,7 @@ struct field {
 struct scheme;
 
 /* The most body fields one scheme row names. */
-#define FIELDS_MAX 24
+#define FIELDS_MAX 32
 
 struct fields {
 	const struct headers *headers;
@@ -44,6 +44,7 @@ struct fields {
 	bool parsed;
 	int parse_rc;              /* 0, or -1: the body is not what the scheme reads */
 	const char *parse_reason;
+	size_t max_value;          /* the longest body value kept (PAYLOAD_MAX_VALUE, or the body's length) */
 	size_t n;
 	const char *names[FIELDS_MAX]; /* the body's wanted JSON paths or form names */
 	char *values[FIELDS_MAX];

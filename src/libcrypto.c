@@ -1,9 +1,9 @@
 /*
- * libcrypto.c: HMAC-SHA1 and ECDSA P-256 verification on OpenSSL 3's
+ * libcrypto.c: HMAC-SHA1, ECDSA P-256 and RSA verification on OpenSSL 3's
  * EVP interfaces. The HMAC is fetched once (a fetch per request would cost
- * more than the MAC); public keys are parsed from their DER bytes per use,
- * since the senders that sign so send a few events a second at most and a
- * key kept as bytes needs no lifetime of its own.
+ * more than the MAC); public keys and certificates are parsed from their
+ * DER bytes per use, since the senders that sign so send a few events a
+ * second at most and a key kept as bytes needs no lifetime of its own.
  */
 #include "autoconf.h"
 
@@ -116,6 +116,59 @@ libcrypto_p256_verify(const unsigned char *key, size_t keylen, const unsigned ch
 	if ((md = EVP_MD_CTX_new()) == NULL)
 		fatal(EXIT_SYSTEM, "libcrypto: out of memory");
 	if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, k) == 1)
+		ok = EVP_DigestVerify(md, sig, siglen, msg, msglen) == 1;
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(k);
+	return ok;
+}
+
+/* The RSA public key of a DER certificate, or NULL. */
+static EVP_PKEY *
+x509_key(const unsigned char *der, size_t len, const char **reason)
+{
+	const unsigned char *p = der;
+	X509 *x;
+	EVP_PKEY *k;
+
+	if (len > 65536 || (x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
+		if (reason != NULL)
+			*reason = "not a DER X.509 certificate";
+		return NULL;
+	}
+	k = X509_get_pubkey(x);
+	X509_free(x);
+	if (k == NULL || !EVP_PKEY_is_a(k, "RSA") || EVP_PKEY_get_bits(k) < 2048) {
+		if (reason != NULL)
+			*reason = "the certificate's key is not RSA of 2048 bits or more";
+		EVP_PKEY_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+bool
+libcrypto_x509_ok(const unsigned char *der, size_t len, const char **reason)
+{
+	EVP_PKEY *k = x509_key(der, len, reason);
+
+	EVP_PKEY_free(k);
+	return k != NULL;
+}
+
+bool
+libcrypto_rsa_verify(const unsigned char *cert, size_t certlen, bool sha256,
+    const unsigned char *sig, size_t siglen, const unsigned char *msg, size_t msglen)
+{
+	EVP_PKEY *k = x509_key(cert, certlen, NULL);
+	EVP_MD_CTX *md;
+	bool ok = false;
+
+	if (k == NULL)
+		return false;
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		fatal(EXIT_SYSTEM, "libcrypto: out of memory");
+	/* PKCS #1 v1.5 is an RSA key's default padding for EVP_DigestVerify. */
+	if (EVP_DigestVerifyInit(md, NULL, sha256 ? EVP_sha256() : EVP_sha1(), NULL, k) == 1)
 		ok = EVP_DigestVerify(md, sig, siglen, msg, msglen) == 1;
 	EVP_MD_CTX_free(md);
 	EVP_PKEY_free(k);

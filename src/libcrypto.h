@@ -1,9 +1,10 @@
 /*
  * libcrypto.h: what hookq takes from OpenSSL's libcrypto, which is only
- * what libsodium lacks: HMAC-SHA1 (Twilio, Intercom, Vercel, Trello, ...)
- * and ECDSA P-256 signatures (SendGrid). This is the only module that
- * calls libcrypto; scheme.c is its only caller, so the constant-time
- * comparisons stay there, on libsodium.
+ * what libsodium lacks: HMAC-SHA1 (Twilio, Intercom, Vercel, Trello, ...),
+ * ECDSA P-256 signatures (SendGrid) and RSA ones made by a certificate's
+ * key (AWS SNS). This is the only module that calls libcrypto; scheme.c is
+ * its only caller, so the constant-time comparisons stay there, on
+ * libsodium.
  */
 #ifndef HOOKQ_LIBCRYPTO_H
 #define HOOKQ_LIBCRYPTO_H
@@ -37,5 +38,22 @@ bool libcrypto_p256_key_ok(const unsigned char *der, size_t len, const char **re
  */
 bool libcrypto_p256_verify(const unsigned char *key, size_t keylen, const unsigned char *sig,
     size_t siglen, const unsigned char *msg, size_t msglen);
+
+/* The longest RSA signature taken: a 4096-bit key's. */
+#define LIBCRYPTO_RSA_MAX 512
+
+/*
+ * True when der (len bytes) is a DER X.509 certificate with an RSA key of
+ * 2048 bits or more; otherwise false with *reason (static). Its dates are
+ * not checked: the operator pinned it, and senders sign with a certificate
+ * until they roll it.
+ */
+bool libcrypto_x509_ok(const unsigned char *der, size_t len, const char **reason);
+/*
+ * True when sig is a PKCS #1 v1.5 RSA signature of msg, over SHA-256 (or
+ * SHA-1 when !sha256), by the key of cert (a DER certificate).
+ */
+bool libcrypto_rsa_verify(const unsigned char *cert, size_t certlen, bool sha256,
+    const unsigned char *sig, size_t siglen, const unsigned char *msg, size_t msglen);
 
 #endif

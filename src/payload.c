@@ -49,6 +49,7 @@ struct walk {
 	const char *const *paths;
 	size_t n;
 	char **values;                       /* payload_extract()'s */
+	size_t max;                          /* ... and the longest value it keeps */
 	struct payload_scalar *out;          /* payload_scalars()'s */
 	payload_member_fn member;            /* payload_members()'s */
 	void *arg;
@@ -215,8 +216,10 @@ extract_visit(struct walk *w, int kind, const char *s, size_t len)
 			continue;
 		if (len == 0)
 			continue;
-		if (len > PAYLOAD_MAX_VALUE) {
-			w->reason = "a value read from the body is longer than 256 bytes";
+		if (len > w->max) {
+			w->reason = w->max == PAYLOAD_MAX_VALUE ?
+			    "a value read from the body is longer than 256 bytes" :
+			    "a value read from the body is longer than the limit";
 			return 0;
 		}
 		if (memchr(s, '\0', len) != NULL) {
@@ -229,7 +232,7 @@ extract_visit(struct walk *w, int kind, const char *s, size_t len)
 }
 
 int
-payload_extract(const unsigned char *body, size_t len,
+payload_extract(const unsigned char *body, size_t len, size_t max,
     const char *const *paths, char **values, size_t n, const char **reason)
 {
 	struct walk w;
@@ -237,6 +240,7 @@ payload_extract(const unsigned char *body, size_t len,
 
 	memset(&w, 0, sizeof(w));
 	w.visit = extract_visit;
+	w.max = max;
 	w.paths = paths;
 	w.values = values;
 	w.n = n;

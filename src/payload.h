@@ -23,10 +23,11 @@
  * values[i] a malloc'd copy of the first string or number found there, or
  * NULL when there is none (or it is empty, null, a boolean or a container).
  * Returns 0; or -1 when the body is not JSON, nests deeper than
- * PAYLOAD_MAX_DEPTH, or a value found at a path is too long or holds a NUL,
- * with *reason set (static) and every values[i] NULL.
+ * PAYLOAD_MAX_DEPTH, or a value found at a path is longer than max bytes
+ * (PAYLOAD_MAX_VALUE for ids and types) or holds a NUL, with *reason set
+ * (static) and every values[i] NULL.
  */
-int payload_extract(const unsigned char *body, size_t len,
+int payload_extract(const unsigned char *body, size_t len, size_t max,
     const char *const *paths, char **values, size_t n, const char **reason);
 
 /* What payload_scalars() found at a path. */

@@ -117,6 +117,9 @@ alg_size(enum scheme_alg alg)
 		return crypto_sign_ed25519_BYTES;
 	case SCHEME_ECDSA_P256:
 		return LIBCRYPTO_ECDSA_P256_MAX; /* at most: DER is of varying length */
+	case SCHEME_RSA_SHA1:
+	case SCHEME_RSA_SHA256:
+		return LIBCRYPTO_RSA_MAX;        /* at most: the key's size */
 	case SCHEME_TOKEN:
 		return crypto_hash_sha256_BYTES;
 	case SCHEME_NALGS:
@@ -220,6 +223,19 @@ scheme_secret_parse(const struct scheme *s, const char *line, size_t len,
 		*reason = "Ed25519 public key is not 32 bytes of hex or base64";
 		scheme_secret_clear(out);
 		return -1;
+	case SCHEME_KEY_X509:
+		n = base64_decode(buf, sizeof(buf), line, len);
+		if (n <= 0) {
+			*reason = "certificate is not base64 (of its DER: a PEM without its lines)";
+			return -1;
+		}
+		if (!libcrypto_x509_ok(buf, (size_t)n, reason))
+			return -1;
+		out->x509 = true;
+		out->key = xmalloc((size_t)n);
+		memcpy(out->key, buf, (size_t)n);
+		out->len = (size_t)n;
+		return 0;
 	case SCHEME_KEY_P256:
 		n = base64_decode(buf, sizeof(buf), line, len);
 		if (n <= 0) {
@@ -249,7 +265,7 @@ scheme_secret_clear(struct secret *sec)
 }
 
 /* One signature read from the header, decoded: len bytes (DER ECDSA ones vary). */
-#define CANDIDATE_MAX LIBCRYPTO_ECDSA_P256_MAX
+#define CANDIDATE_MAX LIBCRYPTO_RSA_MAX
 struct candidate {
 	enum scheme_alg alg;
 	size_t len;
@@ -268,6 +284,8 @@ struct signed_input {
 	const char *form;    /* %f: the form's pairs sorted, concatenated (Twilio), or "" */
 	size_t formlen;
 	const char *query;   /* %q: the request's query string, or "" */
+	const char *named;   /* %n: the signed fields, "name\nvalue\n" each (AWS SNS), or "" */
+	size_t namedlen;
 };
 
 /* True when the template uses the escape %c (a "%%" is a literal percent). */
@@ -315,6 +333,9 @@ signed_walk(const struct signed_input *in,
 			break;
 		case 'f':
 			emit(arg, (const unsigned char *)in->form, in->formlen);
+			break;
+		case 'n':
+			emit(arg, (const unsigned char *)in->named, in->namedlen);
 			break;
 		case 'q':
 			/* The URL as requested: "?" and the query string, when there is one. */
@@ -409,6 +430,9 @@ public_verify(const struct candidate *c, const struct secret *key, const unsigne
 		return crypto_sign_ed25519_verify_detached(c->sig, msg, msglen, key->key) == 0;
 	if (c->alg == SCHEME_ECDSA_P256 && key->p256)
 		return libcrypto_p256_verify(key->key, key->len, c->sig, c->len, msg, msglen);
+	if ((c->alg == SCHEME_RSA_SHA1 || c->alg == SCHEME_RSA_SHA256) && key->x509)
+		return libcrypto_rsa_verify(key->key, key->len, c->alg == SCHEME_RSA_SHA256, c->sig,
+		    c->len, msg, msglen);
 	return false;
 }
 
@@ -485,8 +509,8 @@ decode_candidate(const struct scheme_sig *k, const char *v, size_t len, struct c
 		scheme_wipe(buf, (size_t)n);
 		return 0;
 	}
-	if (k->alg == SCHEME_ECDSA_P256) {
-		/* DER: a SEQUENCE of two INTEGERs, 8 bytes at the very least. */
+	if (k->alg == SCHEME_ECDSA_P256 || k->alg == SCHEME_RSA_SHA1 || k->alg == SCHEME_RSA_SHA256) {
+		/* DER ECDSA: a SEQUENCE of two INTEGERs, 8 bytes at the very least; RSA: more. */
 		if (k->encoding == SCHEME_HEX) {
 			const char *end;
 			size_t got;
@@ -516,7 +540,7 @@ decode_candidate(const struct scheme_sig *k, const char *v, size_t len, struct c
  * number of candidates, or -1 with *reason set.
  */
 static int
-parse_signature_header(const struct scheme *s, const char *hdr,
+parse_signature_header(const struct scheme *s, const char *hdr, const char *version,
     struct candidate *cands, int max, char *ts, size_t tssize, const char **reason)
 {
 	const char *p = hdr, *end = hdr + strlen(hdr);
@@ -556,9 +580,12 @@ parse_signature_header(const struct scheme *s, const char *hdr,
 		}
 		for (k = s->sigs; k->prefix != NULL; k++) {
 			size_t pl = strlen(k->prefix);
-			const char *v = is + pl;
+			const char *v = is + pl, *want = s->sig_versions[k - s->sigs];
 			int rc;
 
+			/* A kind of one version counts only when the request names that version. */
+			if (want != NULL && (version == NULL || strcmp(version, want) != 0))
+				continue;
 			if ((size_t)(ie - is) < pl || memcmp(is, k->prefix, pl) != 0)
 				continue;
 			if (n == max)
@@ -710,6 +737,31 @@ scheme_signs(const struct scheme *s, char c)
 }
 
 /*
+ * %n's text: for each of the row's signed fields present in the body, its
+ * name, "\n", its value, "\n" (AWS SNS's string to sign). Into *out
+ * (malloc'd, *len bytes); 0, or -1 when the body is not JSON.
+ */
+static int
+signed_fields(const struct scheme *s, struct fields *f, char **out, size_t *len,
+    const char **reason)
+{
+	size_t i, n = 0, o = 0;
+	const char *v;
+
+	if (fields_body(f, reason) != 0)
+		return -1;
+	for (i = 0; i < SCHEME_MAX_SIGNED_FIELDS && s->signed_fields[i].from != FIELD_FROM_NONE; i++)
+		if ((v = fields_get(f, &s->signed_fields[i])) != NULL)
+			n += strlen(s->signed_fields[i].name) + strlen(v) + 2;
+	*out = xmalloc(n + 1);
+	for (i = 0; i < SCHEME_MAX_SIGNED_FIELDS && s->signed_fields[i].from != FIELD_FROM_NONE; i++)
+		if ((v = fields_get(f, &s->signed_fields[i])) != NULL)
+			o += (size_t)snprintf(*out + o, n + 1 - o, "%s\n%s\n", s->signed_fields[i].name, v);
+	*len = o;
+	return 0;
+}
+
+/*
  * A body that is not a form is covered by its SHA-256 in a query parameter
  * the signature covers (Twilio's bodySHA256): it must be there and match.
  */
@@ -742,7 +794,7 @@ check_body_sha256(const struct scheme *s, struct fields *f, const char **reason)
  */
 static int
 gather_signed(const struct scheme *s, const struct scheme_params *p, struct fields *f,
-    char *tsbuf, struct signed_input *in, char **form, const char **reason)
+    char *tsbuf, struct signed_input *in, char **form, char **named, const char **reason)
 {
 	if (s->ts_header != NULL) {
 		const char *v = headers_get(f->headers, s->ts_header);
@@ -790,6 +842,11 @@ gather_signed(const struct scheme *s, const struct scheme_params *p, struct fiel
 		form_sorted_concat((const char *)f->body, f->len, form, &in->formlen);
 		in->form = *form;
 	}
+	if (template_uses(s->signed_content, 'n') && signed_fields(s, f, named, &in->namedlen,
+	    reason) != 0)
+		return -1;
+	if (*named != NULL)
+		in->named = *named;
 	if (s->body_sha256_param != NULL && !f->form)
 		return check_body_sha256(s, f, reason);
 	return 0;
@@ -800,9 +857,12 @@ static int
 read_signatures(const struct scheme *s, struct fields *f, struct candidate *cands,
     char *tsbuf, size_t tssize, const char **reason)
 {
-	const char *sig;
+	const char *sig, *version = NULL;
 	int n;
 
+	if (s->sig_version.from != FIELD_FROM_NONE && (s->sig_version.from == FIELD_FROM_HEADER ||
+	    fields_body(f, reason) == 0))
+		version = fields_get(f, &s->sig_version);
 	if (s->sig_header != NULL) {
 		const char *sig2 = s->sig_header2 != NULL ? headers_get(f->headers, s->sig_header2) :
 		    NULL;
@@ -813,12 +873,13 @@ read_signatures(const struct scheme *s, struct fields *f, struct candidate *cand
 			return -1;
 		}
 		/* Box: each header is a signature under one of two keys; both are candidates. */
-		n = sig == NULL ? 0 : parse_signature_header(s, sig, cands, SCHEME_MAX_CANDIDATES,
+		n = sig == NULL ? 0 : parse_signature_header(s, sig, version, cands, SCHEME_MAX_CANDIDATES,
 		    tsbuf, tssize, reason);
 		if (n < 0)
 			return -1;
 		if (sig2 != NULL) {
-			int n2 = parse_signature_header(s, sig2, cands + n, SCHEME_MAX_CANDIDATES - n,
+			int n2 = parse_signature_header(s, sig2, version, cands + n,
+			    SCHEME_MAX_CANDIDATES - n,
 			    tsbuf, tssize, reason);
 
 			if (n2 < 0)
@@ -838,7 +899,8 @@ read_signatures(const struct scheme *s, struct fields *f, struct candidate *cand
 			return -1;
 		}
 	}
-	n = parse_signature_header(s, sig, cands, SCHEME_MAX_CANDIDATES, tsbuf, tssize, reason);
+	n = parse_signature_header(s, sig, version, cands, SCHEME_MAX_CANDIDATES, tsbuf, tssize,
+	    reason);
 	if (n == 0) {
 		*reason = "no well-formed signature";
 		return -1;
@@ -852,8 +914,8 @@ scheme_verify(const struct scheme *s, const struct scheme_params *p, struct fiel
 {
 	struct candidate cands[SCHEME_MAX_CANDIDATES];
 	struct signed_input in = { .template = s->signed_content, .id = "", .token = "", .url = "",
-	    .body = f->body, .len = f->len, .form = "", .query = "" };
-	char *form = NULL;
+	    .body = f->body, .len = f->len, .form = "", .query = "", .named = "" };
+	char *form = NULL, *named = NULL;
 	unsigned char mac[64];
 	char tsbuf[32];
 	bool want_alg[SCHEME_NALGS] = { false };
@@ -866,7 +928,7 @@ scheme_verify(const struct scheme *s, const struct scheme_params *p, struct fiel
 
 	tsbuf[0] = '\0';
 	ncands = read_signatures(s, f, cands, tsbuf, sizeof(tsbuf), reason);
-	if (ncands < 0 || gather_signed(s, p, f, tsbuf, &in, &form, reason) != 0)
+	if (ncands < 0 || gather_signed(s, p, f, tsbuf, &in, &form, &named, reason) != 0)
 		goto out;
 	/* A timestamp read so far is checked before any MAC is computed. */
 	if (in.ts != NULL && check_timestamp(s, in.ts, p->tolerance, now, reason) != 0)
@@ -877,7 +939,8 @@ scheme_verify(const struct scheme *s, const struct scheme_params *p, struct fiel
 	for (c = 0; c < ncands; c++)
 		want_alg[cands[c].alg] = true;
 
-	if (want_alg[SCHEME_ED25519] || want_alg[SCHEME_ECDSA_P256])
+	if (want_alg[SCHEME_ED25519] || want_alg[SCHEME_ECDSA_P256] || want_alg[SCHEME_RSA_SHA1] ||
+	    want_alg[SCHEME_RSA_SHA256])
 		ok = verify_public(p->secrets, p->nsecrets, cands, ncands, &in, matched);
 	for (k = 0; k < p->nsecrets && !ok; k++) {
 		const struct secret *sec = &p->secrets[k];
@@ -910,6 +973,7 @@ out:
 	scheme_wipe(cands, sizeof(cands));
 	scheme_wipe(mac, sizeof(mac));
 	free(form);
+	free(named);
 	if (!ok)
 		return -1;
 	/* A timestamp only in the body is read once the body is known to be the sender's. */
@@ -967,7 +1031,7 @@ scheme_sign(const struct scheme *s, const struct secret *key, const char *ts, co
 {
 	struct signed_input in = { .template = s->signed_content, .ts = ts != NULL ? ts : "",
 	    .id = id != NULL ? id : "", .token = "", .url = url != NULL ? url : "", .body = body,
-	    .len = len, .form = "", .query = "" };
+	    .len = len, .form = "", .query = "", .named = "" };
 	const struct scheme_sig *k;
 	unsigned char mac[64];
 	char enc[160];
@@ -976,10 +1040,11 @@ scheme_sign(const struct scheme *s, const struct secret *key, const char *ts, co
 
 	/* The first kind the scheme reads that is an HMAC: the one to make. */
 	for (k = s->sigs; k->prefix != NULL && (k->alg == SCHEME_ED25519 ||
-	    k->alg == SCHEME_ECDSA_P256); k++)
+	    k->alg == SCHEME_ECDSA_P256 || k->alg == SCHEME_RSA_SHA1 || k->alg == SCHEME_RSA_SHA256);
+	    k++)
 		;
 	if (k->prefix == NULL) {
-		*reason = "the scheme's signatures are public-key ones (Ed25519, ECDSA): hookq holds"
+		*reason = "the scheme's signatures are public-key ones (Ed25519, ECDSA, RSA): hookq holds"
 		    " only public keys, it can verify but not sign";
 		return -1;
 	}
@@ -987,7 +1052,8 @@ scheme_sign(const struct scheme *s, const struct secret *key, const char *ts, co
 		*reason = "the sender sends the secret itself, which hookq does not print";
 		return -1;
 	}
-	if (template_uses(s->signed_content, 'f') || template_uses(s->signed_content, 'q')) {
+	if (template_uses(s->signed_content, 'f') || template_uses(s->signed_content, 'q') ||
+	    template_uses(s->signed_content, 'n')) {
 		*reason = "the sender signs the request's query string and form fields:"
 		    " send a test from the sender";
 		return -1;

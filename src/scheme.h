@@ -25,6 +25,8 @@ enum scheme_alg {
 	SCHEME_HMAC_SHA1,   /* libcrypto.c */
 	SCHEME_ED25519,
 	SCHEME_ECDSA_P256,  /* a DER signature over the SHA-256 of the content (libcrypto.c) */
+	SCHEME_RSA_SHA1,    /* PKCS #1 v1.5 over SHA-1, the key a certificate's (libcrypto.c) */
+	SCHEME_RSA_SHA256,  /* ... over SHA-256 */
 	SCHEME_TOKEN,       /* the item is the secret itself (GitLab), compared in constant time */
 	SCHEME_NALGS
 };
@@ -41,6 +43,7 @@ enum scheme_key_format {
 	SCHEME_KEY_WHSEC,   /* whsec_<base64> (or bare base64) HMAC key; whpk_<base64> Ed25519 public key */
 	SCHEME_KEY_ED25519, /* an Ed25519 public key in hex (64 digits) or base64 */
 	SCHEME_KEY_P256,    /* an ECDSA P-256 public key: base64 of its DER SubjectPublicKeyInfo */
+	SCHEME_KEY_X509,    /* an RSA signing certificate: base64 of its DER (PEM without its lines) */
 };
 
 
@@ -52,6 +55,8 @@ struct scheme_sig {
 };
 
 #define SCHEME_MAX_SIGS 2
+/* Body fields a row's %n signs, at most. */
+#define SCHEME_MAX_SIGNED_FIELDS 8
 
 enum scheme_ts_format {
 	SCHEME_TS_UNIX,     /* seconds since the epoch, decimal */
@@ -107,6 +112,12 @@ struct scheme {
 	const char *sig_header;    /* lower case; NULL: the signature is in the body (sig_body) */
 	const char *sig_header2;   /* another header read the same way, or NULL (Box's secondary) */
 	struct field sig_body[FIELD_LIST_MAX];
+	/*
+	 * A field naming the kind of signature (AWS SNS's SignatureVersion):
+	 * sigs[i] counts only when it has the value sig_versions[i]. None: every kind.
+	 */
+	struct field sig_version;
+	const char *sig_versions[SCHEME_MAX_SIGS];
 	char sig_separator;        /* splits the header into items; '\0': one item */
 	char sig_separator2;       /* splits them too ('\0': none): Persona's ' ' between sets */
 	struct scheme_sig sigs[SCHEME_MAX_SIGS + 1];
@@ -115,9 +126,12 @@ struct scheme {
 	 * id header's value), %k (the token field), %u (the source's
 	 * notification_url), %q ("?" and the request's query string, when it has
 	 * one), %f (a form body's pairs sorted by name, each name followed by its
-	 * value: Twilio) and %% (a percent sign). "%t.%b" is Stripe's.
+	 * value: Twilio), %n (each of signed_fields present, as its name, a
+	 * newline, its value, a newline: AWS SNS) and %% (a percent sign).
+	 * "%t.%b" is Stripe's.
 	 */
 	const char *signed_content;
+	struct field signed_fields[SCHEME_MAX_SIGNED_FIELDS]; /* %n, in the order signed */
 	const char *ts_header;     /* timestamp header, or NULL */
 	const char *ts_item;       /* or: prefix of the timestamp item in the signature header ("t=") */
 	bool ts_item_repeats;      /* the item may come again, with the same value (Persona) */
@@ -176,6 +190,7 @@ enum generic_key {
 struct secret {
 	bool ed25519;
 	bool p256;          /* the DER SubjectPublicKeyInfo of an ECDSA P-256 key */
+	bool x509;          /* the DER of an RSA signing certificate */
 	size_t len;
 	unsigned char *key; /* owned, wiped on clear */
 };
@@ -184,7 +199,7 @@ struct secret {
 static inline bool
 scheme_secret_public(const struct secret *s)
 {
-	return s->ed25519 || s->p256;
+	return s->ed25519 || s->p256 || s->x509;
 }
 
 /* Largest secret line accepted, and the most secrets a source may have. */

@@ -911,6 +911,39 @@ const struct scheme SCHEME_TABLE[] = {
 		.key_format = SCHEME_KEY_P256,
 		.id_body_hash = true,
 	},
+	/*
+	 * AWS SNS to an HTTP/S endpoint (docs.aws.amazon.com/sns/latest/dg/
+	 * sns-verify-signature-of-message.html): the JSON body's Signature is the
+	 * base64 RSA signature (SignatureVersion 1: SHA-1, 2: SHA-256) of its
+	 * fields Message, MessageId, Subject, SubscribeURL, Timestamp, Token,
+	 * TopicArn and Type, those present, each as name, newline, value,
+	 * newline; the key is the certificate at SigningCertURL. hookq fetches
+	 * nothing: the operator pins the certificate (a secret_file line, base64
+	 * of its DER). A retry keeps the message's Timestamp and MessageId, and
+	 * SNS may retry for days: the tolerance is a week. A
+	 * SubscriptionConfirmation is stored as an event, for the handler to GET
+	 * its SubscribeURL.
+	 */
+	{
+		.name = "aws-sns",
+		.sig_body = { JSON("Signature") },
+		.sig_version = JSON("SignatureVersion"),
+		.sigs = {
+			{ "", SCHEME_RSA_SHA1, SCHEME_BASE64 },
+			{ "", SCHEME_RSA_SHA256, SCHEME_BASE64 },
+		},
+		.sig_versions = { "1", "2" },
+		.signed_content = "%n",
+		.signed_fields = { JSON("Message"), JSON("MessageId"), JSON("Subject"),
+		    JSON("SubscribeURL"), JSON("Timestamp"), JSON("Token"), JSON("TopicArn"),
+		    JSON("Type") },
+		.ts_body = { JSON("Timestamp") },
+		.ts_format = SCHEME_TS_ISO8601,
+		.tolerance = 7 * 86400,
+		.key_format = SCHEME_KEY_X509,
+		.id = { JSON("MessageId") },
+		.type = { JSON("Type") },
+	},
 };
 
 const size_t SCHEME_TABLE_SIZE = nitems(SCHEME_TABLE);

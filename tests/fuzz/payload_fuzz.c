@@ -4,7 +4,7 @@
  * object hookq answers handshakes with (payload_json_object()).
  *
  * The input is a body. The paths looked for are every JSON path the scheme
- * table reads, gathered at start, and a few more. yajl's tree parser is the
+ * table reads, PAYLOAD_MAX_VALUE, gathered at start, and a few more. yajl's tree parser is the
  * second opinion: a body payload_extract() takes must be JSON to it too,
  * and what payload_json_object() writes must parse.
  */
@@ -76,7 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A copy of its own size, so reading past the body is caught. */
 	body = xmalloc(size);
 	memcpy(body, data, size);
-	rc = payload_extract(body, size, PATHS, values, NPATHS, &reason);
+	rc = payload_extract(body, size, PAYLOAD_MAX_VALUE, PATHS, values, NPATHS, &reason);
 	if (rc != 0) {
 		FUZZ_CHECK(rc == -1 && reason != NULL, "a refusal without a reason");
 		for (i = 0; i < NPATHS; i++)

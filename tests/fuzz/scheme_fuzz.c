@@ -66,6 +66,37 @@ static const struct scheme TEMPLATE = {
 #define P256_OTHER "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1" \
 	"flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g=="
 
+/* An RSA certificate (AWS's validator tests', tests/vectors/senders_more.py), base64 DER. */
+#define X509_CERT \
+	"MIIF1zCCBL+gAwIBAgIQB9pYWG3Mi7xej22g9pobJTANBgkqhkiG9w0BAQsFADBGMQswCQYD" \
+	"VQQGEwJVUzEPMA0GA1UEChMGQW1hem9uMRUwEwYDVQQLEwxTZXJ2ZXIgQ0EgMUIxDzANBgNV" \
+	"BAMTBkFtYXpvbjAeFw0yMTA5MDcwMDAwMDBaFw0yMjA4MTcyMzU5NTlaMBwxGjAYBgNVBAMT" \
+	"EXNucy5hbWF6b25hd3MuY29tMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAutFq" \
+	"ueT3XgP13udzxE6UpbdjOtVO5DwoMpSMiDNMnGzF1TYH5/R2LPUOBeTB0SkKnR4kpNcUZhic" \
+	"pGD4aKciz/GEZ6wu65xncfT9H/KBOQwoXYTuClHwp6fYpGzcGFaFoEYMnijL/o4qmTSd+ukg" \
+	"lQUgKpsDw4ofw6rUm2CttJo+GQSNQ9NfGR1h/0J+zsApkeSYrXRx5wNlu87z8os1C/6PBrUH" \
+	"wt3xXeafXzfwut8aRRYsS8BySOA9DAgLfNHlfdQCjKPXKrG/ussgReyWD6n/HH+j7Uha3xos" \
+	"TzQqJifcxlTq6MxWdPR6fDaJNvqw6DOE7UjUNxHguXHlVfxhlQIDAQABo4IC6TCCAuUwHwYD" \
+	"VR0jBBgwFoAUWaRmBlKge5WSPKOUByeWdFv5PdAwHQYDVR0OBBYEFAqzC+vyouneE7mWWLbi" \
+	"9i0UsWUbMBwGA1UdEQQVMBOCEXNucy5hbWF6b25hd3MuY29tMA4GA1UdDwEB/wQEAwIFoDAd" \
+	"BgNVHSUEFjAUBggrBgEFBQcDAQYIKwYBBQUHAwIwOwYDVR0fBDQwMjAwoC6gLIYqaHR0cDov" \
+	"L2NybC5zY2ExYi5hbWF6b250cnVzdC5jb20vc2NhMWIuY3JsMBMGA1UdIAQMMAowCAYGZ4EM" \
+	"AQIBMHUGCCsGAQUFBwEBBGkwZzAtBggrBgEFBQcwAYYhaHR0cDovL29jc3Auc2NhMWIuYW1h" \
+	"em9udHJ1c3QuY29tMDYGCCsGAQUFBzAChipodHRwOi8vY3J0LnNjYTFiLmFtYXpvbnRydXN0" \
+	"LmNvbS9zY2ExYi5jcnQwDAYDVR0TAQH/BAIwADCCAX0GCisGAQQB1nkCBAIEggFtBIIBaQFn" \
+	"AHYAKXm+8J45OSHwVnOfY6V35b5XfZxgCvj5TV0mXCVdx4QAAAF7vfDVkQAABAMARzBFAiEA" \
+	"2XfHuy36aqRFiaL8c3md2mH451go8707+fRE0pEdSRACIE/g5FXTUXUZPFcmOhm9TZ+uMY1i" \
+	"4CIQ/CKVWln6C3t+AHYAUaOw9f0BeZxWbbg3eI8MpHrMGyfL956IQpoN/tSLBeUAAAF7vfDV" \
+	"jAAABAMARzBFAiBF1MhhFP0+FQt3daDFfMYoWwnrmuTInrjNpwfzlvQBugIhAPYadFzr+Lax" \
+	"SJoiZEbEHBvTts7bT0M3eCQONA2O7w6nAHUAQcjKsd8iRkoQxqE6CUKHXk4xixsD6+tLx2jw" \
+	"kGKWBvYAAAF7vfDVdAAABAMARjBEAiAtPapmFAuA71ih4NoSd5hJelzAltNQpxDMcDfDyHyU" \
+	"8gIgWxmaa6+2KbBu9xdv379zvnJACFR7jc+4asl08Dn4aagwDQYJKoZIhvcNAQELBQADggEB" \
+	"AA54QX0uoFWXfMmv02CGZv4NWo5TapyeeixQ2kKpZHRdVZjxZrw+hoF6HD7P3kGjH8ztyJll" \
+	"tDxB0qgMltbPhQdScwhA6iTgoaBYqEUC/VHKd4PmmPT6yIsM36NBZVmkGlzl5uNo/dBgBaG0" \
+	"SsVJnhr5zro3c2quC7n6fVGEZhf/UgQwRnnvThnvbNKguglDMq4uEqv8njKyleht+glkcmXO" \
+	"0m9qLKt6BOS0amy6U2GlAwRn0Wx02ndJtnRCSC6kPuRWK/SQFEjB7gCK4hdKaAOuWdZpI55v" \
+	"F6ifOeM8toC3g7ofO8qLTnJupAG+ZitY5J3cvHWrHqOUdKigPDHYLRo="
+
 struct fuzz_row {
 	const char *name;          /* a built-in scheme, or NULL: row */
 	const struct scheme *row;
@@ -191,6 +222,8 @@ init(void)
 			r->ed25519 = "hookq fuzz default ed25519";
 		else if (s->key_format == SCHEME_KEY_P256)
 			r->secret = P256_KEY; /* verify only: the harness cannot sign ECDSA */
+		else if (s->key_format == SCHEME_KEY_X509)
+			r->secret = X509_CERT; /* verify only: nor RSA */
 		else
 			r->secret = s->key_format == SCHEME_KEY_WHSEC ?
 			    "whsec_aG9va3EgZnV6eiBkZWZhdWx0" : "hookq-fuzz-default-secret";
@@ -220,6 +253,8 @@ init(void)
 		/* The rotated-out secret comes first, of the key format the scheme reads. */
 		if (s->key_format == SCHEME_KEY_P256)
 			add_secret(rot, P256_OTHER);
+		else if (s->key_format == SCHEME_KEY_X509)
+			add_secret(rot, X509_CERT);
 		else if (s->key_format == SCHEME_KEY_ED25519) {
 			crypto_hash_sha256(seed, (const unsigned char *)"fuzz rotated out", 16);
 			crypto_sign_seed_keypair(pk, wrong_sk, seed);

@@ -21,6 +21,12 @@ openssl ecparam -name prime256v1 -genkey -noout -out "$T/sendgrid.pem" 2>/dev/nu
 chmod 600 "$T/sendgrid.pem"
 openssl ec -in "$T/sendgrid.pem" -pubout -outform DER 2>/dev/null | base64 -w0 > "$T/sendgrid.pub.b64"
 export SENDGRID_KEY_PEM="$T/sendgrid.pem"
+# AWS SNS signs with an RSA key whose certificate the source pins: a self-signed one made here.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/sns.pem" -out "$T/sns.crt" -days 2 \
+	-subj /CN=sns.hookq.test 2>/dev/null || bail "openssl cannot make an RSA certificate"
+chmod 600 "$T/sns.pem"
+openssl x509 -in "$T/sns.crt" -outform DER | base64 -w0 > "$T/aws-sns.pub.b64"
+export SNS_KEY_PEM="$T/sns.pem"
 
 "$PY" "$LIVE" config "$T" > "$T/sources.conf" || bail "senders_live.py config failed"
 write_config < "$T/sources.conf"

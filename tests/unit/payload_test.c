@@ -26,7 +26,8 @@ extract1(const char *body, const char *path, char **value, const char **reason)
 	const char *paths[] = { path };
 
 	*reason = NULL;
-	return payload_extract((const unsigned char *)body, strlen(body), paths, value, 1, reason);
+	return payload_extract((const unsigned char *)body, strlen(body), PAYLOAD_MAX_VALUE,
+	    paths, value, 1, reason);
 }
 
 /* Asserts that body parses and path holds want (NULL: nothing). */
@@ -54,7 +55,8 @@ assert_refused_len(const char *body, size_t len, const char *why)
 	char sentinel, *values[2] = { &sentinel, &sentinel };
 	const char *reason = NULL;
 
-	if (payload_extract((const unsigned char *)body, len, paths, values, 2, &reason) != -1)
+	if (payload_extract((const unsigned char *)body, len, PAYLOAD_MAX_VALUE,
+	    paths, values, 2, &reason) != -1)
 		fail_msg("accepted: %.*s", (int)(len < 200 ? len : 200), body);
 	assert_non_null(reason);
 	if (why != NULL && strstr(reason, why) == NULL)
@@ -196,7 +198,8 @@ test_two_paths(void **state)
 	char *values[3];
 	const char *reason = NULL;
 
-	assert_int_equal(payload_extract((const unsigned char *)body, strlen(body), paths,
+	assert_int_equal(payload_extract((const unsigned char *)body, strlen(body), PAYLOAD_MAX_VALUE,
+	    paths,
 	    values, 3, &reason), 0);
 	assert_string_equal(values[0], "in_1");
 	assert_string_equal(values[1], "invoice.paid");
@@ -207,9 +210,11 @@ test_two_paths(void **state)
 	free(values[2]);
 
 	/* No paths at all: the body is still checked. */
-	assert_int_equal(payload_extract((const unsigned char *)body, strlen(body), paths,
+	assert_int_equal(payload_extract((const unsigned char *)body, strlen(body), PAYLOAD_MAX_VALUE,
+	    paths,
 	    values, 0, &reason), 0);
-	assert_int_equal(payload_extract((const unsigned char *)"{", 1, paths, values, 0,
+	assert_int_equal(payload_extract((const unsigned char *)"{", 1, PAYLOAD_MAX_VALUE,
+	    paths, values, 0,
 	    &reason), -1);
 }
 
@@ -392,7 +397,8 @@ test_big_body(void **state)
 	memset(body + o, 'p', n - o - 64);
 	o = n - 64;
 	o += (size_t)sprintf(body + o, "\",\"list\":[1,2,3],\"type\":\"big\",\"id\":\"at-the-end\"}");
-	assert_int_equal(payload_extract((const unsigned char *)body, o, paths, values, 2,
+	assert_int_equal(payload_extract((const unsigned char *)body, o, PAYLOAD_MAX_VALUE,
+	    paths, values, 2,
 	    &reason), 0);
 	assert_string_equal(values[0], "at-the-end");
 	assert_string_equal(values[1], "big");
@@ -429,7 +435,8 @@ test_long_keys(void **state)
 	paths[0] = key;
 	paths[1] = path;
 	paths[2] = "id";
-	assert_int_equal(payload_extract((const unsigned char *)body, strlen(body), paths,
+	assert_int_equal(payload_extract((const unsigned char *)body, strlen(body), PAYLOAD_MAX_VALUE,
+	    paths,
 	    values, 3, &reason), 0);
 	assert_null(values[0]);
 	assert_null(values[1]);

@@ -1397,7 +1397,7 @@ test_rows_well_formed(void **state)
 		assert_non_null(s->signed_content);
 		for (t = s->signed_content; *t != '\0'; t++)
 			if (*t == '%') {
-				assert_non_null(strchr("btikufq%", t[1]));
+				assert_non_null(strchr("btikufqn%", t[1]));
 				t++;
 			}
 		if (s->sig_header != NULL)

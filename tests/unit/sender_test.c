@@ -1338,9 +1338,24 @@ body_replace(const unsigned char *body, size_t len, const char *from, const char
 	return p;
 }
 
+/* The key of the row's signature field in a body: a JSON path's last name, or the form name. */
+static const char *
+sig_field_key(const struct scheme *s, bool form)
+{
+	size_t i;
+
+	for (i = 0; i < FIELD_LIST_MAX && s->sig_body[i].from != FIELD_FROM_NONE; i++) {
+		const char *dot = strrchr(s->sig_body[i].name, '.');
+
+		if (s->sig_body[i].from == (form ? FIELD_FROM_FORM : FIELD_FROM_JSON))
+			return dot != NULL ? dot + 1 : s->sig_body[i].name;
+	}
+	return "signature";
+}
+
 /*
- * Mailgun's signature is in the body: each broken shape as the value of
- * signature.signature (JSON) and of the signature field (form): 401.
+ * Where the signature is in the body (Mailgun, AWS SNS): each broken shape
+ * as the value of the signature field, JSON or form: 401.
  */
 static void
 test_malformed_body(void **state)
@@ -1355,6 +1370,7 @@ test_malformed_body(void **state)
 		struct shapes sh = { 0 };
 		struct headers h;
 		struct fields f;
+		const char *key, *sep;
 		char *core, *from;
 
 		if (r->s == NULL || r->s->sig_header != NULL || !streq(r->expect, "stored") ||
@@ -1370,11 +1386,16 @@ test_malformed_body(void **state)
 		CHECK(fx, r->name, core != NULL, "no signature field in the body");
 		if (core == NULL)
 			continue;
-		from = form ? xfmt("signature=%s", core) : xfmt("\"signature\":\"%s\"", core);
+		/* The field's own name: Mailgun's signature.signature or signature, SNS's Signature. */
+		key = sig_field_key(r->s, form);
+		/* SNS's JSON is pretty-printed: "Signature": "...". */
+		sep = !form && memmem(r->body, r->len, "\": \"", 4) != NULL ? " " : "";
+		from = form ? xfmt("%s=%s", key, core) : xfmt("\"%s\":%s\"%s\"", key, sep, core);
 		make_shapes(&sh, r->s, core);
 		for (j = 0; j < sh.n; j++) {
 			char *esc = form ? form_escape(sh.v[j]) : json_escape(sh.v[j]);
-			char *to = form ? xfmt("signature=%s", esc) : xfmt("\"signature\":\"%s\"", esc);
+			char *to = form ? xfmt("%s=%s", key, esc) : xfmt("\"%s\":%s\"%s\"", key, sep,
+			    esc);
 			struct change ch = { 0 };
 			unsigned char *b = body_replace(r->body, r->len, from, to, &ch.len);
 			char *what = xfmt("%s signature: %s", form ? "form" : "JSON", sh.label[j]);
@@ -1393,7 +1414,8 @@ test_malformed_body(void **state)
 		free(from);
 		free(core);
 	}
-	CHECK(fx, "mailgun", seen >= 2, "%zu stored mailgun rows (JSON base and form) swept", seen);
+	CHECK(fx, "senders.json", seen >= 3, "%zu stored rows with the signature in the body swept"
+	    " (mailgun's JSON base and form, aws-sns)", seen);
 	finish(fx, "test_malformed_body");
 }
 

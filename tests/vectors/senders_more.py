@@ -901,6 +901,221 @@ def gitlab_signed_rows(row):
         "unauthorized", "a signing-token request older than the tolerance", SW_HOW, GLS_SRC, **kw)
 
 
+# ============================== RSA with a certificate (libcrypto) ================
+
+SNS_SRC = ("docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html; "
+           "aws/aws-php-sns-message-validator tests/FunctionalValidationsTest.php")
+SNS_HOW = ("RSA PKCS#1 v1.5 (SHA-1 for SignatureVersion 1, SHA-256 for 2) of 'Name\\nValue\\n' for each "
+           "of Message, MessageId, Subject, SubscribeURL, Timestamp, Token, TopicArn, Type present "
+           "(the cryptography package; openssl dgst when live)")
+SNS_FIELDS = ["Message", "MessageId", "Subject", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
+# The certificate AWS's own validator tests with (CN sns.amazonaws.com, expired 2022-08-17:
+# hookq checks no dates), base64 of its DER, and four messages it signed.
+SNS_AWS_CERT = (
+    "MIIF1zCCBL+gAwIBAgIQB9pYWG3Mi7xej22g9pobJTANBgkqhkiG9w0BAQsFADBGMQswCQYDVQQGEwJVUzEPMA0G"
+    "A1UEChMGQW1hem9uMRUwEwYDVQQLEwxTZXJ2ZXIgQ0EgMUIxDzANBgNVBAMTBkFtYXpvbjAeFw0yMTA5MDcwMDAw"
+    "MDBaFw0yMjA4MTcyMzU5NTlaMBwxGjAYBgNVBAMTEXNucy5hbWF6b25hd3MuY29tMIIBIjANBgkqhkiG9w0BAQEF"
+    "AAOCAQ8AMIIBCgKCAQEAutFqueT3XgP13udzxE6UpbdjOtVO5DwoMpSMiDNMnGzF1TYH5/R2LPUOBeTB0SkKnR4k"
+    "pNcUZhicpGD4aKciz/GEZ6wu65xncfT9H/KBOQwoXYTuClHwp6fYpGzcGFaFoEYMnijL/o4qmTSd+ukglQUgKpsD"
+    "w4ofw6rUm2CttJo+GQSNQ9NfGR1h/0J+zsApkeSYrXRx5wNlu87z8os1C/6PBrUHwt3xXeafXzfwut8aRRYsS8By"
+    "SOA9DAgLfNHlfdQCjKPXKrG/ussgReyWD6n/HH+j7Uha3xosTzQqJifcxlTq6MxWdPR6fDaJNvqw6DOE7UjUNxHg"
+    "uXHlVfxhlQIDAQABo4IC6TCCAuUwHwYDVR0jBBgwFoAUWaRmBlKge5WSPKOUByeWdFv5PdAwHQYDVR0OBBYEFAqz"
+    "C+vyouneE7mWWLbi9i0UsWUbMBwGA1UdEQQVMBOCEXNucy5hbWF6b25hd3MuY29tMA4GA1UdDwEB/wQEAwIFoDAd"
+    "BgNVHSUEFjAUBggrBgEFBQcDAQYIKwYBBQUHAwIwOwYDVR0fBDQwMjAwoC6gLIYqaHR0cDovL2NybC5zY2ExYi5h"
+    "bWF6b250cnVzdC5jb20vc2NhMWIuY3JsMBMGA1UdIAQMMAowCAYGZ4EMAQIBMHUGCCsGAQUFBwEBBGkwZzAtBggr"
+    "BgEFBQcwAYYhaHR0cDovL29jc3Auc2NhMWIuYW1hem9udHJ1c3QuY29tMDYGCCsGAQUFBzAChipodHRwOi8vY3J0"
+    "LnNjYTFiLmFtYXpvbnRydXN0LmNvbS9zY2ExYi5jcnQwDAYDVR0TAQH/BAIwADCCAX0GCisGAQQB1nkCBAIEggFt"
+    "BIIBaQFnAHYAKXm+8J45OSHwVnOfY6V35b5XfZxgCvj5TV0mXCVdx4QAAAF7vfDVkQAABAMARzBFAiEA2XfHuy36"
+    "aqRFiaL8c3md2mH451go8707+fRE0pEdSRACIE/g5FXTUXUZPFcmOhm9TZ+uMY1i4CIQ/CKVWln6C3t+AHYAUaOw"
+    "9f0BeZxWbbg3eI8MpHrMGyfL956IQpoN/tSLBeUAAAF7vfDVjAAABAMARzBFAiBF1MhhFP0+FQt3daDFfMYoWwnr"
+    "muTInrjNpwfzlvQBugIhAPYadFzr+LaxSJoiZEbEHBvTts7bT0M3eCQONA2O7w6nAHUAQcjKsd8iRkoQxqE6CUKH"
+    "Xk4xixsD6+tLx2jwkGKWBvYAAAF7vfDVdAAABAMARjBEAiAtPapmFAuA71ih4NoSd5hJelzAltNQpxDMcDfDyHyU"
+    "8gIgWxmaa6+2KbBu9xdv379zvnJACFR7jc+4asl08Dn4aagwDQYJKoZIhvcNAQELBQADggEBAA54QX0uoFWXfMmv"
+    "02CGZv4NWo5TapyeeixQ2kKpZHRdVZjxZrw+hoF6HD7P3kGjH8ztyJlltDxB0qgMltbPhQdScwhA6iTgoaBYqEUC"
+    "/VHKd4PmmPT6yIsM36NBZVmkGlzl5uNo/dBgBaG0SsVJnhr5zro3c2quC7n6fVGEZhf/UgQwRnnvThnvbNKguglD"
+    "Mq4uEqv8njKyleht+glkcmXO0m9qLKt6BOS0amy6U2GlAwRn0Wx02ndJtnRCSC6kPuRWK/SQFEjB7gCK4hdKaAOu"
+    "WdZpI55vF6ifOeM8toC3g7ofO8qLTnJupAG+ZitY5J3cvHWrHqOUdKigPDHYLRo=")
+SNS_AWS = [
+    ("792cda85-518f-5dd3-9163-81d851212f3a", "publish-and-verify-892f85fe-4836-424d-8188-ab85bef0f362",
+     None, "2022-07-28T21:23:58.317Z", "1",
+     "ghtf+deOBAzHJJZ6s6CdRLfTQAlcGzq9naoFM1wi0CJiq//uVRuZnamrkWNF0fhouMFvuLVRwcz8PZLUMSfnmd5VpdTKpTyiKmy1qJAZXma"
+     "0w+yi7G+I33hD1Jyk1Nbym2n0kqp3fVu2aoooiN2ZeLAT2bH0/BtjLSfN1yAOKNoprco4qV9gGUZinXJdj9a1YdNhDR2jKi33ldlsVtEXAti"
+     "aDklGEk7DgRKX38GerBPiLg3FdtgY6KC7cdeGpU/dGK+4hjc83Ive1HoFkAwqhpgInM2sMytBosoiXfCmOKmU4xeGD0gHDNZTlJUJQDlzw8"
+     "Eag0H9f/5zXF9d3uy0YQ=="),
+    ("17dea24b-55c2-540b-8362-f916557af765", "publish-and-verify-62674b1d-4295-426b-88e7-5fb75652a04e",
+     None, "2022-07-28T21:24:08.324Z", "2",
+     "CXVqp9PfZAL+4JHS3Zxo1PFbQsvnOjvmYhtIf17TWpwc+iIVas8kZ8GopuzVzVMdatE7rCl/O4P91Zp05Dwz8lk8dLhfp8gSu3Njlzxlyrm"
+     "zo9x3va3Jb7zFnedgS2GKnZWHGBdwTXho+TosNUE+3e10OMSlwN5XGDwX7+R3WL+rn+AXmFAqp3alg27sYa55h1dLE9cGszGPjScPdtF3Bm"
+     "ZsUDMx9wSdNKsCk+vSvE8yBjnCmUl7laSFj3LzPVrlSwgNYCF3kYnNAkah7NplK4SFhJYLwS0HCVCQJKa8rVbQLf9cBTu60U402mrgy0bN8x"
+     "WoyimzbYbrOMJjalqkUg=="),
+    ("11405cc3-9ac7-56d5-b45d-079e8f7a8edf", "publish-and-verify-6e11fed2-fcdf-4c52-9dc4-36ef43f37f84",
+     "Hello world", "2022-07-28T22:53:49.654Z", "1",
+     "AItkS26d8yvnIKJevdirIPW7eM/yKbZy3/CF2EreCHmXWB3etWaV5Fb7SYpGABMpugpDZzNyGY1wCVWaopDoQ+7Q/kI2TpDu8bw1eExbi8U"
+     "3kduvc/2m2fIrI4gDEY8/v3nzoLcr8pPodqMzrX6SzQou4klfaqbNK+rFmH0LVf2Q1VyOROODoSXmo4jg2Yu12jfxccBl96Drr/ihq4MJ4O"
+     "crWh6UzXXlVYjJHx2Ui4anNwNEb+Z4C2CAF1DjQUbhDtaoajDBPY+4d9C1OwbqwQpXsd6tyVcI9nFyEsVK8lfnAV+/3GZQcdXHbIUYBRGcB"
+     "a4X5TlWJku5nDH2ERtHHw=="),
+    ("4504e649-d933-5aa9-8199-bd14ccf05f0b", "publish-and-verify-530b26da-0687-4fe4-9f71-780bad3181e2",
+     "Hello world", "2022-07-28T22:53:55.086Z", "2",
+     "cETcSvmmkt+My05qCLKexyl0+RyG83mSryKPqTfS+tYcxDJWVcjPJAr+qdpElzVaBl1aTGYVWMY64i9JqZ/JES8pylNj8LGvdhuNQKO59/WC"
+     "oIimZAsNhn0xEgOeeDU+W/0BU4sdpCGMNjo0S/FuIiWaRe4E0YWRVrxeQevaQ70euDdfWgd5v1eCKQz8b367b9XBmMztL/CWUFI6YaKK/MV2"
+     "1eyvJe3Y7CtVYiOKEYiAZnAEkynK7gUGO5TsgDjGNYhj6U3xYsWgI03bmioSl7kdFSUj+AZ7ugas5fghqxgoDsdfqsjMYKRm5KKHQWsgzI61"
+     "9yIzpNKUiSMHxdZXpQ=="),
+]
+_SNS_KEY_FILE = os.environ.get("SNS_KEY_PEM")  # the live test's key, made by openssl
+
+
+def sns_string(msg):
+    return "".join("%s\n%s\n" % (k, msg[k]) for k in SNS_FIELDS if k in msg)
+
+
+def sns_body(msg):
+    """The JSON SNS posts: every field, signed or not, in SNS's order."""
+    return json.dumps(msg, indent=2, ensure_ascii=False)
+
+
+def _iso_ms(t):
+    return iso(t)[:-1] + ".317Z"
+
+
+class SnsSpec(Spec):
+    """AWS SNS: the signature is inside the body, so the body is made per signer."""
+
+    def __init__(self):
+        self.scheme, self.src, self.how = "aws-sns", SNS_SRC, SNS_HOW
+        self.tolerance, self.query, self.config, self.content_type = 7 * 86400, None, None, \
+            "text/plain; charset=UTF-8"
+        self.event_type = "Notification"
+        self.keys = {}
+
+    def _key(self, name):
+        """A self-signed RSA certificate and its key, made once per run (cryptography)."""
+        if name not in self.keys:
+            from cryptography import x509
+            from cryptography.hazmat.primitives import hashes, serialization
+            from cryptography.hazmat.primitives.asymmetric import rsa
+            from cryptography.x509.oid import NameOID
+            k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            n = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.hookq.test " + name)])
+            t = datetime.datetime(2023, 1, 1, tzinfo=datetime.timezone.utc)
+            c = (x509.CertificateBuilder().subject_name(n).issuer_name(n).public_key(k.public_key())
+                 .serial_number(1).not_valid_before(t).not_valid_after(t + datetime.timedelta(days=3650))
+                 .sign(k, hashes.SHA256()))
+            self.keys[name] = (k, b64(c.public_bytes(serialization.Encoding.DER)))
+        return self.keys[name]
+
+    def message(self, t, signer, version="2", kind="Notification", subject=None):
+        msg = {"Type": kind, "MessageId": "2e1f7c3a-%08d-4b5c-9d6e-7f8a9b0c1d2e" % (t % 10 ** 8),
+               "TopicArn": "arn:aws:sns:us-east-1:123456789012:hookq-test",
+               "Message": '{"order": 42, "note": "line one\nline two \u2713"}',
+               "Timestamp": _iso_ms(t), "SignatureVersion": version}
+        if subject is not None:
+            msg["Subject"] = subject
+        if kind != "Notification":
+            msg["Message"] = "You have chosen to subscribe to the topic. To confirm, visit the SubscribeURL."
+            msg["Token"] = "2336412f37fb687f5d51e6e2425dacbba7a1b3c3aa43a6b6e5c77f7a1e2cc0fe"
+            msg["SubscribeURL"] = ("https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token="
+                                   + msg["Token"])
+        msg["Signature"] = sign_rsa(signer, sns_string(msg), version)
+        msg["SigningCertURL"] = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-hookq.pem"
+        return msg
+
+    def rows(self, row):
+        kw = dict(content_type=self.content_type, tolerance=self.tolerance)
+        k, cert = self._key("a")
+        _, other = self._key("b")
+        self.secret, self.wrong = cert, other
+
+        def put(name, secrets, msg, exp, why, now=NOW, body=None, **extra):
+            b = body if body is not None else sns_body(msg)
+            if exp == "stored":
+                extra.setdefault("event_id", msg["MessageId"])
+                extra.setdefault("event_type", msg["Type"])
+            row(name, "aws-sns", secrets, {"x-amz-sns-message-type": msg["Type"],
+                                           "x-amz-sns-message-id": msg["MessageId"]},
+                exp, why, self.how, self.src, body=b, now=now, **kw, **extra)
+
+        base = self.message(NOW, k)
+        put("aws_sns_base", [cert], base, "stored", "a Notification, SignatureVersion 2 (SHA-256)",
+            wrong=other, base=True)
+        put("aws_sns_v1", [cert], self.message(NOW, k, version="1"), "stored",
+            "SignatureVersion 1 (SHA-1)")
+        put("aws_sns_subject", [cert], self.message(NOW, k, subject="Order 42"), "stored",
+            "with a Subject, which is signed")
+        put("aws_sns_subscription_confirmation", [cert],
+            self.message(NOW, k, kind="SubscriptionConfirmation"), "stored",
+            "a SubscriptionConfirmation (Token and SubscribeURL signed) is stored for the handler to confirm")
+        put("aws_sns_rotation", [other, cert], base, "stored", "two certificate lines, the second signed")
+        put("aws_sns_wrong_cert", [other], base, "unauthorized", "signed by another certificate's key")
+        m = dict(base)
+        m["SignatureVersion"] = "1"
+        put("aws_sns_version_mismatch", [cert], m, "unauthorized",
+            "a SHA-256 signature under SignatureVersion 1")
+        m = dict(base)
+        m["SignatureVersion"] = "3"
+        put("aws_sns_version_unknown", [cert], m, "unauthorized", "an unknown SignatureVersion")
+        m = dict(base)
+        m["Message"] = m["Message"].replace("42", "43")
+        put("aws_sns_message_changed", [cert], m, "unauthorized", "the Message changed after signing")
+        m = dict(base)
+        m["Subject"] = "added"
+        put("aws_sns_subject_added", [cert], m, "unauthorized", "a Subject added after signing")
+        m = dict(base)
+        del m["Signature"]
+        put("aws_sns_unsigned", [cert], m, "unauthorized", "no Signature")
+        for nm, d, exp, why in [
+                ("old_edge", -self.tolerance, "stored", "exactly tolerance seconds old"),
+                ("old_past", -self.tolerance - 1, "unauthorized", "one second older than the tolerance"),
+                ("future_edge", self.tolerance, "stored", "exactly tolerance seconds ahead"),
+                ("future_past", self.tolerance + 1, "unauthorized", "one second further ahead")]:
+            put("aws_sns_ts_" + nm, [cert], self.message(NOW + d, k), exp, why)
+        for i, (mid, topic, subject, ts, ver, sig) in enumerate(SNS_AWS):
+            msg = {"Type": "Notification", "MessageId": mid,
+                   "TopicArn": "arn:aws:sns:us-east-2:295079676684:" + topic, "Message": "Hello world",
+                   "Timestamp": ts, "SignatureVersion": ver, "Signature": sig}
+            if subject is not None:
+                msg["Subject"] = subject
+            _check_rsa(SNS_AWS_CERT, sns_string(msg), sig, ver)
+            now = int(datetime.datetime.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S")
+                      .replace(tzinfo=datetime.timezone.utc).timestamp())
+            put("aws_sns_published_%d" % (i + 1), [SNS_AWS_CERT], msg, "stored",
+                "AWS's validator test fixture %d (SignatureVersion %s%s)" % (i + 1, ver,
+                                                                            ", with Subject" if subject else ""),
+                now=now, published=True)
+
+    def live(self, now):
+        msg = self.message(now, None)
+        return ({"x-amz-sns-message-type": "Notification", "x-amz-sns-message-id": msg["MessageId"]},
+                sns_body(msg), {}, self.secret)
+
+    def id_for(self, body):
+        return json.loads(body)["MessageId"]
+
+
+def sign_rsa(key, text, version):
+    """base64 RSA PKCS#1 v1.5 signature: with cryptography, or (key None, live) openssl and SNS_KEY_PEM."""
+    if key is None:
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(_b(text))
+            f.flush()
+            return b64(subprocess.run(["openssl", "dgst", "-sha1" if version == "1" else "-sha256",
+                                       "-sign", _SNS_KEY_FILE, f.name], check=True,
+                                      capture_output=True).stdout)
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    return b64(key.sign(_b(text), padding.PKCS1v15(), hashes.SHA1() if version == "1" else hashes.SHA256()))
+
+
+def _check_rsa(cert_b64, text, sig, version):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    c = x509.load_der_x509_certificate(base64.b64decode(cert_b64))
+    c.public_key().verify(base64.b64decode(sig), _b(text), padding.PKCS1v15(),
+                          hashes.SHA1() if version == "1" else hashes.SHA256())
+
+
+SPECS.append(SnsSpec())
+
 SCHEMES = [s.scheme for s in SPECS]
 
 
