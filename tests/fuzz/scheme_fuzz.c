@@ -536,6 +536,9 @@ sign(const struct ready *rd, struct request *req)
 
 	if (s->sig_header == NULL)
 		return sign_body(rd, req);
+	/* A request of the row's second way of signing (GitLab's webhook-signature) is not this one's. */
+	if (s->alt_header != NULL && headers_get(&req->headers, s->alt_header) != NULL)
+		return false;
 	/* Twilio signs the request's own query and sorted form: no oracle of that here. */
 	if (strstr(s->signed_content, "%q") != NULL || strstr(s->signed_content, "%f") != NULL)
 		return false;
