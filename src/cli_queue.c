@@ -2,7 +2,7 @@
  * cli_queue.c: the hookq commands that read and change the queue: init,
  * status, list, show, requeue, purge and replay. Operators name a
  * delivery (one route's work on an event) by its id; show --event names
- * an event. All SQL is store_admin.c's.
+ * an event. All SQL is store_sqlite_admin.c's.
  */
 #include "autoconf.h"
 

@@ -2,9 +2,10 @@
  * store.h: the SQLite queue. Opening a store creates the database or brings
  * its schema up to date (sql/schema.sql, compiled in; PRAGMA user_version
  * counts the migrations applied) and puts it in WAL mode. A struct store is
- * one connection, for one thread at a time. store.c (opening, the receiver,
- * the worker) and store_admin.c (operators' reads and writes) are the only
- * files that call SQLite, so another back end can replace them.
+ * one connection, for one thread at a time. store.c dispatches each call to
+ * the back end: SQLite's store_sqlite.c (opening, the receiver, the worker)
+ * and store_sqlite_admin.c (operators' reads and writes) are the only files
+ * that call SQLite, so another back end sits beside them.
  */
 #ifndef HOOKQ_STORE_H
 #define HOOKQ_STORE_H

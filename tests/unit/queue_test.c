@@ -1,5 +1,5 @@
 /*
- * queue_test.c: the worker's side of the store (src/store.c) and the retry
+ * queue_test.c: the worker's side of the store (src/store_sqlite.c, through src/store.c) and the retry
  * schedule (src/retry.c): routing events into deliveries, which delivery a
  * claim takes and in what order, what it returns, the guard that keeps a
  * worker whose lease ran out from overwriting a newer result, each

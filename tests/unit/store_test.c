@@ -1,5 +1,5 @@
 /*
- * store_test.c: the SQLite queue (src/store.c): schema creation and
+ * store_test.c: the SQLite queue (src/store_sqlite.c, through src/store.c): schema creation and
  * migration, inserts and duplicates (by event id, and by body for dedup =
  * body), lock timeouts and rollback. Results are read back with SQLite
  * directly, as an operator would.

@@ -1,5 +1,5 @@
 /*
- * store_admin.c: the queue's reads and writes for operators (the hookq
+ * store_sqlite_admin.c: the queue's reads and writes for operators (the hookq
  * command, the metrics page), and the backup. Operators name deliveries
  * (a route's work on an event, schema migration 5) by their id; an event
  * that has none yet, or that no route took, is listed as an event alone.
@@ -12,7 +12,7 @@
 
 #include <sqlite3.h>
 
-#include "store_db.h"
+#include "store_sqlite.h"
 #include "util.h"
 
 /* ---- the hookq command ------------------------------------------------------ */
@@ -34,7 +34,7 @@ static const char COUNTS_SQL[] =
     " GROUP BY source, route, status ORDER BY source, route, status";
 
 int
-store_counts(struct store *st, struct store_count **rows, size_t *n)
+sqlite_store_counts(struct sqlite_store *st, struct store_count **rows, size_t *n)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -87,7 +87,7 @@ static const char ROUTE_STATS_SQL[] =
     "SELECT route, series, value FROM route_stats ORDER BY route, series";
 
 int
-store_route_stats(struct store *st, struct store_route_stat **rows, size_t *n)
+sqlite_store_route_stats(struct sqlite_store *st, struct store_route_stat **rows, size_t *n)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -217,7 +217,7 @@ store_rows_free(struct store_row *rows, size_t n)
 
 /* Steps a prepared read s to the end, appending each row (ROW_COLUMNS) to *rows. */
 static int
-rows_read(struct store *st, sqlite3_stmt *s, const char *what, struct store_row **rows,
+rows_read(struct sqlite_store *st, sqlite3_stmt *s, const char *what, struct store_row **rows,
     size_t *n)
 {
 	int rc;
@@ -258,7 +258,7 @@ static const char LIST_EVENTS_SQL[] =
     " ORDER BY e.id DESC LIMIT ?4";
 
 int
-store_list(struct store *st, const char *source, const char *route, const char *status,
+sqlite_store_list(struct sqlite_store *st, const char *source, const char *route, const char *status,
     int limit, struct store_row **rows, size_t *n)
 {
 	bool events = status != NULL && (strcmp(status, "unrouted") == 0 ||
@@ -281,7 +281,7 @@ store_list(struct store *st, const char *source, const char *route, const char *
 
 /* Steps s, a read of one row with its content; *found says whether there was one. */
 static int
-row_get(struct store *st, sqlite3_stmt *s, const char *what, struct store_row *row,
+row_get(struct sqlite_store *st, sqlite3_stmt *s, const char *what, struct store_row *row,
     bool *found)
 {
 	int rc;
@@ -299,7 +299,7 @@ row_get(struct store *st, sqlite3_stmt *s, const char *what, struct store_row *r
 }
 
 int
-store_get(struct store *st, int64_t id, struct store_row *row, bool *found)
+sqlite_store_get(struct sqlite_store *st, int64_t id, struct store_row *row, bool *found)
 {
 	static const char SQL[] =
 	    "SELECT " ROW_COLUMNS ", e.headers, e.body" ROW_FROM " WHERE d.id = ?1";
@@ -316,7 +316,7 @@ store_get(struct store *st, int64_t id, struct store_row *row, bool *found)
 }
 
 int
-store_get_event(struct store *st, int64_t id, struct store_row *row, struct store_row **rows,
+sqlite_store_get_event(struct sqlite_store *st, int64_t id, struct store_row *row, struct store_row **rows,
     size_t *n, bool *found)
 {
 	static const char SQL[] =
@@ -399,7 +399,7 @@ store_requeued_free(struct store_requeued *rows, size_t n)
 
 /* REQUEUE_FIND_SQL's row into the struct store_requeued at arg. */
 static int
-requeue_found(struct store *st, sqlite3_stmt *s, void *arg)
+requeue_found(struct sqlite_store *st, sqlite3_stmt *s, void *arg)
 {
 	struct store_requeued *r = arg;
 	const unsigned char *was = sqlite3_column_text(s, 0);
@@ -415,7 +415,7 @@ requeue_found(struct store *st, sqlite3_stmt *s, void *arg)
 
 /* REQUEUE_SQL's RETURNING: the status the delivery became. */
 static int
-requeue_now(struct store *st, sqlite3_stmt *s, void *arg)
+requeue_now(struct sqlite_store *st, sqlite3_stmt *s, void *arg)
 {
 	struct store_requeued *r = arg;
 	const unsigned char *now = sqlite3_column_text(s, 0);
@@ -427,7 +427,7 @@ requeue_now(struct store *st, sqlite3_stmt *s, void *arg)
 
 /* One delivery's requeue inside the caller's transaction, with find and upd prepared. */
 static int
-requeue_one(struct store *st, sqlite3_stmt *find, sqlite3_stmt *upd, int64_t id, int64_t now,
+requeue_one(struct sqlite_store *st, sqlite3_stmt *find, sqlite3_stmt *upd, int64_t id, int64_t now,
     bool done_too, struct store_requeued *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -444,7 +444,7 @@ requeue_one(struct store *st, sqlite3_stmt *find, sqlite3_stmt *upd, int64_t id,
 }
 
 int
-store_requeue(struct store *st, int64_t id, int64_t now, bool done_too,
+sqlite_store_requeue(struct sqlite_store *st, int64_t id, int64_t now, bool done_too,
     struct store_requeued *r)
 {
 	sqlite3_stmt *find = NULL, *upd = NULL;
@@ -460,8 +460,8 @@ store_requeue(struct store *st, int64_t id, int64_t now, bool done_too,
 	/* One transaction: the status read is the one the update is decided on. */
 	if (store_begin_write(st) != 0)
 		goto out;
-	if (requeue_one(st, find, upd, id, now, done_too, r) != 0 || store_commit(st) != 0) {
-		store_rollback(st);
+	if (requeue_one(st, find, upd, id, now, done_too, r) != 0 || sqlite_store_commit(st) != 0) {
+		sqlite_store_rollback(st);
 		store_requeued_clear(r);
 		r->now[0] = '\0';
 		goto out;
@@ -481,7 +481,7 @@ struct ids {
 
 /* Appends the row's first column to the struct ids at arg. */
 static int
-ids_row(struct store *st, sqlite3_stmt *s, void *arg)
+ids_row(struct sqlite_store *st, sqlite3_stmt *s, void *arg)
 {
 	struct ids *ids = arg;
 
@@ -492,7 +492,7 @@ ids_row(struct store *st, sqlite3_stmt *s, void *arg)
 }
 
 int
-store_requeue_dead(struct store *st, const char *source, const char *route, int64_t now,
+sqlite_store_requeue_dead(struct sqlite_store *st, const char *source, const char *route, int64_t now,
     struct store_requeued **rows, size_t *n)
 {
 	sqlite3_stmt *sel = NULL, *find = NULL, *upd = NULL;
@@ -523,7 +523,7 @@ store_requeue_dead(struct store *st, const char *source, const char *route, int6
 	for (i = 0; i < ids.n; i++)
 		if (requeue_one(st, find, upd, ids.v[i], now, false, &r[i]) != 0)
 			goto fail;
-	if (store_commit(st) != 0)
+	if (sqlite_store_commit(st) != 0)
 		goto fail;
 	*rows = r;
 	*n = ids.n;
@@ -531,7 +531,7 @@ store_requeue_dead(struct store *st, const char *source, const char *route, int6
 	rc = 0;
 	goto out;
 fail:
-	store_rollback(st);
+	sqlite_store_rollback(st);
 out:
 	if (r != NULL)
 		store_requeued_free(r, ids.n + 1);
@@ -584,7 +584,7 @@ bind_opt_int64(sqlite3_stmt *s, int i, int64_t v)
 }
 
 int
-store_replay(struct store *st, const struct store_replay *f, int64_t now, bool dry_run,
+sqlite_store_replay(struct sqlite_store *st, const struct store_replay *f, int64_t now, bool dry_run,
     int64_t *count)
 {
 	sqlite3_stmt *sel = NULL, *ins = NULL;
@@ -618,13 +618,13 @@ store_replay(struct store *st, const struct store_replay *f, int64_t now, bool d
 		if (store_write(st, ins, "replaying", NULL, NULL) != 0)
 			goto fail;
 	}
-	if (store_commit(st) != 0)
+	if (sqlite_store_commit(st) != 0)
 		goto fail;
 	*count = (int64_t)ids.n;
 	rc = 0;
 	goto out;
 fail:
-	store_rollback(st);
+	sqlite_store_rollback(st);
 out:
 	free(ids.v);
 	sqlite3_finalize(sel);
@@ -647,7 +647,7 @@ static const char PURGE_UNMATCHED_SQL[] =
     " WHERE routed_at IS NOT NULL AND routed_at < ?1 AND routes = 0 LIMIT ?2)";
 
 int
-store_purge(struct store *st, const char *status, int64_t before, int limit,
+sqlite_store_purge(struct sqlite_store *st, const char *status, int64_t before, int limit,
     int *deliveries, int *events)
 {
 	sqlite3_stmt *del = NULL, *ev = NULL, *unm = NULL;
@@ -684,12 +684,12 @@ store_purge(struct store *st, const char *status, int64_t before, int limit,
 			goto fail;
 		*events += sqlite3_changes(st->db);
 	}
-	if (store_commit(st) != 0)
+	if (sqlite_store_commit(st) != 0)
 		goto fail;
 	rc = 0;
 	goto out;
 fail:
-	store_rollback(st);
+	sqlite_store_rollback(st);
 	*deliveries = *events = 0;
 out:
 	free(ids.v);
@@ -700,7 +700,7 @@ out:
 }
 
 int
-store_last_received(struct store *st, struct store_row **rows, size_t *n)
+sqlite_store_last_received(struct sqlite_store *st, struct store_row **rows, size_t *n)
 {
 	static const char SQL[] =
 	    "SELECT " EVENT_COLUMNS " FROM events AS e"
@@ -744,7 +744,7 @@ backup_verify(sqlite3 *dst, int64_t *events, int *version)
 }
 
 int
-store_backup(struct store *st, const char *path, int64_t *events, int *version)
+sqlite_store_backup(struct sqlite_store *st, const char *path, int64_t *events, int *version)
 {
 	sqlite3 *dst = NULL;
 	sqlite3_backup *b = NULL;
