@@ -103,23 +103,31 @@ libcrypto_p256_key_ok(const unsigned char *der, size_t len, const char **reason)
 	return k != NULL;
 }
 
-bool
-libcrypto_p256_verify(const unsigned char *key, size_t keylen, const unsigned char *sig,
-    size_t siglen, const unsigned char *msg, size_t msglen)
+/* True when sig is k's signature of msg over the digest md; frees k (NULL: false). */
+static bool
+digest_verify(EVP_PKEY *k, const EVP_MD *md, const unsigned char *sig, size_t siglen,
+    const unsigned char *msg, size_t msglen)
 {
-	EVP_PKEY *k = p256_key(key, keylen, NULL);
-	EVP_MD_CTX *md;
+	EVP_MD_CTX *ctx;
 	bool ok = false;
 
 	if (k == NULL)
 		return false;
-	if ((md = EVP_MD_CTX_new()) == NULL)
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		fatal(EXIT_SYSTEM, "libcrypto: out of memory");
-	if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, k) == 1)
-		ok = EVP_DigestVerify(md, sig, siglen, msg, msglen) == 1;
-	EVP_MD_CTX_free(md);
+	/* An RSA key's default padding here is PKCS #1 v1.5, the one AWS SNS signs with. */
+	if (EVP_DigestVerifyInit(ctx, NULL, md, NULL, k) == 1)
+		ok = EVP_DigestVerify(ctx, sig, siglen, msg, msglen) == 1;
+	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(k);
 	return ok;
+}
+
+bool
+libcrypto_p256_verify(const unsigned char *key, size_t keylen, const unsigned char *sig,
+    size_t siglen, const unsigned char *msg, size_t msglen)
+{
+	return digest_verify(p256_key(key, keylen, NULL), EVP_sha256(), sig, siglen, msg, msglen);
 }
 
 /* The RSA public key of a DER certificate, or NULL. */
@@ -159,18 +167,6 @@ bool
 libcrypto_rsa_verify(const unsigned char *cert, size_t certlen, bool sha256,
     const unsigned char *sig, size_t siglen, const unsigned char *msg, size_t msglen)
 {
-	EVP_PKEY *k = x509_key(cert, certlen, NULL);
-	EVP_MD_CTX *md;
-	bool ok = false;
-
-	if (k == NULL)
-		return false;
-	if ((md = EVP_MD_CTX_new()) == NULL)
-		fatal(EXIT_SYSTEM, "libcrypto: out of memory");
-	/* PKCS #1 v1.5 is an RSA key's default padding for EVP_DigestVerify. */
-	if (EVP_DigestVerifyInit(md, NULL, sha256 ? EVP_sha256() : EVP_sha1(), NULL, k) == 1)
-		ok = EVP_DigestVerify(md, sig, siglen, msg, msglen) == 1;
-	EVP_MD_CTX_free(md);
-	EVP_PKEY_free(k);
-	return ok;
+	return digest_verify(x509_key(cert, certlen, NULL), sha256 ? EVP_sha256() : EVP_sha1(), sig,
+	    siglen, msg, msglen);
 }

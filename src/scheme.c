@@ -164,6 +164,30 @@ hex_decode_exact(unsigned char *out, size_t want, const char *s, size_t len)
 	return (got == want && end == s + len) ? 0 : -1;
 }
 
+/*
+ * A public key or certificate line: base64 of DER that ok() takes. Sets
+ * *kind and out's bytes; or -1 with *reason (not_base64, or ok()'s).
+ */
+static int
+der_key(const char *line, size_t len, bool (*ok)(const unsigned char *, size_t, const char **),
+    bool *kind, struct secret *out, const char *not_base64, const char **reason)
+{
+	unsigned char buf[SCHEME_SECRET_MAX];
+	ssize_t n = base64_decode(buf, sizeof(buf), line, len);
+
+	if (n <= 0) {
+		*reason = not_base64;
+		return -1;
+	}
+	if (!ok(buf, (size_t)n, reason))
+		return -1;
+	*kind = true;
+	out->key = xmalloc((size_t)n);
+	memcpy(out->key, buf, (size_t)n);
+	out->len = (size_t)n;
+	return 0;
+}
+
 int
 scheme_secret_parse(const struct scheme *s, const char *line, size_t len,
     struct secret *out, const char **reason)
@@ -224,31 +248,11 @@ scheme_secret_parse(const struct scheme *s, const char *line, size_t len,
 		scheme_secret_clear(out);
 		return -1;
 	case SCHEME_KEY_X509:
-		n = base64_decode(buf, sizeof(buf), line, len);
-		if (n <= 0) {
-			*reason = "certificate is not base64 (of its DER: a PEM without its lines)";
-			return -1;
-		}
-		if (!libcrypto_x509_ok(buf, (size_t)n, reason))
-			return -1;
-		out->x509 = true;
-		out->key = xmalloc((size_t)n);
-		memcpy(out->key, buf, (size_t)n);
-		out->len = (size_t)n;
-		return 0;
+		return der_key(line, len, libcrypto_x509_ok, &out->x509, out,
+		    "certificate is not base64 (of its DER: a PEM without its lines)", reason);
 	case SCHEME_KEY_P256:
-		n = base64_decode(buf, sizeof(buf), line, len);
-		if (n <= 0) {
-			*reason = "public key is not base64 (of its DER SubjectPublicKeyInfo)";
-			return -1;
-		}
-		if (!libcrypto_p256_key_ok(buf, (size_t)n, reason))
-			return -1;
-		out->p256 = true;
-		out->key = xmalloc((size_t)n);
-		memcpy(out->key, buf, (size_t)n);
-		out->len = (size_t)n;
-		return 0;
+		return der_key(line, len, libcrypto_p256_key_ok, &out->p256, out,
+		    "public key is not base64 (of its DER SubjectPublicKeyInfo)", reason);
 	}
 	*reason = "unknown key format";
 	return -1;
