@@ -228,9 +228,9 @@ cli_sign(struct cli *cli, int argc, char **argv)
 		if (!scheme_secret_public(&src->secrets[i]))
 			key = &src->secrets[i];
 	if (key == NULL) {
-		cli_error("source %s verifies public-key (Ed25519, ECDSA) signatures: hookq holds only"
-		    " the sender's public key, so it can verify but not sign; send a test from the"
-		    " sender", src->name);
+		cli_error("source %s verifies public-key (Ed25519, ECDSA, RSA) signatures: hookq holds"
+		    " only the sender's public key, so it can verify but not sign; send a test from"
+		    " the sender", src->name);
 		return EXIT_REFUSED;
 	}
 	if (body_file != NULL && type != NULL && s->type[0].from == FIELD_FROM_JSON) {

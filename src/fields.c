@@ -56,7 +56,7 @@ fields_init(struct fields *f, const struct scheme *s, const struct headers *h,
 	want(f, s->type, FIELD_LIST_MAX, from);
 	want(f, &s->sig_version, 1, from);
 	want(f, s->signed_fields, SCHEME_MAX_SIGNED_FIELDS, from);
-	/* A signed field is as long as its sender made it (SNS's Message); ids, types capped later. */
+	/* A signed field is as long as its sender made it (SNS's Message); ids and types stay capped. */
 	f->max_value = s->signed_fields[0].from != FIELD_FROM_NONE ? len : PAYLOAD_MAX_VALUE;
 	for (i = 0; i < SCHEME_MAX_HANDSHAKES && s->handshakes[i].method != NULL; i++) {
 		want(f, &s->handshakes[i].when, 1, from);

@@ -44,7 +44,7 @@ struct fields {
 	bool parsed;
 	int parse_rc;              /* 0, or -1: the body is not what the scheme reads */
 	const char *parse_reason;
-	size_t max_value;          /* the longest body value kept (PAYLOAD_MAX_VALUE, or the body's length) */
+	size_t max_value;          /* longest body value kept: PAYLOAD_MAX_VALUE, or the body's length */
 	size_t n;
 	const char *names[FIELDS_MAX]; /* the body's wanted JSON paths or form names */
 	char *values[FIELDS_MAX];
