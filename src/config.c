@@ -1174,20 +1174,16 @@ load_secret_file(struct loader *L, const char *key, int line, const char *path,
 			n--;
 		if (n == 0)
 			continue;
-		/* A line of the row's second way of signing (GitLab's whsec_ signing token). */
-		if (alt_scheme != NULL && n > strlen(scheme->alt_key_prefix) &&
-		    memcmp(p, scheme->alt_key_prefix, strlen(scheme->alt_key_prefix)) == 0) {
-			if (*nalt == SCHEME_MAX_SECRETS) {
-				loader_error(L, line, "%s %s: more than %d secrets", key, path,
-				    SCHEME_MAX_SECRETS);
-				break;
-			}
-			if (scheme_secret_parse(alt_scheme, p, n, &alt[*nalt], &reason) != 0)
-				loader_error(L, line, "%s %s, line %d: %s", key, path, sline, reason);
-			else
-				(*nalt)++;
-			continue;
-		}
+		/*
+		 * A line of the row's second way of signing (GitLab's whsec_ signing
+		 * token) is a key of that way, and stays a token of the first too: a
+		 * token chosen before signing tokens existed may look like one.
+		 */
+		if (alt_scheme != NULL && *nalt < SCHEME_MAX_SECRETS &&
+		    n > strlen(scheme->alt_key_prefix) &&
+		    memcmp(p, scheme->alt_key_prefix, strlen(scheme->alt_key_prefix)) == 0 &&
+		    scheme_secret_parse(alt_scheme, p, n, &alt[*nalt], &reason) == 0)
+			(*nalt)++;
 		if (*nsecrets == SCHEME_MAX_SECRETS) {
 			loader_error(L, line, "%s %s: more than %d secrets", key, path, SCHEME_MAX_SECRETS);
 			break;
@@ -1198,7 +1194,7 @@ load_secret_file(struct loader *L, const char *key, int line, const char *path,
 		}
 		(*nsecrets)++;
 	}
-	if (*nsecrets == 0 && (nalt == NULL || *nalt == 0) && L->errlen == errlen)
+	if (*nsecrets == 0 && L->errlen == errlen)
 		loader_error(L, line, "%s %s: no secret in it", key, path);
 out:
 	scheme_wipe(buf, SECRET_FILE_MAX + 1);
