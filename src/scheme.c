@@ -973,8 +973,15 @@ scheme_verify(const struct scheme *s, const struct scheme_params *p, struct fiel
 	if (!ok)
 		*reason = "no signature matched any secret";
 out:
-	/* cands may hold a token's SHA-256 (GitLab), mac a secret's: neither outlives the call. */
-	scheme_wipe(cands, sizeof(cands));
+	/*
+	 * cands may hold a token's SHA-256 (GitLab), mac a secret's: neither
+	 * outlives the call. Only the candidates decoded were written (and the
+	 * one after, that a malformed item may have half-filled): a whole array
+	 * of RSA-sized ones is 8 KiB to wipe per request. After an error while
+	 * reading them, all of it.
+	 */
+	scheme_wipe(cands, ncands >= 0 && ncands < SCHEME_MAX_CANDIDATES ?
+	    (size_t)(ncands + 1) * sizeof(cands[0]) : sizeof(cands));
 	scheme_wipe(mac, sizeof(mac));
 	free(form);
 	free(named);
