@@ -670,8 +670,8 @@ store_prepare(struct sqlite_store *st, sqlite3_stmt **s, const char *sql)
  * busy_timeout for the lock.
  */
 int
-store_write(struct sqlite_store *st, sqlite3_stmt *s, const char *what, int (*row)(struct sqlite_store *,
-    sqlite3_stmt *, void *), void *arg)
+store_write(struct sqlite_store *st, sqlite3_stmt *s, const char *what,
+    int (*row)(struct sqlite_store *, sqlite3_stmt *, void *), void *arg)
 {
 	bool own = sqlite3_get_autocommit(st->db) != 0;
 	int rc;
@@ -739,8 +739,8 @@ column_blobdup(sqlite3_stmt *s, int i, size_t *len)
 }
 
 int
-sqlite_store_unrouted(struct sqlite_store *st, const char *source, int limit, struct store_unrouted **rows,
-    size_t *n)
+sqlite_store_unrouted(struct sqlite_store *st, const char *source, int limit,
+    struct store_unrouted **rows, size_t *n)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -879,8 +879,8 @@ bucket_take(struct sqlite_store *st, const struct store_route *r, int64_t now, d
 
 /* Runs s, bound to (route, now), for one integer: *v, or 0 with no row or NULL. */
 static int
-route_int(struct sqlite_store *st, sqlite3_stmt **s, const char *sql, const char *route, int64_t now,
-    int64_t *v, const char *what)
+route_int(struct sqlite_store *st, sqlite3_stmt **s, const char *sql, const char *route,
+    int64_t now, int64_t *v, const char *what)
 {
 	int rc;
 
@@ -978,8 +978,8 @@ claim_take(struct sqlite_store *st, int64_t id, const char *claimant, int64_t no
 }
 
 int
-sqlite_store_claim(struct sqlite_store *st, const struct store_route *routes, size_t n, const char *claimant,
-    int64_t now, int64_t lease_ms, struct store_job *job, bool *found)
+sqlite_store_claim(struct sqlite_store *st, const struct store_route *routes, size_t n,
+    const char *claimant, int64_t now, int64_t lease_ms, struct store_job *job, bool *found)
 {
 	bool own = sqlite3_get_autocommit(st->db) != 0;
 	size_t i;
@@ -1145,8 +1145,8 @@ route_next_due(struct sqlite_store *st, const struct store_route *r, int64_t now
 }
 
 int
-sqlite_store_next_due(struct sqlite_store *st, const struct store_route *routes, size_t n, int64_t now,
-    int64_t *at)
+sqlite_store_next_due(struct sqlite_store *st, const struct store_route *routes, size_t n,
+    int64_t now, int64_t *at)
 {
 	size_t i;
 

@@ -82,8 +82,8 @@ int sqlite_store_claim(struct sqlite_store *, const struct store_route *routes, 
     const char *claimant, int64_t now, int64_t lease_ms, struct store_job *job, bool *found);
 int sqlite_store_finish(struct sqlite_store *, const struct store_job *, const char *claimant,
     enum store_result, int64_t now, int64_t next_at, const char *error, bool *applied);
-int sqlite_store_next_due(struct sqlite_store *, const struct store_route *routes, size_t n, int64_t now,
-    int64_t *at);
+int sqlite_store_next_due(struct sqlite_store *, const struct store_route *routes, size_t n,
+    int64_t now, int64_t *at);
 int sqlite_store_prune(struct sqlite_store *, int64_t before, int limit, int *deleted);
 int sqlite_store_truncate_wal(struct sqlite_store *);
 bool sqlite_store_full(const struct sqlite_store *);
@@ -94,17 +94,17 @@ int sqlite_store_count_attempts(struct sqlite_store *, const struct store_attemp
 int sqlite_store_route_stats(struct sqlite_store *, struct store_route_stat **rows, size_t *n);
 int sqlite_store_probe_write(struct sqlite_store *, int64_t deadline_us);
 int sqlite_store_counts(struct sqlite_store *, struct store_count **rows, size_t *n);
-int sqlite_store_list(struct sqlite_store *, const char *source, const char *route, const char *status,
-    int limit, struct store_row **rows, size_t *n);
+int sqlite_store_list(struct sqlite_store *, const char *source, const char *route,
+    const char *status, int limit, struct store_row **rows, size_t *n);
 int sqlite_store_get(struct sqlite_store *, int64_t id, struct store_row *row, bool *found);
-int sqlite_store_get_event(struct sqlite_store *, int64_t id, struct store_row *row, struct store_row **rows,
-    size_t *n, bool *found);
+int sqlite_store_get_event(struct sqlite_store *, int64_t id, struct store_row *row,
+    struct store_row **rows, size_t *n, bool *found);
 int sqlite_store_requeue(struct sqlite_store *, int64_t id, int64_t now, bool done_too,
     struct store_requeued *r);
-int sqlite_store_requeue_dead(struct sqlite_store *, const char *source, const char *route, int64_t now,
-    struct store_requeued **rows, size_t *n);
-int sqlite_store_replay(struct sqlite_store *, const struct store_replay *f, int64_t now, bool dry_run,
-    int64_t *count);
+int sqlite_store_requeue_dead(struct sqlite_store *, const char *source, const char *route,
+    int64_t now, struct store_requeued **rows, size_t *n);
+int sqlite_store_replay(struct sqlite_store *, const struct store_replay *f, int64_t now,
+    bool dry_run, int64_t *count);
 int sqlite_store_purge(struct sqlite_store *, const char *status, int64_t before, int limit,
     int *deliveries, int *events);
 int sqlite_store_last_received(struct sqlite_store *, struct store_row **rows, size_t *n);

@@ -258,8 +258,8 @@ static const char LIST_EVENTS_SQL[] =
     " ORDER BY e.id DESC LIMIT ?4";
 
 int
-sqlite_store_list(struct sqlite_store *st, const char *source, const char *route, const char *status,
-    int limit, struct store_row **rows, size_t *n)
+sqlite_store_list(struct sqlite_store *st, const char *source, const char *route,
+    const char *status, int limit, struct store_row **rows, size_t *n)
 {
 	bool events = status != NULL && (strcmp(status, "unrouted") == 0 ||
 	    strcmp(status, "unmatched") == 0);
@@ -316,8 +316,8 @@ sqlite_store_get(struct sqlite_store *st, int64_t id, struct store_row *row, boo
 }
 
 int
-sqlite_store_get_event(struct sqlite_store *st, int64_t id, struct store_row *row, struct store_row **rows,
-    size_t *n, bool *found)
+sqlite_store_get_event(struct sqlite_store *st, int64_t id, struct store_row *row,
+    struct store_row **rows, size_t *n, bool *found)
 {
 	static const char SQL[] =
 	    "SELECT " EVENT_COLUMNS ", e.headers, e.body FROM events AS e WHERE e.id = ?1";
@@ -492,8 +492,8 @@ ids_row(struct sqlite_store *st, sqlite3_stmt *s, void *arg)
 }
 
 int
-sqlite_store_requeue_dead(struct sqlite_store *st, const char *source, const char *route, int64_t now,
-    struct store_requeued **rows, size_t *n)
+sqlite_store_requeue_dead(struct sqlite_store *st, const char *source, const char *route,
+    int64_t now, struct store_requeued **rows, size_t *n)
 {
 	sqlite3_stmt *sel = NULL, *find = NULL, *upd = NULL;
 	struct ids ids = { NULL, 0 };
@@ -584,8 +584,8 @@ bind_opt_int64(sqlite3_stmt *s, int i, int64_t v)
 }
 
 int
-sqlite_store_replay(struct sqlite_store *st, const struct store_replay *f, int64_t now, bool dry_run,
-    int64_t *count)
+sqlite_store_replay(struct sqlite_store *st, const struct store_replay *f, int64_t now,
+    bool dry_run, int64_t *count)
 {
 	sqlite3_stmt *sel = NULL, *ins = NULL;
 	struct ids ids = { NULL, 0 };
