@@ -1143,15 +1143,15 @@ read_secret_file(const char *path, char *buf)
  * per line (two lines while a secret rotates), blank lines skipped, line
  * terminators not part of the secret, into secrets[*n]. Messages name the
  * file and line, never the secret. The file's bytes are wiped once
- * decoded: only the keys in secrets remain.
+ * decoded: only the keys in secrets remain. With alt_scheme (NULL: none),
+ * its lines of scheme's alt_key_prefix are also decoded as alt_scheme's keys
+ * into alt[*nalt].
  */
 static void
 load_secret_file(struct loader *L, const char *key, int line, const char *path,
     const struct scheme *scheme, struct secret *secrets, size_t *nsecrets,
-    struct secret *alt, size_t *nalt)
+    const struct scheme *alt_scheme, struct secret *alt, size_t *nalt)
 {
-	const struct scheme *alt_scheme = alt != NULL && scheme->alt_scheme != NULL ?
-	    scheme_find(scheme->alt_scheme) : NULL;
 	size_t errlen = L->errlen, off = 0, n;
 	char *buf = xmalloc(SECRET_FILE_MAX + 1);
 	ssize_t len;
@@ -1351,6 +1351,8 @@ finish_source(struct loader *L, struct source *src)
 		return;
 	}
 	check_scheme_keys(L, src);
+	/* Found here once, not per request (GitLab's signing tokens: standard-webhooks). */
+	src->alt_scheme = src->scheme.alt_scheme != NULL ? scheme_find(src->scheme.alt_scheme) : NULL;
 	if (src->tolerance == 0)
 		src->tolerance = src->scheme.tolerance != 0 ? src->scheme.tolerance : DEFAULT_TOLERANCE;
 	if (src->secret_file == NULL) {
@@ -1359,7 +1361,8 @@ finish_source(struct loader *L, struct source *src)
 	}
 	if ((L->flags & CONFIG_NO_SECRETS) == 0)
 		load_secret_file(L, "secret_file", source_line(src, "secret_file"), src->secret_file,
-		    &src->scheme, src->secrets, &src->nsecrets, src->alt_secrets, &src->nalt_secrets);
+		    &src->scheme, src->secrets, &src->nsecrets, src->alt_scheme, src->alt_secrets,
+		    &src->nalt_secrets);
 }
 
 /* The line of key name in a [route] section as read, or the section's own line. */
@@ -1439,7 +1442,7 @@ finish_route_target(struct loader *L, struct route_read *rd, struct route *r)
 	if (r->signing_secret_file != NULL && (L->flags & CONFIG_NO_SECRETS) == 0)
 		load_secret_file(L, "signing_secret_file", route_line(rd, "signing_secret_file"),
 		    r->signing_secret_file, scheme_find("standard-webhooks"), r->signing,
-		    &r->nsigning, NULL, NULL);
+		    &r->nsigning, NULL, NULL, NULL);
 }
 
 /*

@@ -31,7 +31,8 @@ struct source {
 	struct scheme scheme;        /* a built-in row, or built from the generic keys */
 	struct secret secrets[SCHEME_MAX_SECRETS];
 	size_t nsecrets;
-	/* The secret lines of the row's alt_scheme (scheme.h), decoded as it reads them. */
+	/* The row's alt_scheme (scheme.h), found once at load, or NULL; and its secret lines. */
+	const struct scheme *alt_scheme;
 	struct secret alt_secrets[SCHEME_MAX_SECRETS];
 	size_t nalt_secrets;
 	char **events;               /* allow-list of event types; NULL: every type */

@@ -279,8 +279,8 @@ request_check(struct request *req, int64_t now)
 		goto out;
 	}
 	/* The sender's second way of signing, when the request says it signed so (GitLab). */
-	if (s->alt_header != NULL && headers_get(&req->headers, s->alt_header) != NULL) {
-		vs = scheme_find(s->alt_scheme);
+	if (src->alt_scheme != NULL && headers_get(&req->headers, s->alt_header) != NULL) {
+		vs = src->alt_scheme;
 		params.secrets = src->alt_secrets;
 		params.nsecrets = src->nalt_secrets;
 	}

@@ -248,6 +248,8 @@ init(void)
 		src->tolerance = s->tolerance != 0 ? s->tolerance : 300;
 		src->notification_url = r->url != NULL ? xstrdup(r->url) : NULL;
 		src->verify_token = r->verify_token != NULL ? xstrdup(r->verify_token) : NULL;
+		/* As config.c finds it; the source then has no alt secrets, so such requests are 401. */
+		src->alt_scheme = s->alt_scheme != NULL ? scheme_find(s->alt_scheme) : NULL;
 		*rot = *src;
 
 		/* The rotated-out secret comes first, of the key format the scheme reads. */
