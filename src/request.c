@@ -146,6 +146,13 @@ take_value(struct request *req, const char *v, char **out)
 		return 0;
 	if (strlen(v) > PAYLOAD_MAX_VALUE)
 		return refuse(req, OUTCOME_BAD_REQUEST, "event id or type longer than 256 bytes");
+	/*
+	 * A header's bytes may be anything; a text column of PostgreSQL's takes
+	 * UTF-8 only, and a batch with one such row would fail whole. Both
+	 * stores refuse it alike (a JSON body's values are UTF-8 already).
+	 */
+	if (!utf8_valid((const unsigned char *)v, strlen(v)))
+		return refuse(req, OUTCOME_BAD_REQUEST, "event id or type is not UTF-8");
 	*out = xstrdup(v);
 	return 0;
 }

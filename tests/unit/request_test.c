@@ -272,6 +272,37 @@ test_id_too_long(void **state)
 	request_clear(&req);
 }
 
+/*
+ * An id or type header that is not UTF-8 is refused (400), not stored: a
+ * PostgreSQL text column would refuse it, failing the batch it is in.
+ */
+static void
+test_id_not_utf8(void **state)
+{
+	struct fixture *fx = *state;
+	struct request req;
+
+	make_request(&req, "gh", vector(fx, "github_push"));
+	headers_add(&req.headers, "X-GitHub-Delivery", "d-\xff\xfe");
+	headers_add(&req.headers, "X-GitHub-Event", "push");
+	assert_int_equal(decide(fx, &req, 1700000000), OUTCOME_BAD_REQUEST);
+	assert_non_null(strstr(req.reason, "not UTF-8"));
+	request_clear(&req);
+
+	make_request(&req, "gh", vector(fx, "github_push"));
+	headers_add(&req.headers, "X-GitHub-Delivery", "d-caf\xc3\xa9");
+	headers_add(&req.headers, "X-GitHub-Event", "p\xe9sh");
+	assert_int_equal(decide(fx, &req, 1700000000), OUTCOME_BAD_REQUEST);
+	request_clear(&req);
+
+	/* UTF-8 beyond ASCII is fine. */
+	make_request(&req, "gh", vector(fx, "github_push"));
+	headers_add(&req.headers, "X-GitHub-Delivery", "d-caf\xc3\xa9");
+	headers_add(&req.headers, "X-GitHub-Event", "push");
+	assert_int_equal(decide(fx, &req, 1700000000), -1);
+	request_clear(&req);
+}
+
 /* The allow-list: a listed type is stored, another is ignored (200), no type is ignored. */
 static void
 test_allow_list(void **state)
@@ -517,6 +548,7 @@ main(void)
 		cmocka_unit_test(test_unsigned),
 		cmocka_unit_test(test_github_missing_id),
 		cmocka_unit_test(test_id_too_long),
+		cmocka_unit_test(test_id_not_utf8),
 		cmocka_unit_test(test_allow_list),
 		cmocka_unit_test(test_allow_list_after_verify),
 		cmocka_unit_test(test_stripe_json),
