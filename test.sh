@@ -26,7 +26,8 @@ done
 deps=()
 [ "$cc" = clang ] && deps+=(clang:/usr/bin/clang)
 [ "${#extra[@]}" -gt 0 ] && [ "$cc" = clang ] && deps+=(libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.asan-x86_64.a)
-hookq_deps "${deps[@]}"
+# shellcheck disable=SC2086
+hookq_deps $HOOKQ_TEST_DEPS "${deps[@]}"
 
 echo "== building in $builddir with $cc ${extra[*]:-}"
 CC=$cc hookq_build "$builddir" --enable-werror CC="$cc" "${extra[@]}"

@@ -17,12 +17,23 @@ libinih-dev:/usr/include/ini.h
 libcmocka-dev:/usr/include/cmocka.h
 libcurl4-openssl-dev:/usr/include/x86_64-linux-gnu/curl/curl.h
 libssl-dev:/usr/include/openssl/evp.h
+libpq-dev:/usr/include/postgresql/libpq-fe.h
 nginx:/usr/sbin/nginx
 sqlite3:/usr/bin/sqlite3
 curl:/usr/bin/curl
 python3:/usr/bin/python3
 openssl:/usr/bin/openssl
 spawn-fcgi:/usr/bin/spawn-fcgi
+"
+
+# What only the test suite needs, on top of HOOKQ_DEPS (test.sh; run.sh
+# does without): the PostgreSQL server, for the suites that run on
+# PostgreSQL (tests/pg/). Each of those tests starts a private cluster of its
+# own (tests/integration/lib.sh), socket-only, in its own folder: a "main"
+# cluster the package may make and start on 5432 is neither used nor in the way.
+HOOKQ_TEST_DEPS="
+postgresql-15:/usr/lib/postgresql/15/bin/postgres
+postgresql-client-15:/usr/lib/postgresql/15/bin/psql
 "
 
 # What tests/integration/package.sh builds and checks the Debian package with

@@ -58,7 +58,8 @@ cli_store(struct cli *cli, enum store_mode mode)
 
 	if (cli->store != NULL)
 		return 0;
-	if (mode != STORE_MIGRATE && stat(cli->cfg->database, &sb) != 0) {
+	if (mode != STORE_MIGRATE && !store_is_url(cli->cfg->database) &&
+	    stat(cli->cfg->database, &sb) != 0) {
 		cli_error("database %s: %s (hookq init creates it)", cli->cfg->database,
 		    strerror(errno));
 		return EXIT_SYSTEM;
@@ -66,6 +67,8 @@ cli_store(struct cli *cli, enum store_mode mode)
 	memset(&opt, 0, sizeof(opt));
 	opt.durability_full = cli->cfg->durability == DURABILITY_FULL;
 	opt.busy_timeout = cli->cfg->busy_timeout;
+	opt.password_file = cli->cfg->password_file;
+	opt.program = "hookq";
 	cli->store = store_open_mode(cli->cfg->database, &opt, mode, &cause);
 	if (cli->store == NULL) {
 		cli_error("%s", cause);

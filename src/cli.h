@@ -111,6 +111,7 @@ int cli_requeue(struct cli *, int argc, char **argv);
 int cli_purge(struct cli *, int argc, char **argv);
 int cli_replay(struct cli *, int argc, char **argv);
 int cli_backup(struct cli *, int argc, char **argv);
+int cli_migrate_to(struct cli *, int argc, char **argv);
 int cli_check(struct cli *, int argc, char **argv);
 int cli_sign(struct cli *, int argc, char **argv);
 

@@ -5,6 +5,9 @@
  * bodies), which is fsynced and then linked to FILE, so FILE is either
  * absent or a complete copy, and an existing FILE (even one made while we
  * copied) is never replaced.
+ *
+ * hookq migrate-to URL: the queue of the SQLite file into an empty
+ * PostgreSQL database, every row and its state (store_copy()).
  */
 #include "autoconf.h"
 
@@ -77,7 +80,14 @@ cli_backup(struct cli *cli, int argc, char **argv)
 		cli_error("%s: %s", file, strerror(errno));
 		return EXIT_SYSTEM;
 	}
-	if ((rc = cli_config(cli, false)) != 0 || (rc = cli_store(cli, STORE_READ)) != 0)
+	if ((rc = cli_config(cli, false)) != 0)
+		return rc;
+	if (store_is_url(cli->cfg->database)) {
+		cli_error("backup: hookq backup copies a SQLite file; back up a PostgreSQL"
+		    " database with pg_dump (README: More than one machine)");
+		return EXIT_REFUSED;
+	}
+	if ((rc = cli_store(cli, STORE_READ)) != 0)
 		return rc;
 
 	n = strlen(file) + sizeof(".tmp-XXXXXX");
@@ -129,4 +139,75 @@ out:
 	free(tmp);
 	free(dir);
 	return code;
+}
+
+int
+cli_migrate_to(struct cli *cli, int argc, char **argv)
+{
+	struct store_options opt;
+	struct store_copied c;
+	struct store *to;
+	const char *url;
+	char *cause = NULL, *why;
+	int rc;
+
+	if ((rc = cli_no_options(cli, argc, argv)) >= 0)
+		return rc;
+	if (optind != argc - 1)
+		return cli_usage(cli);
+	url = argv[optind];
+	if (!store_is_url(url)) {
+		cli_error("migrate-to: %s is not a postgresql:// URL", url);
+		return EXIT_CONFIG;
+	}
+	/* As in the config: a password in the URL would be in ps and the shell's history. */
+	if ((why = store_url_problem(url)) != NULL) {
+		cli_error("migrate-to: %s", why);
+		free(why);
+		return EXIT_CONFIG;
+	}
+	if ((rc = cli_config(cli, false)) != 0)
+		return rc;
+	if (store_is_url(cli->cfg->database)) {
+		cli_error("migrate-to: the configured database is PostgreSQL already");
+		return EXIT_REFUSED;
+	}
+	if ((rc = cli_store(cli, STORE_READ)) != 0)
+		return rc;
+	memset(&opt, 0, sizeof(opt));
+	opt.durability_full = true;
+	opt.busy_timeout = cli->cfg->busy_timeout;
+	opt.password_file = cli->cfg->password_file;
+	opt.program = "hookq migrate-to";
+	/* Migrates the target's schema: the copy needs its tables. */
+	if ((to = store_open_mode(url, &opt, STORE_MIGRATE, &cause)) == NULL) {
+		cli_error("%s", cause);
+		free(cause);
+		return EXIT_SYSTEM;
+	}
+	if (store_copy(cli->store, to, &c) != 0) {
+		cli_error("migrate-to %s: %s; nothing was copied", url, store_error(to));
+		store_close(to);
+		return EXIT_SYSTEM;
+	}
+	store_close(to);
+	if (cli->json) {
+		yajl_gen g = cli_json_begin();
+
+		yajl_gen_map_open(g);
+		cli_json_kstr(g, "database", cli->cfg->database);
+		cli_json_kstr(g, "to", url);
+		cli_json_kint(g, "events", c.events);
+		cli_json_kint(g, "deliveries", c.deliveries);
+		cli_json_kint(g, "route_state", c.route_state);
+		cli_json_kint(g, "route_stats", c.route_stats);
+		yajl_gen_map_close(g);
+		cli_json_end(g);
+	} else
+		printf("copied %s to %s: %" PRId64 " events, %" PRId64 " deliveries, %" PRId64
+		    " rate buckets, %" PRId64 " counters\n"
+		    "set database = %s in %s and start hookq-receiver and hookq-worker\n",
+		    cli->cfg->database, url, c.events, c.deliveries, c.route_state, c.route_stats,
+		    url, cli->cfg->path);
+	return EXIT_OK;
 }

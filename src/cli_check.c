@@ -28,6 +28,7 @@
 
 #include "cli.h"
 #include "handler.h"
+#include "store.h"
 #include "util.h"
 
 /* The daemons' user when --user is not given, and nginx's when its config names none. */
@@ -451,16 +452,28 @@ check_as_user(const struct config *cfg, const char *name, struct problems *p, ch
 	pr = xcalloc(nsrc + 4, sizeof(*pr));
 	for (i = 0; i < nsrc; i++)
 		pr[n++] = (struct probe){ cfg->sources[i].secret_file, R_OK, 0 };
-	pr[n++] = (struct probe){ dir, W_OK | X_OK, 0 };
-	pr[n++] = (struct probe){ cfg->database, R_OK | W_OK, 0 };
-	pr[n++] = (struct probe){ wal, R_OK | W_OK, 0 };
-	pr[n++] = (struct probe){ shm, R_OK | W_OK, 0 };
+	/* A server's database: the daemons' user needs only its password file. */
+	if (store_is_url(cfg->database)) {
+		if (cfg->password_file != NULL)
+			pr[n++] = (struct probe){ cfg->password_file, R_OK, 0 };
+	} else {
+		pr[n++] = (struct probe){ dir, W_OK | X_OK, 0 };
+		pr[n++] = (struct probe){ cfg->database, R_OK | W_OK, 0 };
+		pr[n++] = (struct probe){ wal, R_OK | W_OK, 0 };
+		pr[n++] = (struct probe){ shm, R_OK | W_OK, 0 };
+	}
 	if (probe_as(&u, pr, n) != 0) {
 		add_problem(p, "%s: cannot check as user %s: %s", cfg->path, u.name, strerror(errno));
 		goto out;
 	}
 	for (i = 0; i < nsrc; i++)
 		check_secret_as(cfg, &cfg->sources[i], &u, pr[i].err, p);
+	if (store_is_url(cfg->database)) {
+		if (n > nsrc && pr[nsrc].err != 0)
+			add_problem(p, "%s: password_file %s: the daemons' user %s cannot read it (%s)",
+			    cfg->path, cfg->password_file, u.name, strerror(pr[nsrc].err));
+		goto sock;
+	}
 	if (pr[nsrc].err != 0)
 		add_problem(p, "%s: database folder %s: the daemons' user %s cannot create files in it"
 		    " (%s)", cfg->path, dir, u.name, strerror(pr[nsrc].err));
@@ -468,6 +481,7 @@ check_as_user(const struct config *cfg, const char *name, struct problems *p, ch
 		if (pr[i].err != 0 && pr[i].err != ENOENT)
 			add_problem(p, "%s: database %s: the daemons' user %s cannot read and write it"
 			    " (%s)", cfg->path, pr[i].path, u.name, strerror(pr[i].err));
+sock:
 	check_socket(cfg, &u, p);
 out:
 	free(pr);

@@ -121,7 +121,8 @@ cli_init(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli);
 	if ((rc = cli_config(cli, false)) != 0)
 		return rc;
-	existed = stat(cli->cfg->database, &sb) == 0;
+	/* A server's database is the operator's to create (createdb); init makes its tables. */
+	existed = store_is_url(cli->cfg->database) || stat(cli->cfg->database, &sb) == 0;
 	/* store_open_mode() makes a new file 0640, as for the daemons. */
 	if ((rc = cli_store(cli, STORE_MIGRATE)) != 0)
 		return rc;
@@ -136,7 +137,8 @@ cli_init(struct cli *cli, int argc, char **argv)
 		cli_json_end(g);
 	} else
 		printf("database %s %s, schema version %d\n", cli->cfg->database,
-		    existed ? "is up to date" : "created", store_schema_version());
+		    store_is_url(cli->cfg->database) ? "is ready" : existed ? "is up to date" :
+		    "created", store_schema_version());
 	return EXIT_OK;
 }
 

@@ -68,6 +68,9 @@ struct committer {
 
 	struct commit_stats stats;
 	bool disk_full;                   /* the last batch failed on a full disk */
+	/* commit_batch()'s: a batch's events and which were inserted (COMMIT_BATCH_MAX). */
+	const struct store_event *events[COMMIT_BATCH_MAX];
+	bool inserted[COMMIT_BATCH_MAX];
 };
 
 /* What an item counts against COMMIT_QUEUE_MAX_BYTES. */
@@ -84,7 +87,7 @@ commit_batch(struct committer *c, struct commit_item *batch)
 	struct store *st = c->writer_store;
 	struct commit_item *it;
 	int64_t oldest = batch->enqueued_us;
-	bool inserted;
+	size_t n;
 
 	for (it = batch; it != NULL; it = it->next)
 		if (it->enqueued_us < oldest)
@@ -103,11 +106,13 @@ commit_batch(struct committer *c, struct commit_item *batch)
 	/* No event waits much longer than busy_timeout for the lock in all. */
 	if (store_begin(st, oldest + (int64_t)c->busy_timeout * 1000) != 0)
 		goto fail;
-	for (it = batch; it != NULL; it = it->next) {
-		if (store_insert(st, it->event, &inserted) != 0)
-			goto fail;
-		it->result = inserted ? COMMIT_INSERTED : COMMIT_DUPLICATE;
-	}
+	for (it = batch, n = 0; it != NULL; it = it->next)
+		c->events[n++] = it->event;
+	/* One statement for the batch where the back end has it (PostgreSQL's round trip). */
+	if (store_insert_batch(st, c->events, n, c->inserted) != 0)
+		goto fail;
+	for (it = batch, n = 0; it != NULL; it = it->next, n++)
+		it->result = c->inserted[n] ? COMMIT_INSERTED : COMMIT_DUPLICATE;
 	if (store_commit(st) != 0)
 		goto fail;
 	/* Committed into a file nobody else sees is not committed: no 200 for it. */

@@ -35,6 +35,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "store.h"
 #include "util.h"
 
 #define DEFAULT_THREADS 4
@@ -68,6 +69,7 @@ static const char *const SECTION_NAMES[] = { "hookq", "source", "route" };
 enum key_type {
 	KEY_STRING, /* char *, copied */
 	KEY_PATH,   /* char *, relative to the config file's folder */
+	KEY_DATABASE, /* char *: a postgresql:// URL as it is, else a KEY_PATH */
 	KEY_INT,    /* int within [min, max] */
 	KEY_SIZE,   /* size_t, bytes with an optional K or M suffix, within [min, max] */
 	KEY_CHOICE, /* int: the index of the value in choices */
@@ -123,7 +125,8 @@ struct route_read {
 #define RTE(f) offsetof(struct route_read, f)
 
 static const struct key KEYS[] = {
-	{ "database", SECTION_HOOKQ, KEY_PATH, CFG(database), 0, 0, NULL, false },
+	{ "database", SECTION_HOOKQ, KEY_DATABASE, CFG(database), 0, 0, NULL, false },
+	{ "password_file", SECTION_HOOKQ, KEY_PATH, CFG(password_file), 0, 0, NULL, false },
 	{ "listen", SECTION_HOOKQ, KEY_PATH, CFG(listen), 0, 0, NULL, false },
 	{ "listen_owner", SECTION_HOOKQ, KEY_STRING, CFG(listen_owner), 0, 0, NULL, false },
 	{ "listen_group", SECTION_HOOKQ, KEY_STRING, CFG(listen_group), 0, 0, NULL, false },
@@ -934,6 +937,20 @@ loader_set(struct loader *L, const struct key *k, void *base, const char *v)
 		*(char **)((char *)base + k->offset) = xstrdup(v);
 		return 0;
 	case KEY_STRING:
+	case KEY_DATABASE:
+		if (store_is_url(v)) {
+			char *why = store_url_problem(v);
+
+			/* The URL is not shown: it may hold the very password refused. */
+			if (why != NULL) {
+				loader_error(L, L->line, "database: %s", why);
+				free(why);
+				return -1;
+			}
+			*(char **)((char *)base + k->offset) = xstrdup(v);
+			return 0;
+		}
+		/* FALLTHROUGH */
 	case KEY_PATH:
 		if (*v == '\0') {
 			loader_error(L, L->line, "%s: empty value", k->name);
@@ -949,7 +966,7 @@ loader_set(struct loader *L, const struct key *k, void *base, const char *v)
 			}
 		}
 		*(char **)((char *)base + k->offset) =
-		    k->type == KEY_PATH ? loader_path(L, v) : xstrdup(v);
+		    k->type == KEY_PATH || k->type == KEY_DATABASE ? loader_path(L, v) : xstrdup(v);
 		return 0;
 	case KEY_INT:
 	case KEY_SIZE:
@@ -1753,6 +1770,7 @@ config_free(struct config *cfg)
 	argv_free(cfg->on_dead_argv);
 	free(cfg->path);
 	free(cfg->database);
+	free(cfg->password_file);
 	free(cfg->listen);
 	free(cfg->listen_owner);
 	free(cfg->listen_group);

@@ -114,7 +114,8 @@ struct route {
 
 struct config {
 	char *path;
-	char *database;
+	char *database;              /* a SQLite file's path, or a postgresql:// URL */
+	char *password_file;         /* PostgreSQL: a libpq password file; NULL: PGPASSFILE */
 	char *listen;                /* unix socket path; NULL: inherited on fd 0 */
 	char *listen_owner;          /* the socket's owner and group, as given; NULL: ours */
 	char *listen_group;

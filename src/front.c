@@ -1053,6 +1053,8 @@ front_start(int listen_fd, struct config *cfg, char **cause)
 	memset(&sopt, 0, sizeof(sopt));
 	sopt.durability_full = cfg->durability == DURABILITY_FULL;
 	sopt.busy_timeout = cfg->busy_timeout;
+	sopt.password_file = cfg->password_file;
+	sopt.program = "hookq-receiver";
 	sopt.check_write = true;
 	f->committer = commit_start(cfg->database, &sopt, front_committed, f, cause);
 	if (f->committer == NULL) {

@@ -26,6 +26,7 @@ static const struct cli_command COMMANDS[] = {
 	{ "replay", cli_replay, "replay [--source S] [--route R] [--type T] [--since TIME]"
 	  " [--until TIME] [--status done|dead] [--dry-run]" },
 	{ "backup", cli_backup, "backup FILE" },
+	{ "migrate-to", cli_migrate_to, "migrate-to URL" },
 	{ "sign", cli_sign, "sign SOURCE [--body FILE] [--type T] [--url URL]" },
 };
 
@@ -68,7 +69,10 @@ usage(FILE *out)
 	    "          time (2026-12-03T10:00:00Z) or a duration ago (2h); --dry-run\n"
 	    "          only counts them\n"
 	    "backup    a consistent copy of the database into FILE (new, mode 0600)\n"
-	    "          while the receiver and worker run\n"
+	    "          while the receiver and worker run (SQLite; pg_dump for PostgreSQL)\n"
+	    "migrate-to copy the SQLite queue, every event and delivery with its state,\n"
+	    "          into the empty PostgreSQL database at URL, in one transaction\n"
+	    "          (stop the daemons first; then set database = URL)\n"
 	    "sign      print a curl command that sends a test event signed with the\n"
 	    "          source's secret (HMAC schemes), to test the whole chain\n"
 	    "\n"

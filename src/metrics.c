@@ -70,6 +70,7 @@ struct conn {
 struct metrics {
 	char *path;
 	struct store_options opt;
+	char *password_file;              /* opt's own copy: the config's goes with a reload */
 
 	pthread_mutex_t reg_lock;         /* serialises registrations */
 	struct slot *slots[METRICS_MAX_SOURCES];
@@ -105,6 +106,8 @@ metrics_new(const char *path, const struct store_options *opt)
 
 	m->path = xstrdup(path);
 	m->opt = *opt;
+	if (opt->password_file != NULL)
+		m->opt.password_file = m->password_file = xstrdup(opt->password_file);
 	pthread_mutex_init(&m->reg_lock, NULL);
 	pthread_mutex_init(&m->reader.lock, NULL);
 	pthread_mutex_init(&m->prober.lock, NULL);
@@ -133,6 +136,7 @@ metrics_free(struct metrics *m)
 	pthread_mutex_destroy(&m->reg_lock);
 	free(m->routes);
 	free(m->path);
+	free(m->password_file);
 	free(m);
 }
 

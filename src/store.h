@@ -1,11 +1,15 @@
 /*
- * store.h: the SQLite queue. Opening a store creates the database or brings
- * its schema up to date (sql/schema.sql, compiled in; PRAGMA user_version
- * counts the migrations applied) and puts it in WAL mode. A struct store is
- * one connection, for one thread at a time. store.c dispatches each call to
- * the back end: SQLite's store_sqlite.c (opening, the receiver, the worker)
- * and store_sqlite_admin.c (operators' reads and writes) are the only files
- * that call SQLite, so another back end sits beside them.
+ * store.h: the queue. Its database is a SQLite file (a path) or a
+ * PostgreSQL server (a postgresql:// or postgres:// URL). Opening a store
+ * creates the database or brings its schema up to date (sql/schema.sql,
+ * sql/schema_pg.sql, compiled in; PRAGMA user_version or the hookq_schema
+ * table counts the migrations applied, numbered alike on both). A struct
+ * store is one connection, for one thread at a time. store.c dispatches each
+ * call to the back end: store_sqlite.c and store_sqlite_admin.c are the only
+ * files that call SQLite, store_pg.c and store_pg_admin.c the only ones that
+ * call libpq. Where the two differ, the function's comment says so; the
+ * file-level calls (WAL, page size, space, a moved file) are SQLite's, and
+ * on PostgreSQL do nothing.
  */
 #ifndef HOOKQ_STORE_H
 #define HOOKQ_STORE_H
@@ -25,6 +29,13 @@ struct store_options {
 	 * write fails at start-up, naming the user, not at the first webhook.
 	 */
 	bool check_write;
+	/*
+	 * PostgreSQL: a libpq password file (the [hookq] password_file key),
+	 * else PGPASSFILE or ~/.pgpass; NULL on SQLite.
+	 */
+	const char *password_file;
+	/* PostgreSQL: the application_name the server shows; NULL: "hookq". */
+	const char *program;
 };
 
 /* One event to insert; the store copies nothing it does not need. */
@@ -47,8 +58,18 @@ struct store_event {
 	int64_t dedup_window;
 };
 
-/* The schema text, one "-- migration N:" section after another (schema_sql.c). */
+/* The schema texts, one "-- migration N:" section after another (schema_sql.c). */
 extern const char store_schema_sql[];
+extern const char store_schema_pg_sql[];
+
+/* Whether database (the [hookq] key) names a PostgreSQL server, not a SQLite file. */
+bool store_is_url(const char *database);
+/*
+ * What is wrong with database as a PostgreSQL URL (a password in it, which
+ * would be shown wherever the URL is: it goes in password_file), malloc'd;
+ * NULL when nothing or when it is a path.
+ */
+char *store_url_problem(const char *database);
 
 /*
  * Opens (creating if need be, mode 0640) and migrates the database at path.
@@ -102,6 +123,14 @@ int store_trust_inserts(struct store *);
  * inserted earlier in the same transaction count.
  */
 int store_insert(struct store *, const struct store_event *ev, bool *inserted);
+/*
+ * store_insert() of n events, in order, inserted[i] saying which were. On
+ * PostgreSQL one statement (a multi-row INSERT ... ON CONFLICT DO NOTHING),
+ * one round trip, whatever n; events of a dedup = body source go first,
+ * one by one.
+ */
+int store_insert_batch(struct store *, const struct store_event *const *ev, size_t n,
+    bool *inserted);
 int store_commit(struct store *);
 void store_rollback(struct store *);
 /* Why the last call failed: a short static-lifetime-per-store message. */
@@ -227,6 +256,25 @@ int store_truncate_wal(struct store *);
 bool store_full(const struct store *);
 /* Whether the last failure was only another process holding the lock past busy_timeout. */
 bool store_locked(const struct store *);
+
+/*
+ * Commits by any process, as a descriptor to poll(): on SQLite inotify on
+ * the database's WAL; on PostgreSQL a LISTEN connection of its own (every
+ * hookq transaction that changes the queue NOTIFYs as it commits). Whatever
+ * becomes visible after a wake-up, a transaction begun after
+ * store_watch_read() sees.
+ */
+struct store_watch;
+struct store_watch *store_watch_open(const char *database, const struct store_options *,
+    char **cause);
+/* The descriptor to poll for POLLIN; -1 while it is being re-established (poll a timer). */
+int store_watch_fd(const struct store_watch *);
+/*
+ * Drains the descriptor: true when something may have been committed since
+ * the last call (also after a lost connection, which it re-establishes).
+ */
+bool store_watch_read(struct store_watch *);
+void store_watch_close(struct store_watch *);
 /*
  * Whether the database's file system is short of space (under 32 MB free,
  * looked at no more than ten times a second). Then a writer truncates the
@@ -458,5 +506,52 @@ void store_on_wal(struct store *, void (*fn)(void *arg, int pages), void *arg);
  * in the database now.
  */
 int store_checkpoint(struct store *, int *copied);
+
+/*
+ * hookq migrate-to: copies every row of from (a SQLite store, read in one
+ * snapshot) into to (a PostgreSQL store whose queue is empty), ids kept, in
+ * one transaction of to's: afterwards to holds every event, delivery and
+ * its state, rate bucket and counter that from held, or nothing. Each
+ * table's rows are counted on both sides before the commit; a difference
+ * fails the copy. *copied gets how many, by table.
+ */
+struct store_copied {
+	int64_t events, deliveries, route_state, route_stats;
+};
+int store_copy(struct store *from, struct store *to, struct store_copied *copied);
+
+/*
+ * For the back ends (store_sqlite*.c, store_pg*.c), not their callers.
+ *
+ * Migration n's text in schema (from its "-- migration N:" line to the
+ * next), its length in *len; NULL when schema has no migration n.
+ */
+const char *store_migration_text(const char *schema, int n, size_t *len);
+/* One (route, series) total of a batch of attempts (store_count_attempts()). */
+struct store_stat_sum {
+	const char *route;                    /* the caller's */
+	char series[24];
+	int64_t value;
+};
+/*
+ * The n attempts summed per (route, series), each pair once: *sums
+ * (malloc'd, *nsums of them). -1 with err set when one has no route or an
+ * unknown class, before anything is written.
+ */
+/* A column's value in store_copy(): text (integers in decimal) or bytes; p NULL: NULL. */
+struct store_value {
+	const char *p;
+	size_t len;
+	bool bytes;                           /* a BLOB (bytea) column */
+};
+/* The tables store_copy() copies, in an order their references allow, with their columns. */
+struct store_table {
+	const char *name;
+	const char *const *columns;
+	size_t ncolumns;
+	const char *blob;                     /* the one bytes column, or NULL */
+};
+int store_stat_sums(const struct store_attempt_stat *, size_t n, struct store_stat_sum **sums,
+    size_t *nsums, char *err, size_t errsize);
 
 #endif

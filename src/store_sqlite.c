@@ -9,6 +9,7 @@
  */
 #include "autoconf.h"
 
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -269,42 +270,6 @@ store_wal(struct sqlite_store *st)
 }
 
 /*
- * Finds migration number n's text in the schema: from its "-- migration N:"
- * line to the next one. Returns the start, and its length in *len, or NULL.
- */
-static const char *
-migration_text(int n, size_t *len)
-{
-	const char *p = store_schema_sql, *start = NULL;
-	const char marker[] = "\n-- migration ";
-	int num;
-
-	while ((p = strstr(p, marker)) != NULL) {
-		p += strlen(marker);
-		if (start != NULL) {
-			*len = (size_t)(p - strlen(marker) - start);
-			return start;
-		}
-		if (sscanf(p, "%d:", &num) == 1 && num == n)
-			start = p - strlen(marker) + 1;
-	}
-	if (start != NULL)
-		*len = strlen(start);
-	return start;
-}
-
-int
-store_schema_version(void)
-{
-	size_t len;
-	int n = 0;
-
-	while (migration_text(n + 1, &len) != NULL)
-		n++;
-	return n;
-}
-
-/*
  * Reads the database's schema version into *have and refuses one newer than
  * this build's, which would not know what the rows mean: before any write,
  * so the file of a newer hookq is never touched.
@@ -333,7 +298,7 @@ store_migrate(struct sqlite_store *st, int have)
 
 	for (n = have + 1; n <= want; n++) {
 		size_t len;
-		const char *text = migration_text(n, &len);
+		const char *text = store_migration_text(store_schema_sql, n, &len);
 		char *sql = xstrndup(text, len);
 		int cur;
 
@@ -1177,76 +1142,16 @@ sqlite_store_prune(struct sqlite_store *st, int64_t before, int limit, int *dele
 	return 0;
 }
 
-/* One (route, series) total of a batch of attempts. */
-struct stat_sum {
-	const char *route;                    /* the caller's */
-	char series[24];
-	int64_t value;
-};
-
-/* Adds v to route's series among the n sums, a new one if need be. */
-static void
-stat_sum_add(struct stat_sum **sums, size_t *n, const char *route, const char *series,
-    int64_t v)
-{
-	struct stat_sum *p;
-	size_t i;
-
-	for (i = 0; i < *n; i++)
-		if (strcmp((*sums)[i].series, series) == 0 && strcmp((*sums)[i].route, route) == 0) {
-			(*sums)[i].value += v;
-			return;
-		}
-	*sums = xreallocarray(*sums, *n + 1, sizeof(**sums));
-	p = &(*sums)[(*n)++];
-	p->route = route;
-	snprintf(p->series, sizeof(p->series), "%s", series);
-	p->value = v;
-}
-
-/* The class's index in store_attempt_classes, or -1. */
-static int
-attempt_class(const char *class)
-{
-	size_t i;
-
-	for (i = 0; class != NULL && i < nitems(store_attempt_classes); i++)
-		if (strcmp(store_attempt_classes[i], class) == 0)
-			return (int)i;
-	return -1;
-}
-
 int
 sqlite_store_count_attempts(struct sqlite_store *st, const struct store_attempt_stat *a, size_t n)
 {
 	bool own = sqlite3_get_autocommit(st->db) != 0;
-	struct stat_sum *sums = NULL;
-	size_t nsums = 0, i, b;
+	struct store_stat_sum *sums = NULL;
+	size_t nsums = 0, i;
 	int rc = -1;
 
-	for (i = 0; i < n; i++) {
-		int64_t us = a[i].duration_us > 0 ? a[i].duration_us : 0;
-		int c = attempt_class(a[i].class);
-
-		if (c < 0 || a[i].route == NULL) {
-			snprintf(st->err, sizeof(st->err), "counting attempts: %s",
-			    a[i].route == NULL ? "no route" : "unknown result class");
-			free(sums);
-			return -1;
-		}
-		stat_sum_add(&sums, &nsums, a[i].route, store_attempt_classes[c], 1);
-		for (b = 0; b < nitems(store_duration_bucket_us) && us > store_duration_bucket_us[b];
-		    b++)
-			;
-		if (b < nitems(store_duration_bucket_us)) {
-			char le[24];
-
-			snprintf(le, sizeof(le), "le_%lld", (long long)store_duration_bucket_us[b]);
-			stat_sum_add(&sums, &nsums, a[i].route, le, 1);
-		}
-		stat_sum_add(&sums, &nsums, a[i].route, "sum_us", us);
-		stat_sum_add(&sums, &nsums, a[i].route, "count", 1);
-	}
+	if (store_stat_sums(a, n, &sums, &nsums, st->err, sizeof(st->err)) != 0)
+		return -1;
 	if (nsums == 0)
 		return 0;
 	if (store_prepare(st, &st->stat_add, STAT_ADD_SQL) != 0)
@@ -1398,3 +1303,79 @@ fail:
 	return -1;
 }
 
+
+/*
+ * The worker's wake-up: a commit by any process (the receiver, another
+ * worker, an operator's sqlite3) writes the WAL. A claim made on that
+ * wake-up cannot miss the commit: frames are written while the writer
+ * holds the write lock, and the claim's BEGIN IMMEDIATE waits for that
+ * lock, so it reads the finished commit. The folder is watched, as the WAL
+ * may not exist yet, and is made again after a checkpoint truncated it.
+ */
+struct sqlite_watch {
+	int fd;
+	char *wal_name;          /* the WAL's file name, as inotify reports it */
+};
+
+struct sqlite_watch *
+sqlite_watch_open(const char *path, char **cause)
+{
+	struct sqlite_watch *w = xcalloc(1, sizeof(*w));
+	const char *slash = strrchr(path, '/');
+	char *dir = path_folder(path);
+	size_t n = strlen(slash ? slash + 1 : path) + 5;
+
+	w->wal_name = xmalloc(n);
+	snprintf(w->wal_name, n, "%s-wal", slash ? slash + 1 : path);
+	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->fd < 0 || inotify_add_watch(w->fd, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0) {
+		size_t m = strlen(path) + 128;
+
+		*cause = xmalloc(m);
+		snprintf(*cause, m, "inotify on %s's folder: %s", path, strerror(errno));
+		free(dir);
+		sqlite_watch_close(w);
+		return NULL;
+	}
+	free(dir);
+	return w;
+}
+
+int
+sqlite_watch_fd(const struct sqlite_watch *w)
+{
+	return w->fd;
+}
+
+bool
+sqlite_watch_read(struct sqlite_watch *w)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool any = false;
+	ssize_t n;
+
+	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
+		char *p;
+
+		for (p = buf; p < buf + n; ) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			if ((ev->len > 0 && strcmp(ev->name, w->wal_name) == 0) ||
+			    (ev->mask & IN_Q_OVERFLOW))
+				any = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return any;
+}
+
+void
+sqlite_watch_close(struct sqlite_watch *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w->wal_name);
+	free(w);
+}

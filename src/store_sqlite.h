@@ -112,4 +112,20 @@ int sqlite_store_backup(struct sqlite_store *, const char *path, int64_t *events
 void sqlite_store_on_wal(struct sqlite_store *, void (*fn)(void *arg, int pages), void *arg);
 int sqlite_store_checkpoint(struct sqlite_store *, int *copied);
 
+/*
+ * store_copy()'s side of SQLite: a read transaction, then each table's rows
+ * (ordered by its first column) handed to row(), ncolumns values each.
+ */
+int sqlite_store_export_begin(struct sqlite_store *);
+int sqlite_store_export(struct sqlite_store *, const struct store_table *,
+    int (*row)(void *arg, const struct store_value *), void *arg);
+void sqlite_store_export_end(struct sqlite_store *);
+
+/* store_watch_open() on a SQLite file: inotify on its folder, for its -wal. */
+struct sqlite_watch;
+struct sqlite_watch *sqlite_watch_open(const char *path, char **cause);
+int sqlite_watch_fd(const struct sqlite_watch *);
+bool sqlite_watch_read(struct sqlite_watch *);
+void sqlite_watch_close(struct sqlite_watch *);
+
 #endif

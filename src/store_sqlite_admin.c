@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "store_sql.h"
 #include "store_sqlite.h"
 #include "util.h"
 
@@ -131,22 +132,6 @@ store_route_stats_free(struct store_route_stat *rows, size_t n)
 	}
 	free(rows);
 }
-
-/*
- * A row's columns, in row_read()'s order: a delivery with its event
- * (FROM deliveries AS d JOIN events AS e), or an event alone (FROM events
- * AS e), whose delivery columns are NULL.
- */
-#define ROW_COLUMNS "d.id, d.event, d.route, e.source, e.event_id, e.event_type, d.status," \
-    " d.attempts, e.received_at, d.next_attempt_at, d.lease_until, d.finished_at, d.failed_at," \
-    " d.claimed_by, d.last_error, d.created_at, d.order_key, d.replay_of, e.routed_at, e.routes"
-#define ROW_FROM " FROM deliveries AS d JOIN events AS e ON e.id = d.event"
-#define EVENT_STATUS "CASE WHEN e.routed_at IS NULL THEN 'unrouted'" \
-    " WHEN e.routes = 0 THEN 'unmatched' ELSE 'routed' END"
-#define EVENT_COLUMNS "NULL, e.id, NULL, e.source, e.event_id, e.event_type, " EVENT_STATUS "," \
-    " 0, e.received_at, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, e.routed_at," \
-    " e.routes"
-#define ROW_NCOLUMNS 20
 
 /* Fills row from ROW_COLUMNS or EVENT_COLUMNS (the first ROW_NCOLUMNS columns of s). */
 static void
@@ -822,4 +807,76 @@ fail:
 		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(dst);
 	return -1;
+}
+
+/* ---- hookq migrate-to ------------------------------------------------------------------ */
+
+int
+sqlite_store_export_begin(struct sqlite_store *st)
+{
+	store_arm(st);
+	/* BEGIN alone takes no snapshot: the first read does, and holds it to the end. */
+	if (store_exec(st, "BEGIN", "reading the database") != 0 ||
+	    store_exec(st, "SELECT count(*) FROM sqlite_schema", "reading the database") != 0) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+void
+sqlite_store_export_end(struct sqlite_store *st)
+{
+	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+}
+
+int
+sqlite_store_export(struct sqlite_store *st, const struct store_table *t,
+    int (*row)(void *arg, const struct store_value *), void *arg)
+{
+	struct store_value *v = xcalloc(t->ncolumns, sizeof(*v));
+	sqlite3_stmt *s = NULL;
+	size_t len = 64, i;
+	char *sql;
+	int rc;
+
+	for (i = 0; i < t->ncolumns; i++)
+		len += strlen(t->columns[i]) + 2;
+	sql = xmalloc(len + strlen(t->name) + strlen(t->columns[0]));
+	len = (size_t)sprintf(sql, "SELECT ");
+	for (i = 0; i < t->ncolumns; i++)
+		len += (size_t)sprintf(sql + len, "%s%s", i > 0 ? ", " : "", t->columns[i]);
+	sprintf(sql + len, " FROM %s ORDER BY %s", t->name, t->columns[0]);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_fail(st, "reading a table");
+		free(sql);
+		free(v);
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		for (i = 0; i < t->ncolumns; i++) {
+			bool blob = t->blob != NULL && strcmp(t->columns[i], t->blob) == 0;
+
+			v[i].bytes = blob;
+			if (sqlite3_column_type(s, (int)i) == SQLITE_NULL)
+				v[i].p = NULL;
+			else if (blob)
+				/* An empty body is a value, not NULL: "" for a blob of no bytes. */
+				v[i].p = sqlite3_column_bytes(s, (int)i) > 0 ?
+				    sqlite3_column_blob(s, (int)i) : "";
+			else
+				v[i].p = (const char *)sqlite3_column_text(s, (int)i);
+			v[i].len = (size_t)sqlite3_column_bytes(s, (int)i);
+		}
+		if (row(arg, v) != 0) {
+			rc = SQLITE_ABORT;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ABORT)
+		store_fail(st, "reading a table");
+	sqlite3_finalize(s);
+	free(sql);
+	free(v);
+	return rc == SQLITE_DONE ? 0 : -1;
 }

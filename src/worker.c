@@ -6,11 +6,10 @@
  * twice at the same time, within the route's concurrency, rate and order.
  *
  * One thread and one poll() loop. What wakes it:
- *  - inotify on the database's WAL file: a commit by any process (the
- *    receiver, another worker, an operator's sqlite3) writes it. A claim
- *    made on that wake-up cannot miss the commit: frames are written while
- *    the writer holds the write lock, and the claim's BEGIN IMMEDIATE waits
- *    for that lock, so it reads the finished commit.
+ *  - the store's watch (store_watch_open()): a commit by any process (the
+ *    receiver, another worker, an operator): inotify on a SQLite file's
+ *    WAL, LISTEN on PostgreSQL. A claim made on that wake-up cannot miss
+ *    the commit (store.h).
  *  - a timer for the next scheduled retry or expiring lease (store_next_due),
  *    handler timeouts and housekeeping;
  *  - signalfd: SIGCHLD (a handler ended), SIGTERM/SIGINT, SIGHUP;
@@ -25,7 +24,6 @@
  */
 #include "autoconf.h"
 
-#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 
@@ -63,6 +61,8 @@
 #define ROUTE_BATCH 256
 /* After a database error, how long before trying again. */
 #define RETRY_DB_MS 1000
+/* How often a lost watch connection (PostgreSQL's LISTEN) is tried again. */
+#define WATCH_RETRY_MS 1000
 /*
  * Attempts counted in route_stats are written at most once a second (or
  * once TALLY_MAX are waiting): a write of its own each transaction was one
@@ -137,8 +137,8 @@ struct worker {
 	struct proc **procs;       /* the stream handlers, busy or idle */
 	size_t nprocs;
 	struct http *http;         /* made with the first url route */
-	int sigfd, inofd;
-	char *wal_name;            /* the WAL's file name, as inotify reports it */
+	int sigfd;
+	struct store_watch *watch; /* commits by any process (store_watch_open()) */
 	bool want_claim;           /* something may be claimable now */
 	bool want_route;           /* events may be waiting to be routed */
 	struct note *notes;        /* on_dead runs waiting for a slot, oldest first */
@@ -811,14 +811,21 @@ sync_db(struct worker *w)
 			w->jobs[i].row = claims[k++];
 			job_start(w, &w->jobs[i]);
 		}
-	/* Slots left free: nothing more is due now; when will something be? */
-	w->next_due = INT64_MAX;
-	if (claiming && nclaims < nfree &&
-	    store_next_due(w->store, w->routes, w->cfg->nroutes, clock_wall_ms(),
-	    &w->next_due) != 0) {
-		log_warn("cannot read the next due time, retrying in %dms: %s", RETRY_DB_MS,
-		    store_error(w->store));
-		w->retry_db_at = clock_mono_us() + RETRY_DB_MS * 1000LL;
+	/*
+	 * Slots left free: nothing more is due now; when will something be? A
+	 * pass that did not claim (a flush of the counters alone) leaves the
+	 * time the last claiming pass found: nothing it wrote makes it wrong,
+	 * and a commit that wakes no worker (PostgreSQL notifies only for
+	 * work) would otherwise lose the timer of a lease or a retry.
+	 */
+	if (claiming) {
+		w->next_due = INT64_MAX;
+		if (nclaims < nfree && store_next_due(w->store, w->routes, w->cfg->nroutes,
+		    clock_wall_ms(), &w->next_due) != 0) {
+			log_warn("cannot read the next due time, retrying in %dms: %s", RETRY_DB_MS,
+			    store_error(w->store));
+			w->retry_db_at = clock_mono_us() + RETRY_DB_MS * 1000LL;
+		}
 	}
 	return;
 fail:
@@ -964,25 +971,12 @@ on_signals(struct worker *w)
 	}
 }
 
-/* Drains inotify; a write to the WAL means something was committed. */
+/* Drains the store's watch; something committed means claims and routing to look at. */
 static void
-on_inotify(struct worker *w)
+on_commit(struct worker *w)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t n;
-
-	while ((n = read(w->inofd, buf, sizeof(buf))) > 0) {
-		char *p;
-
-		for (p = buf; p < buf + n; ) {
-			const struct inotify_event *ev = (const struct inotify_event *)p;
-
-			if ((ev->len > 0 && strcmp(ev->name, w->wal_name) == 0) ||
-			    (ev->mask & IN_Q_OVERFLOW))
-				w->want_claim = w->want_route = true;
-			p += sizeof(*ev) + ev->len;
-		}
-	}
+	if (store_watch_read(w->watch))
+		w->want_claim = w->want_route = true;
 }
 
 /* Prunes done rows past retain_done and truncates the WAL, on their timers. */
@@ -1113,27 +1107,6 @@ timers(struct worker *w, int64_t now_us)
 	return (int)((next - now_us + 999) / 1000);
 }
 
-/* Watches the database's folder for writes to its WAL (which may not exist yet). */
-static int
-watch_wal(struct worker *w)
-{
-	const char *db = w->cfg->database, *slash = strrchr(db, '/');
-	char *dir = path_folder(db);
-	size_t n = strlen(slash ? slash + 1 : db) + 5;
-	int rc;
-
-	w->wal_name = xmalloc(n);
-	snprintf(w->wal_name, n, "%s-wal", slash ? slash + 1 : db);
-	w->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (w->inofd < 0) {
-		free(dir);
-		return -1;
-	}
-	rc = inotify_add_watch(w->inofd, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO);
-	free(dir);
-	return rc < 0 ? -1 : 0;
-}
-
 /* What a polled descriptor belongs to. */
 struct owner {
 	struct handler *h;         /* a handler's or on_dead's pipe */
@@ -1211,8 +1184,11 @@ run(struct worker *w)
 		}
 		pfd[n].fd = w->sigfd;
 		pfd[n++].events = POLLIN;
-		pfd[n].fd = w->inofd;
+		/* -1 (ignored by poll()) while the watch reconnects: the timer looks again. */
+		pfd[n].fd = store_watch_fd(w->watch);
 		pfd[n++].events = POLLIN;
+		if (pfd[1].fd < 0 && (timeout < 0 || timeout > WATCH_RETRY_MS))
+			timeout = WATCH_RETRY_MS;
 		for (i = 0; i < w->njobs; i++) {
 			struct job *j = &w->jobs[i];
 
@@ -1240,8 +1216,8 @@ run(struct worker *w)
 		poll_ready(w, pfd, owner, n);
 		if (pfd[0].revents != 0)
 			on_signals(w);
-		if (pfd[1].revents != 0)
-			on_inotify(w);
+		if (pfd[1].revents != 0 || pfd[1].fd < 0)
+			on_commit(w);
 	}
 	free(pfd);
 	free(owner);
@@ -1326,12 +1302,15 @@ main(int argc, char **argv)
 	memset(&sopt, 0, sizeof(sopt));
 	sopt.durability_full = false;
 	sopt.busy_timeout = w.cfg->busy_timeout;
+	sopt.password_file = w.cfg->password_file;
+	sopt.program = "hookq-worker";
 	sopt.check_write = true;
 	w.store = store_open(w.cfg->database, &sopt, &cause);
 	if (w.store == NULL)
 		fatal(EXIT_SYSTEM, "%s", cause);
-	if (watch_wal(&w) != 0)
-		fatal(EXIT_SYSTEM, "inotify on %s's folder: %s", w.cfg->database, strerror(errno));
+	/* Before the first claim, so that no commit after it goes unheard. */
+	if ((w.watch = store_watch_open(w.cfg->database, &sopt, &cause)) == NULL)
+		fatal(EXIT_SYSTEM, "%s", cause);
 
 	/* Unique among all workers on this database, past and present. */
 	if (gethostname(host, sizeof(host)) != 0)
@@ -1379,9 +1358,9 @@ main(int argc, char **argv)
 	free(w.procs);
 	http_free(w.http);
 	store_close(w.store);
+	store_watch_close(w.watch);
 	routes_free(&w);
 	config_free(w.cfg);
-	free(w.wal_name);
 	free(w.jobs);
 	free(w.claims);
 	free(w.stats);

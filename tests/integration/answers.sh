@@ -70,7 +70,7 @@ want status 200 "$s"
 want_response $'stored\n'
 want rows 1 "$(rows github d-stored)"
 want "not routed yet, no delivery, type" "1|0|push" \
-	"$(sql "SELECT routed_at IS NULL, (SELECT count(*) FROM deliveries WHERE event = events.id),
+	"$(sql "SELECT CAST(routed_at IS NULL AS INTEGER), (SELECT count(*) FROM deliveries WHERE event = events.id),
 		event_type FROM events WHERE event_id = 'd-stored'")"
 case_end "200 stored: one row, not routed yet (no delivery, so none tried)"
 
@@ -87,7 +87,7 @@ s=$(post_github github "$b2" d-stored push)
 want status 200 "$s"
 want_response $'duplicate\n'
 want rows 1 "$(rows github d-stored)"
-want "stored body" "$(file_hex "$b")" "$(sql "SELECT hex(body) FROM events WHERE event_id = 'd-stored'")"
+want "stored body" "$(file_hex "$b")" "$(sql "SELECT $(sql_hex body) FROM events WHERE event_id = 'd-stored'")"
 case_end "200 duplicate: same id with another body keeps the first row"
 
 mark=$(log_mark)

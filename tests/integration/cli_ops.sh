@@ -43,6 +43,12 @@ EOF
 
 # ---- init's mode -------------------------------------------------------------------
 
+if [ "$STORE" = pg ]; then
+	q init
+	[ "$RC" = 0 ] || bail "hookq init: $(cat "$ERR")"
+	skip "hookq init creates the database 0640, whatever the umask gives" \
+		"SQLite only: the mode of the database's files"
+else
 case_start
 (umask 022 && "$HOOKQ" -c "$T/hookq.conf" init > "$OUT" 2> "$ERR"); RC=$?
 want "init: exit" 0 "$RC"
@@ -55,6 +61,7 @@ print(" ".join("%o" % stat.S_IMODE(os.stat(sys.argv[1] + s).st_mode) for s in ("
 PY
 )"
 case_end "hookq init creates the database 0640, whatever the umask gives"
+fi
 
 start_receiver
 start_nginx
@@ -65,6 +72,11 @@ done
 
 # ---- a monitoring user -----------------------------------------------------------------
 
+if [ "$STORE" = pg ]; then
+	# (on PostgreSQL what a user may do is the server's roles and grants)
+	skip "status, list, show as a user who can read the database but not the secrets or write the file" \
+		"SQLite only: the database file's permissions"
+else
 case_start
 if [ "$(id -u)" != 0 ]; then
 	ok "# SKIP status as a monitoring user: needs root to create the user"
@@ -119,6 +131,7 @@ else
 	chmod 700 "$T"
 fi
 case_end "status, list, show as a user who can read the database but not the secrets or write the file"
+fi
 
 # ---- hookq check --user: what the daemons' user will meet ---------------------------------
 
@@ -206,6 +219,10 @@ case_end "check --user: secret files the user cannot read or others can, a datab
 
 # ---- an older database ------------------------------------------------------------------
 
+if [ "$STORE" = pg ]; then
+	skip "no command but init migrates: an older database is refused with 'run hookq init' (exit 111), untouched" \
+		"SQLite only: PostgreSQL's schema begins at version 6"
+else
 # A version-3 database (the migrations before 4) with one row, as hookq 3 left it.
 OLD="$T/old.db"
 awk '/^-- migration 4:/ { exit } { print }' "$top_srcdir/sql/schema.sql" | sqlite3 -batch "$OLD"
@@ -230,8 +247,47 @@ want "init: now the latest version" "$SCHEMA_VERSION" "$(sqlite3 "$OLD" 'PRAGMA 
 want "init: the row kept" old-1 "$(sqlite3 "$OLD" 'SELECT event_id FROM events')"
 qc "$T/old.conf" status; want "status after init: exit" 0 "$RC"
 case_end "no command but init migrates: an older database is refused with 'run hookq init' (exit 111), untouched"
+fi
 
 # ---- a newer database ----------------------------------------------------------------------
+
+if [ "$STORE" = pg ]; then
+	# A database of its own on the cluster, made by hookq init, then marked version 99.
+	NEW=$(pg_new_db hookq_new)
+	{
+		echo "[hookq]"
+		echo "database = $NEW"
+		echo "listen = $T/new.sock"
+		sed -n '/^\[source/,$p' "$T/hookq.conf"
+	} > "$T/new.conf"
+	qc "$T/new.conf" init
+	[ "$RC" = 0 ] || bail "hookq init of the second database: $(cat "$ERR")"
+	DB=$NEW sql "UPDATE hookq_schema SET version = 99"
+
+	# (the URL as an extended regex: its ? is no quantifier)
+	NEW_RE=$(printf '%s' "$NEW" | sed 's/[][\.*^$?+(){}|]/\\&/g')
+	case_start
+	before=$(pg_fingerprint "$NEW")
+	for cmd in status list "show 1" "requeue 1" "purge --done --older-than 1d" "replay --source gh" init; do
+		# shellcheck disable=SC2086
+		qc "$T/new.conf" $cmd
+		want "hookq $cmd on a version-99 database: exit" 111 "$RC"
+		want_true "hookq $cmd: says it is newer" has_err \
+			"database $NEW_RE: schema version 99 is newer than this hookq's \\($SCHEMA_VERSION\\): upgrade hookq"
+	done
+	timeout 20 "$RECEIVER" -c "$T/new.conf" > "$T/new-receiver.log" 2>&1; rc=$?
+	want "hookq-receiver: exit" 111 "$rc"
+	want_true "hookq-receiver: says it is newer" grep -q 'schema version 99 is newer' "$T/new-receiver.log"
+	timeout 20 "$WORKER" -c "$T/new.conf" > "$T/new-worker.log" 2>&1; rc=$?
+	want "hookq-worker: exit" 111 "$rc"
+	want_true "hookq-worker: says it is newer" grep -q 'schema version 99 is newer' "$T/new-worker.log"
+	want "the database's schema and rows as they were" "$before" "$(pg_fingerprint "$NEW")"
+	want "still version 99" 99 "$(DB=$NEW schema_version)"
+	case_end "a newer database is refused by hookq, hookq-receiver and hookq-worker (exit 111), never written"
+	skip "a newer database (delete mode) is refused, never written" "SQLite only: its rollback-journal mode"
+	done_testing
+	exit $((TESTS_FAILED > 0))
+fi
 
 # The same database at version 99, once in WAL mode (as hookq leaves it) and
 # once in rollback-journal mode, whose header PRAGMA journal_mode = WAL

@@ -8,7 +8,7 @@
 # interrupted. Requests the kill cut off are answered 502 by nginx (or 503
 # while the new receiver starts); their rows may exist (committed, answer
 # lost: the sender retries and gets 200 as a duplicate), and are counted.
-# The database passes integrity_check after every round.
+# The database passes integrity_check after every round (SQLite).
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
@@ -27,7 +27,7 @@ start_nginx
 
 # round_rows NAME: the rows of the round whose ids start with NAME-.
 round_rows() {
-	sql "SELECT count(*) FROM events WHERE event_id GLOB '$1-*'"
+	sql "SELECT count(*) FROM events WHERE event_id LIKE '$1-%'"
 }
 
 for r in $(seq 1 "$ROUNDS"); do
@@ -40,7 +40,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	stop_load "r$r"
 
 	load_ids "r$r" 200 > "$T/r$r.ok"
-	sql "SELECT event_id FROM events WHERE event_id GLOB 'r$r-*'" | sort > "$T/r$r.rows"
+	sql "SELECT event_id FROM events WHERE event_id LIKE 'r$r-%'" | sort > "$T/r$r.rows"
 	acked=$(wc -l < "$T/r$r.ok")
 	missing=$(comm -23 "$T/r$r.ok" "$T/r$r.rows" | wc -l)
 	unacked=$(comm -13 "$T/r$r.ok" "$T/r$r.rows" | wc -l)
@@ -60,13 +60,18 @@ for r in $(seq 1 "$ROUNDS"); do
 	want "ids answered 200 without a row" 0 "$missing"
 	want_true "rows without a 200 ($unacked) at most the other answers ($other)" \
 		test "$unacked" -le "$other"
-	want integrity_check ok "$(sql 'PRAGMA integrity_check')"
+	# (SQLite's check of its file; PostgreSQL's own crash safety is not ours to test)
+	[ "$STORE" = sqlite ] && want integrity_check ok "$(sql 'PRAGMA integrity_check')"
 	case_end "round $r: kill -9 under load, restart: every 200 has its row (acknowledged $acked, missing $missing)"
 done
 
 stop_receiver
 check "the last receiver exits 0 on SIGTERM" 0 "$RECEIVER_RC"
-check "integrity_check after the last stop" ok "$(sql 'PRAGMA integrity_check')"
+if [ "$STORE" = sqlite ]; then
+	check "integrity_check after the last stop" ok "$(sql 'PRAGMA integrity_check')"
+else
+	skip "integrity_check after the last stop" "SQLite only"
+fi
 
 done_testing
 [ "$TESTS_FAILED" -eq 0 ]

@@ -228,9 +228,9 @@ case_end "https: verified against ca_file with resolve's pin; without the CA, re
 # Counted within a second (the worker's tally): 2xx app, flaky, later, 20 ka, tls; 4xx the
 # 429, gone, gone4 twice; 5xx flaky's first; error 2 hangs, 2 refused, tlsbad.
 case_start
-want "attempts by class" "2xx=24 4xx=4 5xx=1 error=5" "$(wait_sql "SELECT group_concat(series || '=' || v, ' ')
+want "attempts by class" "2xx=24 4xx=4 5xx=1 error=5" "$(wait_sql "SELECT $(sql_concat "series || '=' || v" "' '")
 	FROM (SELECT series, sum(value) AS v FROM route_stats WHERE series IN ('2xx', '4xx', '5xx', 'error')
-	GROUP BY series ORDER BY series)" "2xx=24 4xx=4 5xx=1 error=5" 5)"
+	GROUP BY series ORDER BY series) AS s" "2xx=24 4xx=4 5xx=1 error=5" 5)"
 case_end "route_stats counts every attempt of the url routes by HTTP class"
 
 # --- the worker killed with a request open ---

@@ -4,6 +4,12 @@
 # SQLite database, the FastCGI socket and an nginx that listens on a free
 # 127.0.0.1 port with nginx/hookq.conf included verbatim. Everything is torn
 # down by an EXIT trap. Results are TAP: ok/not ok lines, plan at the end.
+#
+# HOOKQ_STORE=pg in the environment runs the same suite on PostgreSQL: the
+# store is then a private cluster of this test (in $T/pg, its socket there,
+# no TCP), DB its URL, and sql() speaks psql with sqlite3's output. STORE
+# (sqlite or pg) is what suites test to skip the cases that only make sense
+# on one store (skip DESCRIPTION REASON).
 
 set -u
 
@@ -37,12 +43,19 @@ cleanup() {
 	for p in ${LOAD_PIDS:-}; do kill "$p" 2>/dev/null; done
 	for p in $WORKER_PIDS; do kill -KILL "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	# The server last, once nothing uses it: immediate, since its data goes.
+	[ -n "${PG_DIR:-}" ] && pg_stop immediate >/dev/null 2>&1
 	if [ "$TESTS_FAILED" -gt 0 ] || [ -n "${KEEP:-}" ]; then
 		echo "# logs kept in $T"
 		sed 's/^/# receiver: /' "$T/receiver.log" 2>/dev/null | tail -n 40
 		for p in "$T"/worker*.log; do
 			[ -f "$p" ] && sed "s/^/# $(basename "$p" .log): /" "$p" | tail -n 40
 		done
+		if [ -n "${PG_DIR:-}" ]; then
+			sed 's/^/# postgres: /' "$PG_DIR/server.log" 2>/dev/null | tail -n 40
+			# The server's log stays; its cluster (tens of MB) does not.
+			rm -rf "$PG_DIR/data"
+		fi
 	else
 		rm -rf "$T"
 	fi
@@ -73,10 +86,133 @@ bail() {
 	echo "Bail out! $*"
 	exit 1
 }
+# skip DESCRIPTION [REASON]: a case not run here, e.g. a SQLite-only one on
+# PostgreSQL; it counts in the plan as a skip, never as a pass.
+skip() {
+	TESTS_RUN=$((TESTS_RUN + 1))
+	if [ $# -ge 2 ]; then
+		echo "ok $TESTS_RUN - $1 # SKIP $2"
+	else
+		echo "ok $TESTS_RUN - # SKIP $1"
+	fi
+}
 
 # The database, socket and default [hookq] settings of this test.
 DB="$T/queue.db"
 SOCK="$T/hookq.sock"
+
+# ---- the store: SQLite (a file), or PostgreSQL with HOOKQ_STORE=pg ----------------
+
+case ${HOOKQ_STORE:-sqlite} in
+sqlite) STORE=sqlite ;;
+pg|postgresql) STORE=pg ;;
+*) bail "HOOKQ_STORE=$HOOKQ_STORE: sqlite or pg" ;;
+esac
+PG_DIR=
+PG_BIN=
+
+# pg_bindir: the folder of the PostgreSQL server programs (PG_BIN to choose
+# one), the newest Debian version first, else the PATH's.
+pg_bindir() {
+	local d p
+	for d in ${PG_BIN:-} $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -rV); do
+		[ -x "$d/postgres" ] && [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && [ -x "$d/psql" ] &&
+			{ echo "$d"; return 0; }
+	done
+	p=$(command -v pg_ctl) || return 1
+	d=$(dirname "$(readlink -f "$p")")
+	[ -x "$d/postgres" ] && [ -x "$d/initdb" ] && [ -x "$d/psql" ] && { echo "$d"; return 0; }
+	return 1
+}
+# pg_as COMMAND...: runs a server program (initdb, pg_ctl) as the cluster's
+# owner: they refuse root, so as root that is the user postgres.
+pg_as() {
+	if [ "$(id -u)" -eq 0 ]; then
+		# (from the cluster's folder: postgres may not be able to enter the caller's)
+		(cd "$PG_DIR" && runuser -u postgres -- "$@")
+	else
+		"$@"
+	fi
+}
+# pg_start: starts (or starts again, after pg_stop) this test's cluster and
+# waits until it takes connections.
+pg_start() {
+	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 -s start > /dev/null ||
+		{ tail -n 20 "$PG_DIR/server.log" >&2; bail "PostgreSQL did not start"; }
+}
+# pg_stop [MODE]: stops the cluster (pg_ctl -m MODE: fast by default: the
+# server ends every session, as a restart or a failover does; immediate:
+# as a crash) and waits until it is down.
+pg_stop() {
+	[ -f "$PG_DIR/data/postmaster.pid" ] || return 0
+	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m "${1:-fast}" -w -t 60 -s stop > /dev/null
+}
+# pg_psql [psql args]: psql on this test's database, printing as sqlite3
+# -batch -noheader does: unaligned, "|" between columns, no header or
+# footer, NULL as nothing; stops at the first error, which makes it fail.
+pg_psql() {
+	PGOPTIONS='-c client_min_messages=warning' "$PG_BIN/psql" -X -q -A -t -F '|' -P null= \
+		-v ON_ERROR_STOP=1 -d "$DB" "$@"
+}
+# pg_init: a cluster of this test's own in $T/pg: initdb (no fsync of its
+# files: a crash of the test machine loses the test anyway), the server with
+# fsync on as in production, only a socket in $T/pg (no TCP: tests in
+# parallel, or the machine's own cluster on 5432, never meet), trust on it.
+# The database is C-collated UTF-8, so text orders bytewise as in SQLite. DB
+# becomes its URL.
+pg_init() {
+	if ! PG_BIN=$(pg_bindir); then
+		# (nothing started yet: the folder is all there is to clean)
+		trap - EXIT
+		rm -rf "$T"
+		echo "1..0 # SKIP PostgreSQL server not installed"
+		exit 0
+	fi
+	PG_DIR="$T/pg"
+	# Any number: it only names the socket, in a folder no one else uses.
+	PG_PORT=$((20000 + (RANDOM * 7 + $$) % 40000))
+	mkdir -p "$PG_DIR"
+	if [ "$(id -u)" -eq 0 ]; then
+		id postgres > /dev/null 2>&1 || bail "no user postgres to run the PostgreSQL server as"
+		# The server's user must reach its folder through $T (mktemp makes it 0700).
+		chmod 711 "$T"
+		chown postgres: "$PG_DIR"
+	fi
+	# The superuser is named after whoever runs the test, the role libpq
+	# connects as by default: the URL then needs no user, as hookq's in production.
+	pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U "$(id -un)" -A trust -E UTF8 --locale=C \
+		--no-sync --no-instructions > "$PG_DIR/initdb.log" 2>&1 ||
+		{ cat "$PG_DIR/initdb.log" >&2; bail "initdb failed"; }
+	pg_as sh -c "cat >> '$PG_DIR/data/postgresql.conf'" <<-CONF
+		# tests/integration/lib.sh
+		listen_addresses = ''
+		unix_socket_directories = '$PG_DIR'
+		port = $PG_PORT
+		fsync = on
+		max_connections = 100
+		shared_buffers = 16MB
+		timezone = 'UTC'
+		log_timezone = 'UTC'
+		log_line_prefix = '%m [%p] %a: '
+	CONF
+	pg_start
+	"$PG_BIN/createdb" -h "$PG_DIR" -p "$PG_PORT" --locale=C -E UTF8 -T template0 hookq ||
+		bail "createdb failed"
+	DB="postgresql:///hookq?host=$PG_DIR&port=$PG_PORT"
+}
+# pg_new_db NAME: another database on this test's cluster, made as pg_init
+# makes the test's; prints its URL.
+pg_new_db() {
+	"$PG_BIN/createdb" -h "$PG_DIR" -p "$PG_PORT" --locale=C -E UTF8 -T template0 "$1" ||
+		bail "createdb $1 failed"
+	echo "postgresql:///$1?host=$PG_DIR&port=$PG_PORT"
+}
+# pg_fingerprint URL: the hash of the database's dump (schema and rows): it
+# changes with any write that stays. (Without the random key of the dump's
+# \restrict lines, new on every run.)
+pg_fingerprint() {
+	"$PG_BIN/pg_dump" -d "$1" 2>&1 | grep -v '^\\\(un\)\?restrict ' | sha256sum | cut -c1-64
+}
 
 # new_secret NAME [BYTES]: writes a random secret (hex text) to $T/NAME.secret.
 new_secret() {
@@ -200,12 +336,18 @@ load_ids() {
 	awk -v s="$2" '$2 == s { print $1 }' "$T/$1.results" | sort
 }
 # ids_vs_rows NAME SOURCE [GLOB]: "missing=M extra=E": ids answered 200
-# without a row of SOURCE, and rows of SOURCE (whose event_id matches GLOB)
-# whose id was never answered 200.
+# without a row of SOURCE, and rows of SOURCE (whose event_id matches GLOB,
+# whose only wildcard is *) whose id was never answered 200.
 ids_vs_rows() {
+	local match
+	if [ "$STORE" = sqlite ]; then
+		match="GLOB $(sql_str "${3:-*}")"
+	else
+		match="LIKE $(sql_str "$(printf '%s' "${3:-*}" | tr '*' '%')")"
+	fi
 	load_ids "$1" 200 > "$T/$1.ok"
 	sql "SELECT event_id FROM events WHERE source = $(sql_str "$2")
-		AND event_id GLOB $(sql_str "${3:-*}")" | sort > "$T/$1.rows"
+		AND event_id $match" | sort > "$T/$1.rows"
 	echo "missing=$(comm -23 "$T/$1.ok" "$T/$1.rows" | wc -l) extra=$(comm -13 "$T/$1.ok" "$T/$1.rows" | wc -l)"
 }
 
@@ -270,8 +412,87 @@ post_signed() {
 	post "$source" "$body" "${args[@]}"
 }
 
+# sql [SQL...]: runs each SQL argument (or stdin) on the store; prints rows
+# as sqlite3 -batch -noheader does on both stores (booleans excepted: 0/1
+# on SQLite, t/f on PostgreSQL: CAST(... AS INTEGER) where it matters).
 sql() {
-	sqlite3 -batch -noheader "$DB" "$@"
+	if [ "$STORE" = sqlite ]; then
+		sqlite3 -batch -noheader "$DB" "$@"
+	elif [ $# -gt 0 ]; then
+		# Statement by statement, as sqlite3 runs them (psql -c would make one
+		# transaction of them); the ";" ends one that has none.
+		printf '%s\n;\n' "$@" | pg_psql -f -
+	else
+		pg_psql -f -
+	fi
+}
+
+# SQL that is not the same on both stores, as functions that print the
+# expression for this test's store, to put in a sql query. Everything else
+# the suites write in the SQL both understand: LIKE rather than GLOB,
+# coalesce() rather than ifnull(), IS DISTINCT FROM rather than IS NOT,
+# CAST(... AS INTEGER) of a comparison to print it as 0 or 1, an alias on
+# each subquery in FROM.
+#
+# sql_hex BLOB / sql_text_hex TEXT: the bytes (of a text: its UTF-8), in
+# upper-case hex, as SQLite's hex() and file_hex print them.
+sql_hex() {
+	if [ "$STORE" = sqlite ]; then echo "hex($1)"; else echo "upper(encode($1, 'hex'))"; fi
+}
+sql_text_hex() {
+	if [ "$STORE" = sqlite ]; then
+		echo "hex($1)"
+	else
+		echo "upper(encode(convert_to(CAST($1 AS text), 'UTF8'), 'hex'))"
+	fi
+}
+# sql_body_text BLOB: the bytes as UTF-8 text.
+sql_body_text() {
+	if [ "$STORE" = sqlite ]; then echo "CAST($1 AS TEXT)"; else echo "convert_from($1, 'UTF8')"; fi
+}
+# sql_json TEXT KEY: the top-level member KEY of the JSON text (a number
+# is an integer on SQLite, text on PostgreSQL: CAST it to compare).
+sql_json() {
+	if [ "$STORE" = sqlite ]; then
+		echo "json_extract($1, '\$.\"$2\"')"
+	else
+		echo "(CAST($1 AS json) ->> '$2')"
+	fi
+}
+# sql_octets TEXT: the length of the text in bytes (length() counts characters).
+sql_octets() {
+	if [ "$STORE" = sqlite ]; then echo "length(CAST($1 AS BLOB))"; else echo "octet_length($1)"; fi
+}
+# sql_instr TEXT PART: where PART starts in TEXT, from 1; 0 when it is not in it.
+sql_instr() {
+	if [ "$STORE" = sqlite ]; then echo "instr($1, $2)"; else echo "strpos($1, $2)"; fi
+}
+# sql_chr N: the character of code N, e.g. 10 for a newline.
+sql_chr() {
+	if [ "$STORE" = sqlite ]; then echo "char($1)"; else echo "chr($1)"; fi
+}
+# sql_concat EXPR SEP: the aggregate that joins EXPR's text with SEP (an SQL literal).
+sql_concat() {
+	if [ "$STORE" = sqlite ]; then echo "group_concat($1, $2)"; else echo "string_agg($1, $2)"; fi
+}
+# sql_blob FILE: the file's bytes as an SQL literal.
+sql_blob() {
+	if [ "$STORE" = sqlite ]; then echo "X'$(file_hex "$1")'"; else echo "decode('$(file_hex "$1")', 'hex')"; fi
+}
+# schema_version: the store's schema version (PRAGMA user_version; hookq_schema on PostgreSQL).
+schema_version() {
+	if [ "$STORE" = sqlite ]; then sql 'PRAGMA user_version'; else sql 'SELECT version FROM hookq_schema'; fi
+}
+# sql_sync_ids: after rows were inserted with ids of their own: on
+# PostgreSQL the identity sequences move past them, as SQLite's next rowid
+# (the largest plus one) does by itself.
+sql_sync_ids() {
+	[ "$STORE" = pg ] || return 0
+	local t
+	for t in events deliveries; do
+		sql "SELECT setval(pg_get_serial_sequence('$t', 'id'), coalesce(max(id), 0) + 1, false)
+			FROM $t" > /dev/null
+	done
 }
 
 # body FILE TEXT: writes TEXT (no newline) to $T/FILE, prints the path.
@@ -463,22 +684,42 @@ post_github() {
 	EXTRA_HEADERS=$h post_signed "$src" github "${GH_SECRET:-$T/gh.secret}" "$b" "$@"
 }
 
-# write_locked: true while another connection holds the database's write lock.
+# The tables a PostgreSQL lock_db locks: every one hookq writes (hookq_schema
+# too: the health check's probe writes it).
+PG_LOCK_TABLES="events, deliveries, route_state, route_stats, hookq_schema"
+# write_locked: true while another connection holds the database's write lock
+# (on PostgreSQL: lock_db's lock on the tables).
 write_locked() {
+	if [ "$STORE" = pg ]; then
+		[ "$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND granted
+			AND mode = 'ExclusiveLock' AND relation = CAST('events' AS regclass)" 2>/dev/null)" = 1 ]
+		return
+	fi
 	! sqlite3 -batch "$DB" 'PRAGMA busy_timeout = 0; BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1
 }
 
 # lock_db: an sqlite3 process takes the database's write lock (BEGIN
 # IMMEDIATE: WAL readers go on) and keeps it until unlock_db (or the EXIT
 # trap). Sets LOCKED to yes once the lock is held (within 5 s), else no.
+# On PostgreSQL a psql session does the same with LOCK TABLE ... IN
+# EXCLUSIVE MODE on hookq's tables: plain SELECTs go on, every write (and
+# SELECT ... FOR UPDATE, a claim) waits.
 LOCK_PID=
 lock_db() {
 	rm -f "$T/lock.fifo"
 	mkfifo "$T/lock.fifo"
-	sqlite3 -batch "$DB" < "$T/lock.fifo" > "$T/lock.out" 2>&1 &
+	if [ "$STORE" = pg ]; then
+		pg_psql -f - < "$T/lock.fifo" > "$T/lock.out" 2>&1 &
+	else
+		sqlite3 -batch "$DB" < "$T/lock.fifo" > "$T/lock.out" 2>&1 &
+	fi
 	LOCK_PID=$!
 	exec 7<> "$T/lock.fifo" # read-write: never blocks, even if sqlite3 died
-	printf 'PRAGMA busy_timeout = 5000;\nBEGIN IMMEDIATE;\n' >&7
+	if [ "$STORE" = pg ]; then
+		printf 'BEGIN;\nLOCK TABLE %s IN EXCLUSIVE MODE;\n' "$PG_LOCK_TABLES" >&7
+	else
+		printf 'PRAGMA busy_timeout = 5000;\nBEGIN IMMEDIATE;\n' >&7
+	fi
 	for _ in $(seq 1 100); do
 		write_locked && { LOCKED=yes; return 0; }
 		sleep 0.05
@@ -487,7 +728,7 @@ lock_db() {
 }
 unlock_db() {
 	[ -n "${LOCK_PID:-}" ] || return 0
-	printf 'ROLLBACK;\n.quit\n' >&7
+	if [ "$STORE" = pg ]; then printf 'ROLLBACK;\n\\q\n' >&7; else printf 'ROLLBACK;\n.quit\n' >&7; fi
 	exec 7>&-
 	wait_exit "$LOCK_PID" 5
 	LOCK_PID=
@@ -607,3 +848,6 @@ restart_receiver() {
 	fi
 	RESTART_MS=$(($(now_ms) - t0))
 }
+
+# Last, once every function cleanup may call is defined: this test's cluster.
+if [ "$STORE" = pg ]; then pg_init; fi

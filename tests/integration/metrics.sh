@@ -6,7 +6,8 @@
 # made by hand) with what it sent and with the database, and the delivery
 # metrics with route_stats rows written by hand (as a worker would);
 # the health check answers 200, then 503 with Retry-After while another
-# process holds the write lock (lock_db), then 200 again; both paths are
+# process holds the write lock (lock_db: on PostgreSQL a LOCK TABLE of
+# hookq's tables), then 200 again; both paths are
 # refused to a client that is not 127.0.0.1; a reload without the keys
 # turns them off.
 
@@ -293,7 +294,10 @@ want_true "each scrape logged" grep -q 'path="/hookq/metrics" status=200 outcome
 want "health logged at each change only (200, 503, 200)" "200 503 200" \
 	"$(grep 'path="/hookq/health" status=' "$T/receiver.log" | grep -v 'status=405' |
 		sed 's/.*status=\([0-9]*\).*/\1/' | paste -sd ' ')"
-want_true "the 503 says why" grep -q 'path="/hookq/health" status=503 outcome=unhealthy reason=".*locked' \
+# (SQLite's "database is locked"; PostgreSQL's "canceling statement due to lock timeout")
+locked_reason=locked
+[ "$STORE" = pg ] && locked_reason="lock timeout"
+want_true "the 503 says why" grep -q "path=\"/hookq/health\" status=503 outcome=unhealthy reason=\".*$locked_reason" \
 	"$T/receiver.log"
 case_end "one log line per scrape; health checks logged when the answer changes"
 

@@ -184,7 +184,7 @@ check "programs: hookq in /usr/bin, the daemons in /usr/sbin" \
 	"/usr/bin/hookq /usr/sbin/hookq-receiver /usr/sbin/hookq-worker" \
 	"$(grep -E '/s?bin/hookq' "$T/dpkg-L" | paste -sd ' ')"
 check "nginx snippets and schema under /usr/share/hookq" \
-	"/usr/share/hookq/nginx/hookq-upstream.conf /usr/share/hookq/nginx/hookq.conf /usr/share/hookq/sql/schema.sql" \
+	"/usr/share/hookq/nginx/hookq-upstream.conf /usr/share/hookq/nginx/hookq.conf /usr/share/hookq/sql/schema.sql /usr/share/hookq/sql/schema_pg.sql" \
 	"$(grep -E '^/usr/share/hookq/(nginx|sql)/' "$T/dpkg-L" | paste -sd ' ')"
 for m in hookq.1 hookq-receiver.8 hookq-worker.8 hookq.conf.5; do
 	if grep -q "/man/man${m##*.}/$m" "$T/dpkg-L"; then

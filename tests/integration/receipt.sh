@@ -58,13 +58,14 @@ want "rows within 5 s" 1 "$(wait_rows github r-1 1)"
 want_true "log line outcome=stored within 5 s" \
 	log_wait "$mark" 'source="github" id="r-1" status=200 outcome=stored' 1 5
 want "event_type|not routed yet|deliveries|hex(body)" "push|1|0|$(file_hex "$b")" \
-	"$(sql "SELECT event_type || '|' || (routed_at IS NULL) || '|' ||
-		(SELECT count(*) FROM deliveries WHERE event = events.id) || '|' || hex(body)
+	"$(sql "SELECT event_type, CAST(routed_at IS NULL AS INTEGER),
+		(SELECT count(*) FROM deliveries WHERE event = events.id), $(sql_hex body)
 		FROM events WHERE event_id = 'r-1'")"
 case_end "valid event: 200 \"accepted\", row committed shortly after, logged outcome=stored"
 
 # ---- the answer does not wait for the commit ---------------------------------------
-# Another connection holds the write lock; with ack = commit the request would
+# Another connection holds the write lock (lib.sh's lock_db: sqlite3, or psql
+# locking hookq's tables on PostgreSQL); with ack = commit the request would
 # wait for it (busy_timeout 20 s). With ack = receipt the answer comes at once,
 # the row is not there yet, and neither is the request's log line; both follow
 # once the lock is released.
@@ -74,7 +75,7 @@ lock_db
 b=$(body ev2.json '{"zen":"while locked"}')
 mark=$(log_mark)
 case_start
-want "sqlite3 holds the write lock" yes "$LOCKED"
+want "another session holds the write lock" yes "$LOCKED"
 # Signed first, so that only the request itself is timed.
 hdrs=(-H 'X-GitHub-Delivery: r-locked' -H 'X-GitHub-Event: push')
 while IFS= read -r h; do hdrs+=(-H "$h"); done < <(signed_headers github "$T/gh.secret" "$b")
@@ -152,7 +153,7 @@ case_end "event id missing: 400; type outside the allow-list: 200 \"ignored\", n
 b=$(body ev6.json '{"zen":"stopping"}')
 case_start
 lock_db
-want "sqlite3 holds the write lock" yes "$LOCKED"
+want "another session holds the write lock" yes "$LOCKED"
 mark=$(log_mark)
 s=$(gh github "$b" r-stopping push)
 want status 200 "$s"

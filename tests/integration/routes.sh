@@ -148,8 +148,8 @@ runs() {
 }
 # status_of ROUTE: "status:count ..." of ROUTE's deliveries.
 status_of() {
-	sql "SELECT group_concat(status || ':' || n, ' ') FROM (SELECT status, count(*) AS n
-		FROM deliveries WHERE route = $(sql_str "$1") GROUP BY status ORDER BY status)"
+	sql "SELECT $(sql_concat "status || ':' || n" "' '") FROM (SELECT status, count(*) AS n
+		FROM deliveries WHERE route = $(sql_str "$1") GROUP BY status ORDER BY status) AS s"
 }
 
 # wait_lines FILE N SECONDS: until FILE has at least N lines.
@@ -165,8 +165,8 @@ wait_lines() {
 # --- fan-out, one route failing; on_dead ---------------------------------------
 case_start
 for i in 1 2 3 4 5; do push fan "fan-$i" push "{\"n\":$i}"; done
-want "fc: all five dead" "dead:5" "$(wait_sql "SELECT group_concat(status || ':' || n, ' ') FROM
-	(SELECT status, count(*) AS n FROM deliveries WHERE route = 'fc' GROUP BY status)" "dead:5" 20)"
+want "fc: all five dead" "dead:5" "$(wait_sql "SELECT $(sql_concat "status || ':' || n" "' '") FROM
+	(SELECT status, count(*) AS n FROM deliveries WHERE route = 'fc' GROUP BY status) AS s" "dead:5" 20)"
 want "fa: five done" "done:5" "$(status_of fa)"
 want "fb: five done" "done:5" "$(status_of fb)"
 want "fa ran each event once, attempt 1" "5 5 1" \
@@ -200,8 +200,8 @@ push filt f-text star 'ref=refs/heads/main, not JSON'
 routes_of() {
 	wait_sql "SELECT count(*) FROM events WHERE event_id = $(sql_str "$1") AND routed_at IS NOT NULL" 1 \
 		>/dev/null
-	sql "SELECT coalesce(group_concat(route, ','), '-') FROM (SELECT route FROM delivery_events
-		WHERE event_id = $(sql_str "$1") ORDER BY route)"
+	sql "SELECT coalesce($(sql_concat route "','"), '-') FROM (SELECT route FROM delivery_events
+		WHERE event_id = $(sql_str "$1") ORDER BY route) AS r"
 }
 want "push on main, id 42: all three" "main,nested,pushes" "$(routes_of f-main)"
 want "push on dev, id 42.0 (= 42 as a JSON number)" "nested,pushes" "$(routes_of f-dev)"

@@ -137,7 +137,7 @@ want "rows not done, or attempts <> 1, or with last_error" 0 \
 	"$(sql "SELECT count(*) FROM deliveries WHERE status <> 'done' OR attempts <> 1 OR last_error IS NOT NULL
 		OR lease_until IS NOT NULL OR finished_at IS NULL")"
 want "events without exactly one delivery, on the route of their source" 0 \
-	"$(sql "SELECT count(*) FROM events WHERE routed_at IS NULL OR routes IS NOT 1
+	"$(sql "SELECT count(*) FROM events WHERE routed_at IS NULL OR routes IS DISTINCT FROM 1
 		OR (SELECT count(*) FROM deliveries WHERE event = events.id AND route = events.source) <> 1
 		OR (SELECT count(*) FROM deliveries WHERE event = events.id) <> 1")"
 case_end "all $EVENTS rows done with attempts 1"

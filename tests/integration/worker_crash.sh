@@ -162,7 +162,7 @@ case_start
 want "crash-1 done after the lease" 'done' \
 	"$(wait_sql "SELECT status FROM delivery_events WHERE event_id = 'crash-1'" 'done' "$left")"
 want "attempts|claimed_by|lease_until|last_error" "2|$W2||" \
-	"$(field crash-1 "attempts || '|' || claimed_by || '|' || ifnull(lease_until, '') || '|' || ifnull(last_error, '')")"
+	"$(field crash-1 "attempts || '|' || claimed_by || '|' || coalesce(CAST(lease_until AS TEXT), '') || '|' || coalesce(last_error, '')")"
 run2=$(runs crash-1 | awk '$2 == 2')
 want "runs of crash-1 (attempt 1, then attempt 2)" "1 2" "$(runs crash-1 | awk '{print $2}' | tr '\n' ' ' | sed 's/ $//')"
 start2=$(echo "$run2" | awk '{print $4}')

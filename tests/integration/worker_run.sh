@@ -111,7 +111,7 @@ env_names() {
 	while IFS= read -r -d '' e; do printf '%s\n' "${e%%=*}"; done < "$1"
 }
 # jq_file FILE SQL_JSON_EXPR: evaluates an SQL expression over the file's text as J
-# (sqlite3's JSON functions), e.g. "json_type(J)".
+# (sqlite3's JSON functions, on a file: whatever the store), e.g. "json_type(J)".
 jq_file() {
 	local q="'"
 	sqlite3 -batch -noheader :memory: \
@@ -165,13 +165,13 @@ want_true "handler ran (capture folder)" [ -d "$T/cap/${id:-x}" ]
 did=$(delivery_id run d-run-1)
 want "deliveries of the event|route|routed_at set|routes" "1|run|1|1" \
 	"$(ecol "(SELECT count(*) || '|' || max(route) FROM deliveries WHERE event = events.id),
-		routed_at >= received_at, routes" "${id:-0}")"
+		CAST(routed_at >= received_at AS INTEGER), routes" "${id:-0}")"
 case_end "an event POSTed through nginx reaches the worker, is routed to one delivery, and it ends done"
 
 d=$T/cap/${id:-x}
 case_start
 want "body bytes (hex), as sent" "$(file_hex "$T/run.bin")" "$(file_hex "$d/body" 2>/dev/null)"
-want "body bytes (hex), as stored" "$(ecol 'hex(body)' "${id:-0}")" "$(file_hex "$d/body" 2>/dev/null)"
+want "body bytes (hex), as stored" "$(ecol "$(sql_hex body)" "${id:-0}")" "$(file_hex "$d/body" 2>/dev/null)"
 case_end "handler's stdin is the exact body (NUL, CRLF, invalid UTF-8)"
 
 case_start
@@ -185,7 +185,7 @@ want_true "the delivery made (id '$did')" [ -n "$did" ]
 want "HOOKQ_DELIVERY_ID: the deliveries row of the event" "$did" "$(cat "$d/HOOKQ_DELIVERY_ID" 2>/dev/null)"
 want "that delivery's event is HOOKQ_ROW_ID" "$id" \
 	"$(sql "SELECT event FROM deliveries WHERE id = $(sql_str "$(cat "$d/HOOKQ_DELIVERY_ID" 2>/dev/null)")")"
-want "HOOKQ_HEADERS (hex) = the headers column (hex)" "$(ecol 'hex(headers)' "${id:-0}")" \
+want "HOOKQ_HEADERS (hex) = the headers column (hex)" "$(ecol "$(sql_text_hex headers)" "${id:-0}")" \
 	"$(file_hex "$d/HOOKQ_HEADERS" 2>/dev/null)"
 want "HOOKQ_HEADERS: valid JSON|an object|x-github-delivery|x-github-event" \
 	"1|object|d-run-1|push" \
@@ -208,11 +208,12 @@ case_end "handler = 'PROGRAM  a<TAB>b': argv split on white space, no shell"
 case_start
 want "status|attempts|finished_at set|claimed_by set|last_error NULL|lease_until NULL" \
 	"done|1|1|1|1|1" \
-	"$(col "status, attempts, finished_at > 0, length(claimed_by) > 0, last_error IS NULL, lease_until IS NULL" "${id:-0}")"
+	"$(col "status, attempts, CAST(finished_at > 0 AS INTEGER), CAST(length(claimed_by) > 0 AS INTEGER),
+		CAST(last_error IS NULL AS INTEGER), CAST(lease_until IS NULL AS INTEGER)" "${id:-0}")"
 want_true "finished_at not before received_at" \
-	[ "$(col 'finished_at >= received_at' "${id:-0}")" = 1 ]
+	[ "$(col 'CAST(finished_at >= received_at AS INTEGER)' "${id:-0}")" = 1 ]
 want "claimed_by names this worker's pid" 1 \
-	"$(col "claimed_by LIKE '%:' || $WORKER_PID || ':%'" "${id:-0}")"
+	"$(col "CAST(claimed_by LIKE '%:' || $WORKER_PID || ':%' AS INTEGER)" "${id:-0}")"
 case_end "row after a successful run: done, finished_at set, attempts 1, claimed_by set, last_error NULL"
 
 case_start
@@ -230,8 +231,9 @@ case_end "the handler's stdout and stderr lines, and its result, appear in the w
 
 case_start
 want "nohandler row: routed_at NULL|routes NULL|no delivery|received_at <= now" "1|1|0|1" \
-	"$(ecol "routed_at IS NULL, routes IS NULL, (SELECT count(*) FROM deliveries WHERE event = events.id),
-		received_at <= $(now_ms)" "${none_id:-0}")"
+	"$(ecol "CAST(routed_at IS NULL AS INTEGER), CAST(routes IS NULL AS INTEGER),
+		(SELECT count(*) FROM deliveries WHERE event = events.id),
+		CAST(received_at <= $(now_ms) AS INTEGER)" "${none_id:-0}")"
 want "warnings about nohandler so far" 1 "$(grep -cF "$NOHANDLER_WARNING" "$T/worker.log")"
 want "log lines naming nohandler since the POSTs" 0 \
 	"$(wlog_since "$mark" | grep -c 'source=nohandler')"
@@ -246,10 +248,10 @@ want "POST missing" 200 "$(post_github missing "$b" d-missing-1 push)"
 mid=$(row_id missing d-missing-1)
 want "status within 15 s" dead "$(wait_sql "SELECT status FROM delivery_events WHERE event = ${mid:-0}" dead 15)"
 want "attempts|finished_at set|lease_until NULL" "1|1|1" \
-	"$(col "attempts, finished_at > 0, lease_until IS NULL" "${mid:-0}")"
+	"$(col "attempts, CAST(finished_at > 0 AS INTEGER), CAST(lease_until IS NULL AS INTEGER)" "${mid:-0}")"
 want "last_error's first line" "exit status 127" "$(col "last_error" "${mid:-0}" | head -n 1)"
 want "last_error says cannot run the program" 1 \
-	"$(col "instr(last_error, $(sql_str "cannot run $T/h/does-not-exist")) > 0" "${mid:-0}")"
+	"$(col "CAST($(sql_instr last_error "$(sql_str "cannot run $T/h/does-not-exist")") > 0 AS INTEGER)" "${mid:-0}")"
 want_true "worker log: exit 127, result=dead" wlog_wait "$mark" \
 	"source=missing row=$mid attempt=1 exit 127 ms=[0-9]+ result=dead" 1 5
 want_true "worker still running" alive "$WORKER_PID"
@@ -287,12 +289,12 @@ b=$(body barenf.json '{"for":"barenf"}')
 case_start
 want "POST barenf" 200 "$(post_github barenf "$b" d-barenf-1 push)"
 nid=$(row_id barenf d-barenf-1)
-want "finished within 15 s" 1 "$(wait_sql "SELECT status IN ('done', 'dead') FROM delivery_events WHERE event = ${nid:-0}" 1 15)"
+want "finished within 15 s" 1 "$(wait_sql "SELECT CAST(status IN ('done', 'dead') AS INTEGER) FROM delivery_events WHERE event = ${nid:-0}" 1 15)"
 want status dead "$(col status "${nid:-0}")"
 want_true "the decoy ./hookq-test-not-in-path in the worker's working folder did not run" \
 	[ ! -e "$T/bare-decoy-ran" ]
 want "last_error's first line" "exit status 127" "$(col "last_error" "${nid:-0}" | head -n 1)"
-want "last_error says cannot run" 1 "$(col "instr(last_error, 'cannot run') > 0" "${nid:-0}")"
+want "last_error says cannot run" 1 "$(col "CAST($(sql_instr last_error "'cannot run'") > 0 AS INTEGER)" "${nid:-0}")"
 case_end "handler = a bare name in no PATH folder: exit 127, not the file of that name in the worker's working folder"
 
 # ---- stopping ------------------------------------------------------------------------------
@@ -305,7 +307,7 @@ want "exit status" 0 "$WORKER_RC"
 want_true "stopped line" wlog_wait "$mark" \
 	'stopped: [0-9]+ events routed \(0 to no route\); deliveries: [0-9]+ done, 0 retried, [0-9]+ dead, 0 released, 0 overtaken' 1 1
 want "nohandler row still unrouted, no delivery" "1|0" \
-	"$(ecol "routed_at IS NULL, (SELECT count(*) FROM deliveries WHERE event = events.id)" "${none_id:-0}")"
+	"$(ecol "CAST(routed_at IS NULL AS INTEGER), (SELECT count(*) FROM deliveries WHERE event = events.id)" "${none_id:-0}")"
 want "warnings about nohandler in the whole log" 1 "$(grep -cF "$NOHANDLER_WARNING" "$T/worker.log")"
 want_true "process gone" eval "! alive $pid"
 case_end "SIGTERM with nothing running: the worker logs its totals and exits 0"

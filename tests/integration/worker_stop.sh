@@ -93,7 +93,8 @@ status_of() {
 # unclaimed ID: "1|0" when event ID is stored and none of its deliveries (if it has
 # any yet) was ever claimed: all pending, attempts 0, no claimed_by.
 unclaimed() {
-	sql "SELECT count(*) || '|' || (SELECT count(*) FROM deliveries WHERE event = events.id
+	sql "SELECT count(*), (SELECT count(*) FROM deliveries JOIN events ON events.id = deliveries.event
+		WHERE events.event_id = $(sql_str "$1")
 		AND (status <> 'pending' OR attempts <> 0 OR claimed_by IS NOT NULL))
 		FROM events WHERE event_id = $(sql_str "$1")"
 }
@@ -146,7 +147,7 @@ touch "$T/release"
 wait_exit "$W1_PID" 20
 forget "$W1_PID"
 want "w1 exit status" 0 "$EXIT_RC"
-want "slow-1 status|attempts|last_error" "done|1|" "$(field slow-1 "status || '|' || attempts || '|' || ifnull(last_error, '')")"
+want "slow-1 status|attempts|last_error" "done|1|" "$(field slow-1 "status || '|' || attempts || '|' || coalesce(last_error, '')")"
 want "slow-1 runs (start, end)" "start end" "$(runs slow-1 | awk '{print $4}' | tr '\n' ' ' | sed 's/ $//')"
 want "slow-2 stored|deliveries claimed or tried, after w1 exited" "1|0" "$(unclaimed slow-2)"
 want "runs of slow-2 after w1 exited" 0 "$(runs slow-2 | wc -l)"
@@ -183,7 +184,7 @@ want_true "the handler got SIGTERM after the 1 s grace ($(( ${t_hterm:-0} - t_te
 	[ "${t_hterm:-0}" -gt 0 -a $(( ${t_hterm:-0} - t_term )) -ge 950 ]
 want_true "the handler (pid ${LONG_PID:-?}) is gone" wait_gone "${LONG_PID:-0}" 5
 want "long-1 status|attempts|lease_until" "pending|1|" \
-	"$(field long-1 "status || '|' || attempts || '|' || ifnull(lease_until, '')")"
+	"$(field long-1 "status || '|' || attempts || '|' || coalesce(CAST(lease_until AS TEXT), '')")"
 want_true "long-1 is due again at once (next_attempt_at <= now)" \
 	[ "$(field long-1 next_attempt_at)" -le "$(now_ms)" ]
 want "long-1 last_error" "stopped by the worker's shutdown" "$(field long-1 "substr(last_error, 1, 32)")"

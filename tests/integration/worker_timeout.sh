@@ -86,10 +86,12 @@ between() {
 # pending_query ID TEXT: the query for a row waiting after a timeout: status, attempts,
 # last_error's first line, whether last_error holds TEXT, lease_until NULL, finished_at NULL.
 pending_query() {
-	echo "SELECT status || '|' || attempts || '|' ||" \
-		"substr(last_error, 1, instr(last_error, char(10)) - 1) || '|' ||" \
-		"(instr(last_error, $(sql_str "$2")) > 0) || '|' || (lease_until IS NULL) || '|' ||" \
-		"(finished_at IS NULL) FROM delivery_events WHERE event = $1"
+	local nl
+	nl=$(sql_instr last_error "$(sql_chr 10)")
+	echo "SELECT status, attempts, substr(last_error, 1, $nl - 1)," \
+		"CAST($(sql_instr last_error "$(sql_str "$2")") > 0 AS INTEGER)," \
+		"CAST(lease_until IS NULL AS INTEGER), CAST(finished_at IS NULL AS INTEGER)" \
+		"FROM delivery_events WHERE event = $1"
 }
 # pgid PID: the process group of PID.
 pgid() {
@@ -148,7 +150,7 @@ case_end "handler_timeout = 1s: after ~1 s the handler and its child are gone; r
 case_start
 want "status within 15 s" "done" "$(wait_sql "SELECT status FROM delivery_events WHERE event = ${hid:-0}" "done" 15)"
 want "attempts|last_error NULL|finished_at set" "2|1|1" \
-	"$(col "attempts, last_error IS NULL, finished_at > 0" "${hid:-0}")"
+	"$(col "attempts, CAST(last_error IS NULL AS INTEGER), CAST(finished_at > 0 AS INTEGER)" "${hid:-0}")"
 want_true "worker log: attempt 2 said its line" wlog_wait "$mark" \
 	"source=hang row=$hid attempt=2 stdout: \"hang: quick on attempt 2\"" 1 5
 want_true "worker log: attempt 2 done" wlog_wait "$mark" \
@@ -193,7 +195,7 @@ case_end "a handler ignoring SIGTERM is SIGKILLed ${KILL_GRACE_MS} ms after the 
 case_start
 want "status within 15 s" "done" "$(wait_sql "SELECT status FROM delivery_events WHERE event = ${sid:-0}" "done" 15)"
 want "attempts|last_error NULL|finished_at set" "2|1|1" \
-	"$(col "attempts, last_error IS NULL, finished_at > 0" "${sid:-0}")"
+	"$(col "attempts, CAST(last_error IS NULL AS INTEGER), CAST(finished_at > 0 AS INTEGER)" "${sid:-0}")"
 want_true "worker log: attempt 2 done" wlog_wait "$mark" \
 	"source=stubborn row=$sid attempt=2 exit 0 ms=[0-9]+ result=done" 1 5
 case_end "the SIGKILLed row is retried and ends done, attempts 2"

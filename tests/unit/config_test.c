@@ -442,6 +442,39 @@ test_sizes(void **state)
 }
 
 /* "key = value ; comment" keeps only the value; '#' and ';' lines are comments. */
+/*
+ * database = a postgresql:// or postgres:// URL is taken as it is (not a
+ * path under the config's folder), with password_file resolved as a path;
+ * a URL with a password is refused, and the message does not repeat it.
+ */
+static void
+test_database_url(void **state)
+{
+	struct fixture *fx = *state;
+	const struct config *cfg;
+	const char *why;
+
+	cfg = load_ok(fx, "[hookq]\ndatabase = postgresql://hookq@db.internal/hookq?sslmode=require\n"
+	    "password_file = pgpass\n[source gh]\nscheme = github\nsecret_file = gh.secret\n");
+	assert_string_equal(cfg->database, "postgresql://hookq@db.internal/hookq?sslmode=require");
+	assert_non_null(strstr(cfg->password_file, "/pgpass"));
+	assert_int_equal(cfg->password_file[0], '/');
+	cfg = load_ok(fx, "[hookq]\ndatabase = postgres:///hookq?host=/run/postgresql\n"
+	    "[source gh]\nscheme = github\nsecret_file = gh.secret\n");
+	assert_string_equal(cfg->database, "postgres:///hookq?host=/run/postgresql");
+	assert_null(cfg->password_file);
+	why = load_bad(fx, "[hookq]\ndatabase = postgresql://hookq:Sup3rS3cret@db/hookq\n"
+	    "[source gh]\nscheme = github\nsecret_file = gh.secret\n");
+	assert_non_null(strstr(why, ":2: database: a password in the URL"));
+	assert_null(strstr(why, "Sup3rS3cret"));
+	why = load_bad(fx, "[hookq]\ndatabase = postgresql://db/hookq?password=Sup3rS3cret\n"
+	    "[source gh]\nscheme = github\nsecret_file = gh.secret\n");
+	assert_null(strstr(why, "Sup3rS3cret"));
+	why = load_bad(fx, "[hookq]\ndatabase = postgresql://db/hookq?nosuchoption=1\n"
+	    "[source gh]\nscheme = github\nsecret_file = gh.secret\n");
+	assert_non_null(strstr(why, "not a PostgreSQL URL"));
+}
+
 static void
 test_comments(void **state)
 {
@@ -1873,6 +1906,7 @@ main(void)
 		TEST(test_max_body_inherited),
 		TEST(test_sizes),
 		TEST(test_comments),
+		TEST(test_database_url),
 		TEST(test_crlf),
 		TEST(test_bom),
 		TEST(test_long_line),

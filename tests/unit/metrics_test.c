@@ -50,7 +50,7 @@ names_config(struct names_config *nc, const char *a, const char *b, const char *
 static struct metrics *
 new_metrics(void)
 {
-	struct store_options opt = { false, 100, false };
+	struct store_options opt = { .durability_full = false, .busy_timeout = 100 };
 
 	return metrics_new("/nonexistent/never-opened.db", &opt);
 }
@@ -504,7 +504,7 @@ test_concurrent(void **state)
 static void
 test_database(void **state)
 {
-	struct store_options opt = { false, 2000, false };
+	struct store_options opt = { .durability_full = false, .busy_timeout = 2000 };
 	char *dir = tu_tmpdir(), *path = tu_path(dir, "q.db"), *cause = NULL, *text;
 	struct store *other;
 	struct store_event ev;

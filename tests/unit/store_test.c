@@ -27,7 +27,7 @@ struct fixture {
 	char *db;
 };
 
-static const struct store_options FULL = { true, 300, false };
+static const struct store_options FULL = { .durability_full = true, .busy_timeout = 300 };
 
 static int
 setup(void **state)
@@ -114,12 +114,24 @@ test_old_page_size(void **state)
 	tu_assert_query(fx->db, "SELECT count(*) FROM events", "1");
 }
 
-/* The compiled-in schema is sql/schema.sql, split into numbered migrations. */
+/* The compiled-in schemas, sql/schema.sql and sql/schema_pg.sql, in numbered migrations. */
 static void
 test_schema_text(void **state)
 {
+	size_t len;
+	int v = store_schema_version();
+
 	assert_non_null(strstr(store_schema_sql, "-- migration 1:"));
 	assert_non_null(strstr(store_schema_sql, "UNIQUE (source, event_id)"));
+	/*
+	 * PostgreSQL's schema (sql/schema_pg.sql) is numbered as SQLite's and
+	 * ends at the same migration: one version means the same columns on
+	 * both, and a migration added to one is added to the other.
+	 */
+	assert_non_null(store_migration_text(store_schema_pg_sql, v, &len));
+	assert_null(store_migration_text(store_schema_pg_sql, v + 1, &len));
+	assert_null(store_migration_text(store_schema_sql, v + 1, &len));
+	assert_non_null(strstr(store_schema_pg_sql, "UNIQUE (source, event_id)"));
 }
 
 /* An insert and its duplicate: one row, the second call says "not inserted". */
