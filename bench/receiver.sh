@@ -19,6 +19,12 @@
 #   hookq-full-nokeep    hookq-full with a new connection per request, as noop
 #                        and naive are served (they have a thread per
 #                        connection, so kept connections would stall them)
+#   pg-full              hookq-full on PostgreSQL (database = postgresql://, a
+#                        private cluster of the run's, on its socket, fsync
+#                        and synchronous_commit on): the same nginx, conf, body
+#   pg-full-2recv        pg-full with two hookq-receiver processes behind one
+#                        nginx upstream (two servers, kept connections), as
+#                        on two machines sharing one database
 #   express              bench/peers/express: Express 4 + better-sqlite3 behind
 #                        proxy_pass (only when node and npm are there)
 # Every run: a fresh database, wrk -t1 -cCONNS -dSECONDS with a fresh
@@ -51,6 +57,8 @@ top_srcdir=$PWD top_builddir=$PWD/build
 . tests/integration/lib.sh
 EXPRESS_DIR=$PWD/bench/peers/express
 EXPRESS_SOCK="$T/express.sock"
+SOCK2="$T/hookq2.sock"
+RECEIVER2_PID=
 BLOG="$T/nginx/logs/bench.log"
 
 # The targets: name, which nginx server reaches it, and how it starts.
@@ -61,6 +69,8 @@ naive-normal         fcgi      start_naive normal
 hookq-full           shipped   start_hookq full
 hookq-normal         shipped   start_hookq normal
 hookq-full-nokeep    fcgi      start_hookq full
+pg-full              shipped   start_hookq full pg
+pg-full-2recv        two       start_hookq full pg 2
 express              proxy     start_express
 "
 declare -A SERVER START PORTS
@@ -84,19 +94,46 @@ start_naive() {
 	"$top_builddir/bench/naive-fcgi" "$SOCK" 4 "$DB" "$T/bench.secret" "$1" > "$T/target-$RUN.log" 2>&1 &
 	RECEIVER_PID=$!
 }
-# start_hookq full|normal: hookq-receiver with the shipped defaults (no threads key).
+# start_hookq full|normal [pg [2]]: hookq-receiver with the shipped defaults
+# (no threads key), on SQLite or on PostgreSQL; with 2, a second one on
+# $SOCK2 (RECEIVER2_PID), behind the "two" server's upstream.
 start_hookq() {
-	{
-		echo "[hookq]"
-		echo "database = $DB"
-		echo "listen = $SOCK"
-		[ "$1" = normal ] && echo "durability = normal"
-		echo "[source gh]"
-		echo "scheme = github"
-		echo "secret_file = $T/bench.secret"
-	} > "$T/hookq.conf"
-	"$RECEIVER" -c "$T/hookq.conf" > "$T/target-$RUN.log" 2>&1 &
-	RECEIVER_PID=$!
+	local i sock db=$DB
+	[ "${2:-}" = pg ] && db=$PG_URL
+	for i in $(seq 1 "${3:-1}"); do
+		sock=$SOCK
+		[ "$i" = 2 ] && sock=$SOCK2
+		{
+			echo "[hookq]"
+			echo "database = $db"
+			echo "listen = $sock"
+			[ "$1" = normal ] && echo "durability = normal"
+			echo "[source gh]"
+			echo "scheme = github"
+			echo "secret_file = $T/bench.secret"
+		} > "$T/hookq-$i.conf"
+		if [ "$i" = 1 ]; then
+			"$RECEIVER" -c "$T/hookq-$i.conf" > "$T/target-$RUN.log" 2>&1 &
+			RECEIVER_PID=$!
+		else
+			# Once the first has migrated the database.
+			wait_socket "$SOCK"
+			"$RECEIVER" -c "$T/hookq-$i.conf" > "$T/target2-$RUN.log" 2>&1 &
+			RECEIVER2_PID=$!
+			# Before the first request: nginx's upstream would find no socket yet.
+			wait_socket "$SOCK2"
+		fi
+	done
+}
+# wait_socket PATH: until the socket is there (10 s at most).
+wait_socket() {
+	local i
+	for i in $(seq 1 200); do [ -S "$1" ] && return 0; sleep 0.05; done
+}
+# pg_fresh: an empty database for a PostgreSQL run (the previous run's dropped).
+pg_fresh() {
+	"$PG_BIN/dropdb" -h "$PG_DIR" -p "$PG_PORT" --if-exists hookq
+	"$PG_BIN/createdb" -h "$PG_DIR" -p "$PG_PORT" --locale=C -E UTF8 -T template0 hookq
 }
 # start_express: the Express peer on $EXPRESS_SOCK.
 start_express() {
@@ -145,10 +182,11 @@ start_bench_nginx() {
 	[ "$(grep -c 'fastcgi_pass hookq_plain;' "$d/hookq-plain.conf")" = "$(grep -c 'fastcgi_pass' nginx/hookq.conf)" ] ||
 		bail "could not point every fastcgi_pass of nginx/hookq.conf at hookq_plain"
 	grep -q 'fastcgi_keep_conn on' "$d/hookq-plain.conf" && bail "could not turn fastcgi_keep_conn off"
+	sed -e 's/fastcgi_pass hookq;/fastcgi_pass hookq_two;/' nginx/hookq.conf > "$d/hookq-two.conf"
 	for attempt in $(seq 1 20); do
 		PORTS[shipped]=$(free_port) PORTS[fcgi]=$(free_port) PORTS[proxy]=$(free_port)
-		[ "${PORTS[shipped]}" != "${PORTS[fcgi]}" ] && [ "${PORTS[shipped]}" != "${PORTS[proxy]}" ] &&
-			[ "${PORTS[fcgi]}" != "${PORTS[proxy]}" ] || continue
+		PORTS[two]=$(free_port)
+		[ "$(printf '%s\n' "${PORTS[@]}" | sort -u | wc -l)" = 4 ] || continue
 		hookq_nginx_conf "$d" "${PORTS[shipped]}" "$SOCK" "$d/hookq.conf" "$ping access_log $BLOG bench;" "" "
     log_format bench '\$status \$http_x_github_delivery';
     upstream hookq_plain { server unix:$SOCK; }
@@ -157,6 +195,13 @@ start_bench_nginx() {
         $ping
         access_log $BLOG bench;
         include $d/hookq-plain.conf;
+    }
+    upstream hookq_two { server unix:$SOCK; server unix:$SOCK2; keepalive 128; }
+    server {
+        listen 127.0.0.1:${PORTS[two]};
+        $ping
+        access_log $BLOG bench;
+        include $d/hookq-two.conf;
     }
     server {
         listen 127.0.0.1:${PORTS[proxy]};
@@ -191,6 +236,13 @@ start_bench_nginx() {
 	bail "nginx did not start"
 }
 
+# pg_pids: the PostgreSQL server's processes (their CPU counts as the target's), or nothing.
+pg_pids() {
+	[ -n "${PG_DIR:-}" ] && [ -f "$PG_DIR/data/postmaster.pid" ] || return 0
+	local pm
+	pm=$(head -n 1 "$PG_DIR/data/postmaster.pid")
+	echo "$pm" $(cat "/proc/$pm/task/$pm/children" 2>/dev/null)
+}
 # nginx_pids: nginx's master and worker.
 nginx_pids() {
 	echo "$NGINX_PID" $(cat "/proc/$NGINX_PID/task/$NGINX_PID/children" 2>/dev/null)
@@ -235,7 +287,15 @@ row_check() {
 		CHECK="rows=- 200s=$ok 499s=$n499$other"
 		return 0
 	fi
-	if rows=$(sql "SELECT count(*) FROM events" 2>/dev/null); then
+	if [[ $1 == pg-* ]]; then
+		rows=$(DB=$PG_URL pg_psql -c "SELECT count(*) FROM events")
+		missing=$(DB=$PG_URL pg_psql <<SQL
+CREATE TEMP TABLE ok (event_id text PRIMARY KEY);
+\\copy ok FROM '$T/ok.ids'
+SELECT count(*) FROM ok WHERE event_id NOT IN (SELECT event_id FROM events WHERE source = 'gh');
+SQL
+)
+	elif rows=$(sql "SELECT count(*) FROM events" 2>/dev/null); then
 		missing=$(sqlite3 -batch -noheader "$DB" <<SQL
 CREATE TEMP TABLE ok(event_id TEXT PRIMARY KEY);
 .import --csv --schema temp $T/ok.ids ok
@@ -255,8 +315,8 @@ SQL
 events_per_tx() {
 	case $1 in
 	noop) echo - ;;
-	hookq-*) sed -n 's/.*stopped: \([0-9]*\) events written in \([0-9]*\) transactions.*/\1 \2/p' \
-		"$T/target-$RUN.log" | awk '{ n = $1; m = $2 } END { if (m > 0) printf "%.2f\n", n / m; else print "?" }' ;;
+	hookq-*|pg-*) { cat "$T/target-$RUN.log"; cat "$T/target2-$RUN.log" 2>/dev/null || true; } | sed -n 's/.*stopped: \([0-9]*\) events written in \([0-9]*\) transactions.*/\1 \2/p' \
+		| awk '{ n += $1; m += $2 } END { if (m > 0) printf "%.2f\n", n / m; else print "?" }' ;;
 	*) echo 1 ;;
 	esac
 }
@@ -272,12 +332,14 @@ run_one() {
 	RUN_NO=$((RUN_NO + 1))
 	RUN="$RUN_NO-$t"
 	export BENCH_RUN="r$round-c$conns-$t"
-	rm -f "$SOCK" "$EXPRESS_SOCK" "$DB" "$DB-wal" "$DB-shm"
+	rm -f "$SOCK" "$SOCK2" "$EXPRESS_SOCK" "$DB" "$DB-wal" "$DB-shm"
 	url="http://127.0.0.1:${PORTS[${SERVER[$t]}]}/hooks/gh"
+	[[ $t == pg-* ]] && pg_fresh
+	RECEIVER2_PID=
 	${START[$t]}
 	wait_target "$([ "$t" = express ] && echo "$EXPRESS_SOCK" || echo "$SOCK")" "$url" || { cat "$T/target-$RUN.log" >&2; bail "target $t did not start"; }
 	errlines0=$(wc -l < "$T/nginx/logs/error.log")
-	tick0=$(cpu_ticks $(nginx_pids) "$RECEIVER_PID")
+	tick0=$(cpu_ticks $(nginx_pids) "$RECEIVER_PID" $RECEIVER2_PID $(pg_pids))
 	if [ "${BENCH_PERF:-}" = "$t" ]; then
 		perf record -q -g -o "$T/perf-$RUN.data" -p "$(nginx_pids | tr ' ' ','),$RECEIVER_PID" \
 			> "$T/perf-$RUN.log" 2>&1 &
@@ -285,15 +347,16 @@ run_one() {
 		PERF_FILE[$conns]="$T/perf-$RUN.data" # the last round's is reported
 	fi
 	out=$(wrk -t1 -c"$conns" -d"${SECS}s" -s bench/github.lua "$url" | grep '^BENCH' || true)
-	tick1=$(cpu_ticks $(nginx_pids) "$RECEIVER_PID")
+	tick1=$(cpu_ticks $(nginx_pids) "$RECEIVER_PID" $RECEIVER2_PID $(pg_pids))
 	if [ -n "$PERF_PID" ]; then
 		kill -INT "$PERF_PID"
 		wait "$PERF_PID" || true
 		PERF_PID=
 	fi
-	kill -TERM "$RECEIVER_PID" 2>/dev/null || true
+	kill -TERM "$RECEIVER_PID" $RECEIVER2_PID 2>/dev/null || true
 	wait_exit "$RECEIVER_PID" 10 || echo "warning: $t did not stop within 10 s after SIGTERM (killed)"
-	RECEIVER_PID=
+	[ -n "$RECEIVER2_PID" ] && { wait_exit "$RECEIVER2_PID" 10 || echo "warning: second receiver killed"; }
+	RECEIVER_PID= RECEIVER2_PID=
 	[ -n "$out" ] || bail "wrk printed no BENCH line for $t"
 	req=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<< "$out")
 	dur=$(sed 's/.*duration_us=\([0-9]*\).*/\1/' <<< "$out")
@@ -377,6 +440,14 @@ BENCH_SIG=$("$PY" "$SIGN" github --secret-file "$T/bench.secret" --body "$T/body
 if [[ " $TARGETS " == *" express "* ]] && ! setup_express; then
 	TARGETS=$(tr ' ' '\n' <<< "$TARGETS" | awk 'NF && $0 != "express"' | tr '\n' ' ')
 fi
+# The PostgreSQL targets' cluster: lib.sh's (a private one, socket only).
+PG_URL=
+if [[ " $TARGETS " == *" pg-"* ]]; then
+	hookq_deps $HOOKQ_TEST_DEPS
+	SQLITE_DB=$DB
+	pg_init
+	PG_URL=$DB DB=$SQLITE_DB
+fi
 start_bench_nginx
 
 NTARGETS=$(wc -w <<< "$TARGETS")
@@ -431,6 +502,14 @@ done
 for conns in 16 64; do
 	goal "hookq-normal req/s / noop, $conns conns" \
 		"$(ratio "$(cell RATE hookq-normal $conns)" "$(cell RATE noop $conns)")" ">=" 0.80
+done
+for conns in 16 64; do
+	goal "pg-full req/s / hookq-full (SQLite), $conns conns" \
+		"$(ratio "$(cell RATE pg-full $conns)" "$(cell RATE hookq-full $conns)")" ">=" 0.5
+done
+for conns in 16 64; do
+	goal "pg-full-2recv req/s / pg-full, $conns conns" \
+		"$(ratio "$(cell RATE pg-full-2recv $conns)" "$(cell RATE pg-full $conns)")" ">=" 1.0
 done
 for conns in 16 64; do
 	goal "stretch: hookq-full (kept conns) / noop, $conns conns" \
