@@ -124,18 +124,12 @@ pg_reconnect(struct pg_store *st, const char *what)
 	return 0;
 }
 
-/* Runs sql with n parameters of the given formats and lengths (NULL: all text). */
+/* r when it succeeded (a command, or rows); else NULL, r cleared and st->err set. */
 static PGresult *
-pg_run(struct pg_store *st, const char *what, const char *sql, int n,
-    const char *const *params, const Oid *types, const int *lengths, const int *formats)
+pg_result(struct pg_store *st, const char *what, PGresult *r)
 {
-	PGresult *r;
-	ExecStatusType s;
+	ExecStatusType s = PQresultStatus(r);
 
-	if (pg_reconnect(st, what) != 0)
-		return NULL;
-	r = PQexecParams(st->conn, sql, n, types, params, lengths, formats, 0);
-	s = PQresultStatus(r);
 	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
 		st->locked = false;
 		return r;
@@ -143,6 +137,17 @@ pg_run(struct pg_store *st, const char *what, const char *sql, int n,
 	pg_fail(st, what, r);
 	PQclear(r);
 	return NULL;
+}
+
+/* Runs sql with n parameters of the given formats and lengths (NULL: all text). */
+static PGresult *
+pg_run(struct pg_store *st, const char *what, const char *sql, int n,
+    const char *const *params, const Oid *types, const int *lengths, const int *formats)
+{
+	if (pg_reconnect(st, what) != 0)
+		return NULL;
+	return pg_result(st, what, PQexecParams(st->conn, sql, n, types, params, lengths,
+	    formats, 0));
 }
 
 PGresult *
@@ -155,21 +160,13 @@ int
 pg_exec(struct pg_store *st, const char *sql, const char *what)
 {
 	PGresult *r;
-	ExecStatusType s;
 
 	if (pg_reconnect(st, what) != 0)
 		return -1;
 	/* The simple protocol: sql may be several statements (a migration). */
-	r = PQexec(st->conn, sql);
-	s = PQresultStatus(r);
-	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
-		st->locked = false;
-		PQclear(r);
-		return 0;
-	}
-	pg_fail(st, what, r);
+	r = pg_result(st, what, PQexec(st->conn, sql));
 	PQclear(r);
-	return -1;
+	return r != NULL ? 0 : -1;
 }
 
 int64_t
@@ -569,10 +566,9 @@ array_end(struct pg_array *a)
 		a->buf[7] = 1;
 }
 
-/* Inserts the events without body_sha256 of ev (those with want[i]) in one statement. */
+/* Inserts the events of ev without body_sha256 in one statement. */
 static int
-insert_rows(struct pg_store *st, const struct store_event *const *ev, size_t n, const bool *want,
-    bool *inserted)
+insert_rows(struct pg_store *st, const struct store_event *const *ev, size_t n, bool *inserted)
 {
 	static const Oid types[6] = { OID_TEXT_ARRAY, OID_TEXT_ARRAY, OID_TEXT_ARRAY,
 	    OID_INT8_ARRAY, OID_JSON_ARRAY, OID_BYTEA_ARRAY };
@@ -585,7 +581,7 @@ insert_rows(struct pg_store *st, const struct store_event *const *ev, size_t n, 
 	int k, rc = -1;
 
 	for (i = 0; i < n; i++)
-		if (want[i])
+		if (ev[i]->body_sha256 == NULL)
 			index[m++] = i;
 	if (m == 0) {
 		free(index);
@@ -613,28 +609,24 @@ insert_rows(struct pg_store *st, const struct store_event *const *ev, size_t n, 
 		params[k] = a[k].buf;
 		lengths[k] = (int)a[k].len;
 	}
+	/* Prepared once per connection (pg_reconnect() forgets it). */
 	if (!st->insert_prepared && pg_reconnect(st, "inserting") == 0) {
-		r = PQprepare(st->conn, "hookq_insert", INSERT_SQL, 6, types);
-		if (PQresultStatus(r) == PGRES_COMMAND_OK)
-			st->insert_prepared = true;
-		else
-			pg_fail(st, "preparing the insert", r);
+		r = pg_result(st, "preparing the insert",
+		    PQprepare(st->conn, "hookq_insert", INSERT_SQL, 6, types));
+		st->insert_prepared = r != NULL;
 		PQclear(r);
 	}
-	if (st->insert_prepared) {
-		r = PQexecPrepared(st->conn, "hookq_insert", 6, params, lengths, formats, 0);
-		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
-			int row;
+	if (st->insert_prepared && (r = pg_result(st, "inserting", PQexecPrepared(st->conn,
+	    "hookq_insert", 6, params, lengths, formats, 0))) != NULL) {
+		int row;
 
-			for (row = 0; row < PQntuples(r); row++) {
-				int64_t ord = pg_column_int64(r, row, 0);
+		for (row = 0; row < PQntuples(r); row++) {
+			int64_t ord = pg_column_int64(r, row, 0);
 
-				if (ord >= 1 && (size_t)ord <= m)
-					inserted[index[ord - 1]] = true;
-			}
-			rc = 0;
-		} else
-			pg_fail(st, "inserting", r);
+			if (ord >= 1 && (size_t)ord <= m)
+				inserted[index[ord - 1]] = true;
+		}
+		rc = 0;
 		PQclear(r);
 	}
 	for (k = 0; k < 6; k++)
@@ -647,19 +639,20 @@ insert_rows(struct pg_store *st, const struct store_event *const *ev, size_t n, 
 static int
 insert_body_event(struct pg_store *st, const struct store_event *e, bool *inserted)
 {
-	static const int formats[8] = { 0, 0, 0, 0, 0, 1, 0, 0 };
+	/* The headers and the body in binary (json's is its text): passed by length, not copied. */
+	static const int formats[8] = { 0, 0, 0, 0, 1, 1, 0, 0 };
 	char at[24], since[24];
 	const char *lock[2] = { e->source, e->body_sha256 };
 	const char *params[8];
 	int lengths[8] = { 0 };
-	char *headers = xstrndup(e->headers, e->headers_len);
 	PGresult *r;
 
 	params[0] = e->source;
 	params[1] = e->event_id;
 	params[2] = e->event_type;
 	params[3] = pg_i64(at, e->received_at);
-	params[4] = headers;
+	params[4] = e->headers;
+	lengths[4] = (int)e->headers_len;
 	params[5] = e->body != NULL ? e->body : "";
 	lengths[5] = (int)e->body_len;
 	params[6] = e->body_sha256;
@@ -668,7 +661,6 @@ insert_body_event(struct pg_store *st, const struct store_event *e, bool *insert
 	PQclear(r);
 	if (r != NULL)
 		r = pg_run(st, "inserting", INSERT_BODY_SQL, 8, params, NULL, lengths, formats);
-	free(headers);
 	if (r == NULL)
 		return -1;
 	*inserted = pg_changes(r) == 1;
@@ -680,26 +672,20 @@ int
 pg_store_insert_batch(struct pg_store *st, const struct store_event *const *ev, size_t n,
     bool *inserted)
 {
-	bool *plain = xcalloc(n + 1, sizeof(*plain)), own;
 	size_t i;
-	int rc;
+	bool own;
+	int rc = 0;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		inserted[i] = false;
-		plain[i] = ev[i]->body_sha256 == NULL;
-	}
-	if (pg_own_begin(st, &own) != 0) {
-		free(plain);
+	if (pg_own_begin(st, &own) != 0)
 		return -1;
-	}
 	/* One by one, in order, so each sees the bodies of those before it. */
-	rc = 0;
 	for (i = 0; rc == 0 && i < n; i++)
-		if (!plain[i])
+		if (ev[i]->body_sha256 != NULL)
 			rc = insert_body_event(st, ev[i], &inserted[i]);
 	if (rc == 0)
-		rc = insert_rows(st, ev, n, plain, inserted);
-	free(plain);
+		rc = insert_rows(st, ev, n, inserted);
 	if (rc != 0)
 		for (i = 0; i < n; i++)
 			inserted[i] = false;
